@@ -1,0 +1,45 @@
+"""Turning announced links into articles: fetch and extract a batch concurrently."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from claimwatch.exceptions import FetchError
+from claimwatch.extract import ExtractError, extract_article
+from claimwatch.fetch import Fetcher
+from claimwatch.records import Article, Failure, FeedItem
+
+log = logging.getLogger(__name__)
+
+HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def fetch_articles(
+    items: Iterable[FeedItem], fetcher: Fetcher
+) -> tuple[list[Article], list[Failure]]:
+    """Fetch and extract each item; failures are returned, never raised."""
+    items = list(items)
+    workers = max(1, min(fetcher.config.max_connections, len(items)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="claimwatch-fetch") as pool:
+        outcomes = list(pool.map(lambda item: _fetch_one(item, fetcher), items))
+    articles = [o for o in outcomes if isinstance(o, Article)]
+    failures = [o for o in outcomes if isinstance(o, Failure)]
+    return articles, failures
+
+
+def _fetch_one(item: FeedItem, fetcher: Fetcher) -> Article | Failure:
+    try:
+        page = fetcher.get(item.url, accept=HTML_ACCEPT)
+    except FetchError as exc:
+        log.warning("fetch failed: %s", exc)
+        return Failure(item.source, item.url, "fetch", exc.reason)
+    try:
+        return extract_article(page, item)
+    except ExtractError as exc:
+        log.warning("extract failed: %s: %s", item.url, exc)
+        return Failure(item.source, item.url, "extract", str(exc))
+    except Exception as exc:  # a parser crash on one hostile page must not end the pass
+        log.warning("extract crashed: %s: %r", item.url, exc)
+        return Failure(item.source, item.url, "extract", f"extractor error: {exc!r}"[:500])

@@ -1,0 +1,110 @@
+"""The claim catalog: a YAML file of seed documents and the claims to monitor."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from claimwatch.exceptions import CatalogError
+from claimwatch.yamlfile import read_yaml, validate
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# YYYY, YYYY-MM or YYYY-MM-DD: analysts often know only the year or month of a statement.
+PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClaimKind(StrEnum):
+    slogan = "slogan"
+    quote = "quote"
+    estimate = "estimate"
+    thesis = "thesis"
+    statement = "statement"
+
+
+class Variant(_Strict):
+    """Another wording of a claim; `language` marks a translation."""
+
+    text: Text
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+
+
+class Document(_Strict):
+    """A seed document that claims are taken from."""
+
+    id: Slug
+    title: Text
+    author: Text | None = None
+    publisher: Text | None = None
+    file: str | None = None
+
+
+class Claim(_Strict):
+    """One claim to monitor, with the wordings it circulates in."""
+
+    id: Slug
+    text: Text
+    kind: ClaimKind = ClaimKind.statement
+    variants: tuple[Variant, ...] = ()
+    document: Slug | None = None
+    attributed_to: Text | None = None
+    said_on: PartialDate | None = None
+    tags: tuple[Slug, ...] = ()
+    threshold: Annotated[float, Field(ge=0, le=100)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variants_may_be_plain_strings(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("variants"), list):
+            data = dict(data)
+            data["variants"] = [{"text": v} if isinstance(v, str) else v for v in data["variants"]]
+        return data
+
+    @property
+    def wordings(self) -> tuple[str, ...]:
+        """The canonical text first, then every variant."""
+        return (self.text, *(v.text for v in self.variants))
+
+
+class Catalog(_Strict):
+    """Every claim of a catalog file, in file order."""
+
+    documents: tuple[Document, ...] = ()
+    claims: Annotated[tuple[Claim, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ids_unique_and_documents_known(self) -> Self:
+        seen: set[str] = set()
+        for claim in self.claims:
+            if claim.id in seen:
+                raise ValueError(f"claim id {claim.id!r} is used twice; ids must be unique")
+            seen.add(claim.id)
+        known_docs = {d.id for d in self.documents}
+        for claim in self.claims:
+            if claim.document and claim.document not in known_docs:
+                raise ValueError(
+                    f"claim {claim.id!r}: document {claim.document!r} is not listed under documents"
+                )
+        return self
+
+    def get(self, claim_id: str) -> Claim:
+        for claim in self.claims:
+            if claim.id == claim_id:
+                return claim
+        raise KeyError(claim_id)
+
+
+def load_catalog(path: Path | str) -> Catalog:
+    """Read and validate a claims file; raise CatalogError with a one-line reason."""
+    path = Path(path)
+    catalog: Catalog = validate(
+        Catalog, read_yaml(path, CatalogError), path, "claims", CatalogError
+    )
+    return catalog

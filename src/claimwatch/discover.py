@@ -1,0 +1,99 @@
+"""Discovery: read a source and list the article links it announces."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from claimwatch.exceptions import FetchError
+from claimwatch.fetch import Fetcher, Page
+from claimwatch.records import FeedItem
+from claimwatch.sources import Source
+from claimwatch.urls import normalize_url
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+
+
+def discover(source: Source, fetcher: Fetcher) -> list[FeedItem]:
+    """Fetch a source and return its items; raise FetchError if it yields nothing usable."""
+    page = fetcher.get(str(source.url), accept=FEED_ACCEPT)
+    return parse_feed(page, source)
+
+
+def parse_feed(page: Page, source: Source) -> list[FeedItem]:
+    """Items of an RSS, Atom or JSON feed, parsed as far as the feed goes.
+
+    Relative links are resolved against the feed's final URL. A feed that is
+    ill-formed but still yields entries is accepted (feedparser's "bozo" flag).
+    """
+    parsed = feedparser.parse(
+        page.content,
+        response_headers={"content-location": page.final_url, "content-type": page.content_type},
+    )
+    if not parsed.entries:
+        if parsed.get("bozo"):
+            reason = f"not a readable feed: {parsed.get('bozo_exception')}"
+        elif not parsed.get("version"):
+            reason = "not a feed (no RSS, Atom or JSON Feed found)"
+        else:
+            return []
+        raise FetchError(page.url, reason.splitlines()[0][:300])
+    items: dict[str, FeedItem] = {}
+    for entry in parsed.entries:
+        link = _entry_link(entry)
+        if not link:
+            continue
+        url = normalize_url(link)
+        if url.split(":", 1)[0] not in ("http", "https") or url in items:
+            continue
+        items[url] = FeedItem(
+            url=url,
+            source=source.name,
+            title=(entry.get("title") or "").strip() or None,
+            published_at=_entry_time(entry),
+            is_sample=source.sample,
+        )
+    return list(items.values())
+
+
+def _entry_link(entry: Any) -> str | None:
+    link = entry.get("link")
+    if link:
+        return str(link)
+    for candidate in entry.get("links", []):
+        if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
+            return str(candidate["href"])
+    return None
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC).replace(tzinfo=None)
+            except (OverflowError, ValueError):
+                continue
+    return None
+
+
+def unseen_items(
+    found: Iterable[Sequence[FeedItem]], known: set[str]
+) -> tuple[list[FeedItem], int]:
+    """Items whose URL is not stored yet, each once across sources; and how many were skipped."""
+    new: dict[str, FeedItem] = {}
+    skipped = 0
+    for items in found:
+        for item in items:
+            if item.url in known:
+                skipped += 1
+            elif item.url not in new:
+                new[item.url] = item
+    return list(new.values()), skipped

@@ -1,0 +1,45 @@
+"""Exceptions raised by claimwatch.
+
+ClaimwatchError
+ ├── ConfigError          a user's file (claims, sources) cannot be used
+ │    ├── CatalogError     the claims file
+ │    └── SourcesError     the sources file
+ ├── WarehouseError       the DuckDB warehouse cannot be opened, migrated or written
+ ├── ReportError          a named report is unknown or got a bad parameter
+ └── FetchError           one URL could not be fetched (recorded, never fatal to a pass)
+
+Each message is one line that names the file, line or URL at fault.
+"""
+
+
+class ClaimwatchError(Exception):
+    """Base class of every error claimwatch raises on purpose."""
+
+
+class ConfigError(ClaimwatchError):
+    """A configuration file cannot be used."""
+
+
+class CatalogError(ConfigError):
+    """The claims file is invalid."""
+
+
+class SourcesError(ConfigError):
+    """The sources file is invalid."""
+
+
+class WarehouseError(ClaimwatchError):
+    """The warehouse cannot be opened, migrated or written."""
+
+
+class ReportError(ClaimwatchError):
+    """A named report is unknown or got a bad parameter."""
+
+
+class FetchError(ClaimwatchError):
+    """A URL could not be fetched."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason

@@ -1,0 +1,92 @@
+"""Text normalisation for matching, keeping a map back to the original offsets."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_QUOTES = "‘’‚‛′`´ʼ"
+_DOUBLE_QUOTES = "“”„‟″«»"
+_DASHES = "‐‑‒–—―−"
+_TRANSLATE = (
+    {ord(c): "'" for c in _QUOTES}
+    | {ord(c): '"' for c in _DOUBLE_QUOTES}
+    | {ord(c): "-" for c in _DASHES}
+)
+# Invisible characters that split words in copy-pasted text.
+_DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_LINE_BREAKS = frozenset("\n\r\u2028\u2029")
+# The end of a sentence: terminal punctuation (and closing quotes) before a space, or a line break.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*[ \n]+|\n+")
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalised text and, for each of its characters, the index it came from."""
+
+    text: str
+    origins: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original string that normalised characters [start, end) came from."""
+        return self.origins[start], self.origins[end - 1] + 1
+
+
+def normalize(text: str) -> Normalized:
+    """NFKC, case-folded, with one kind of quote and dash and collapsed whitespace.
+
+    Whitespace runs become one space, or one newline if they hold a line break,
+    so sentence splitting can still see paragraph ends.
+    """
+    out: list[str] = []
+    origins: list[int] = []
+    pending_space = ""
+    pending_at = -1
+    for index, char in enumerate(text):
+        if char.isspace():
+            if out:
+                if char in _LINE_BREAKS or pending_space == "\n":
+                    pending_space = "\n"
+                elif not pending_space:
+                    pending_space = " "
+                if pending_at < 0:
+                    pending_at = index
+            continue
+        if char in _DROP:
+            continue
+        mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
+        if pending_space:
+            out.append(pending_space)
+            origins.append(pending_at)
+            pending_space, pending_at = "", -1
+        for piece in mapped:
+            out.append(" " if piece.isspace() else piece)
+            origins.append(index)
+    return Normalized("".join(out), tuple(origins))
+
+
+def normalize_text(text: str) -> str:
+    """Just the normalised string, for wordings that need no offsets."""
+    return normalize(text).text.replace("\n", " ")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence of normalised `text`, without surrounding spaces."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for boundary in _SENTENCE_END.finditer(text):
+        end = boundary.end()
+        _append_stripped(spans, text, start, end)
+        start = end
+    _append_stripped(spans, text, start, len(text))
+    return spans
+
+
+def _append_stripped(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))

@@ -1,0 +1,61 @@
+"""The records that flow between stages: plain, frozen and picklable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A link a source announced: a candidate article."""
+
+    url: str
+    source: str
+    title: str | None = None
+    published_at: datetime | None = None
+    is_sample: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An extracted article: the text every match is found in."""
+
+    url: str
+    final_url: str
+    canonical_url: str | None
+    source: str
+    is_sample: bool
+    outlet: str
+    title: str | None
+    author: str | None
+    text: str
+    language: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    content_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Where one claim was found in one article, with the evidence."""
+
+    article_url: str
+    claim_id: str
+    score: float
+    field: str  # "title" or "text"
+    variant: str  # the wording of the claim that matched
+    matched_text: str
+    start: int  # offsets into the field's original string
+    end: int
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Something that went wrong for one source or page; recorded, never fatal to a pass."""
+
+    source: str
+    url: str
+    stage: str  # "discover", "fetch" or "extract"
+    reason: str

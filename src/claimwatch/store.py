@@ -1,0 +1,299 @@
+"""The warehouse: DuckDB, written once per pass in one transaction, read by reports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from claimwatch.catalog import Catalog
+from claimwatch.exceptions import WarehouseError
+from claimwatch.migrations import apply_migrations
+from claimwatch.records import Article, Failure, Match
+from claimwatch.sources import SourceList
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """One monitoring pass, as recorded in the `runs` table."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    status: str
+    sources_total: int
+    sources_failed: int
+    items_seen: int
+    pages_skipped: int
+    pages_fetched: int
+    articles_new: int
+    matches_new: int
+    failures: int
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the convention of every timestamp in the warehouse."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+
+
+@contextmanager
+def connect(db: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, turning DuckDB's errors into one-line WarehouseErrors."""
+    if read_only and not db.exists():
+        raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
+    if not read_only:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as exc:
+        holder = _LOCK_HOLDER.search(str(exc))
+        if "lock" in str(exc).lower():
+            who = f" (process {holder.group(1)})" if holder else ""
+            raise WarehouseError(f"{db}: in use by another process{who}; try again later") from None
+        raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def known_urls(db: Path) -> set[str]:
+    """Every URL an article is stored under (as found and after redirects)."""
+    if not db.exists():
+        return set()
+    with connect(db, read_only=True) as con:
+        if not _has_table(con, "articles"):
+            return set()
+        rows = con.execute("SELECT url FROM articles UNION SELECT final_url FROM articles")
+        return {row[0] for row in rows.fetchall()}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def migrate(db: Path, migrations_dir: Path) -> list[str]:
+    """Create or upgrade the warehouse schema; return the migrations applied."""
+    with connect(db) as con:
+        return apply_migrations(con, migrations_dir)
+
+
+def store_pass(
+    db: Path,
+    migrations_dir: Path,
+    *,
+    stats: RunStats,
+    sources: SourceList,
+    catalog: Catalog,
+    articles: Sequence[Article],
+    matches: Sequence[Match],
+    failures: Sequence[Failure],
+) -> RunStats:
+    """Write one pass in one transaction; rows already stored are not added again.
+
+    Returns `stats` with the numbers of articles and matches actually added.
+    """
+    now = utcnow()
+    with connect(db) as con:
+        apply_migrations(con, migrations_dir)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _upsert_sources(con, sources, now)
+            _upsert_claims(con, catalog, now)
+            articles_new = _insert_articles(con, articles, stats.run_id)
+            matches_new = _insert_matches(con, matches, stats.run_id, now)
+            _insert_failures(con, failures, stats.run_id, now)
+            stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
+            con.execute(
+                f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
+                list(asdict(stats).values()),
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"{db}: write failed, nothing stored: {exc}") from None
+    return stats
+
+
+def _upsert_sources(con: duckdb.DuckDBPyConnection, sources: SourceList, now: datetime) -> None:
+    table = pa.Table.from_pylist(
+        [
+            {
+                "name": s.name,
+                "kind": s.kind.value,
+                "url": str(s.url),
+                "is_sample": s.sample,
+                "enabled": s.enabled,
+                "updated_at": now,
+            }
+            for s in sources.sources
+        ]
+    )
+    con.register("new_sources", table)
+    con.execute("DELETE FROM sources WHERE name IN (SELECT name FROM new_sources)")
+    con.execute("INSERT INTO sources BY NAME SELECT * FROM new_sources")
+    con.unregister("new_sources")
+
+
+def _upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetime) -> None:
+    table = pa.Table.from_pylist(
+        [
+            {
+                "id": c.id,
+                "text": c.text,
+                "kind": c.kind.value,
+                "variants": [v.text for v in c.variants],
+                "document": c.document,
+                "attributed_to": c.attributed_to,
+                "said_on": c.said_on,
+                "tags": list(c.tags),
+                "threshold": c.threshold,
+                "in_catalog": True,
+                "updated_at": now,
+            }
+            for c in catalog.claims
+        ],
+        schema=_CLAIMS_SCHEMA,
+    )
+    con.register("new_claims", table)
+    # Claims dropped from the file stay, so their stored matches keep their text.
+    con.execute("UPDATE claims SET in_catalog = false WHERE id NOT IN (SELECT id FROM new_claims)")
+    con.execute("DELETE FROM claims WHERE id IN (SELECT id FROM new_claims)")
+    con.execute("INSERT INTO claims BY NAME SELECT * FROM new_claims")
+    con.unregister("new_claims")
+
+
+def _insert_articles(
+    con: duckdb.DuckDBPyConnection, articles: Sequence[Article], run_id: str
+) -> int:
+    rows = [asdict(a) | {"run_id": run_id} for a in articles]
+    con.register("new_articles", pa.Table.from_pylist(rows, schema=_ARTICLES_SCHEMA))
+    result = con.execute(
+        """
+        INSERT INTO articles BY NAME
+        SELECT * FROM new_articles AS n
+        WHERE NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.url = n.url)
+        QUALIFY row_number() OVER (PARTITION BY n.url ORDER BY n.fetched_at) = 1
+        """
+    ).fetchone()
+    con.unregister("new_articles")
+    return int(result[0]) if result else 0
+
+
+def _insert_matches(
+    con: duckdb.DuckDBPyConnection, matches: Sequence[Match], run_id: str, now: datetime
+) -> int:
+    rows = [
+        {
+            "article_url": m.article_url,
+            "claim_id": m.claim_id,
+            "score": m.score,
+            "field": m.field,
+            "variant": m.variant,
+            "matched_text": m.matched_text,
+            "match_start": m.start,
+            "match_end": m.end,
+            "snippet": m.snippet,
+            "matched_at": now,
+            "run_id": run_id,
+        }
+        for m in matches
+    ]
+    con.register("new_matches", pa.Table.from_pylist(rows, schema=_MATCHES_SCHEMA))
+    result = con.execute(
+        """
+        INSERT INTO matches BY NAME
+        SELECT * FROM new_matches AS n
+        WHERE NOT EXISTS (
+            SELECT 1 FROM matches AS m
+            WHERE m.article_url = n.article_url AND m.claim_id = n.claim_id
+        )
+        QUALIFY row_number() OVER (PARTITION BY n.article_url, n.claim_id ORDER BY n.score DESC) = 1
+        """
+    ).fetchone()
+    con.unregister("new_matches")
+    return int(result[0]) if result else 0
+
+
+def _insert_failures(
+    con: duckdb.DuckDBPyConnection, failures: Sequence[Failure], run_id: str, now: datetime
+) -> None:
+    rows = [asdict(f) | {"run_id": run_id, "failed_at": now} for f in failures]
+    con.register("new_failures", pa.Table.from_pylist(rows, schema=_FAILURES_SCHEMA))
+    con.execute("INSERT INTO fetch_failures BY NAME SELECT * FROM new_failures")
+    con.unregister("new_failures")
+
+
+_TS = pa.timestamp("us")
+_CLAIMS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("kind", pa.string()),
+        ("variants", pa.list_(pa.string())),
+        ("document", pa.string()),
+        ("attributed_to", pa.string()),
+        ("said_on", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("threshold", pa.float64()),
+        ("in_catalog", pa.bool_()),
+        ("updated_at", _TS),
+    ]
+)
+_ARTICLES_SCHEMA = pa.schema(
+    [
+        ("url", pa.string()),
+        ("final_url", pa.string()),
+        ("canonical_url", pa.string()),
+        ("source", pa.string()),
+        ("is_sample", pa.bool_()),
+        ("outlet", pa.string()),
+        ("title", pa.string()),
+        ("author", pa.string()),
+        ("text", pa.string()),
+        ("language", pa.string()),
+        ("published_at", _TS),
+        ("fetched_at", _TS),
+        ("content_sha256", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+_MATCHES_SCHEMA = pa.schema(
+    [
+        ("article_url", pa.string()),
+        ("claim_id", pa.string()),
+        ("score", pa.float64()),
+        ("field", pa.string()),
+        ("variant", pa.string()),
+        ("matched_text", pa.string()),
+        ("match_start", pa.int32()),
+        ("match_end", pa.int32()),
+        ("snippet", pa.string()),
+        ("matched_at", _TS),
+        ("run_id", pa.string()),
+    ]
+)
+_FAILURES_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("run_id", pa.string()),
+        ("failed_at", _TS),
+    ]
+)
