@@ -9,6 +9,8 @@ boundary are found); never against a whole article, where long texts saturate.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -155,7 +157,7 @@ class Matcher:
         else:
             start = window.start + alignment.dest_start
             end = window.start + alignment.dest_end
-        start, end = _snap_to_words(norm.text, start, end, window)
+        start, end = _best_span(self._normalized[row], norm.text, start, end, window)
         if end <= start:  # only possible for scores near zero in ranking mode
             start, end = window.start, window.end
         orig_start, orig_end = norm.original_span(start, end)
@@ -179,20 +181,41 @@ def _windows(text: str) -> list[_Window]:
     return singles + pairs
 
 
-_EDGE = " \n.,;:!?\"'()[]-"
+def _best_span(wording: str, text: str, start: int, end: int, window: _Window) -> tuple[int, int]:
+    """The whole-word span near [start, end) that reads most like the wording.
+
+    partial_ratio aligns a stretch exactly as long as the wording, which cuts
+    words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
+    Starts and ends up to a few words either side are tried with the plain ratio.
+    """
+    starts = [m.start() + window.start for m in _WORD.finditer(window.text)]
+    ends = [m.end() + window.start for m in _WORD.finditer(window.text)]
+    if not starts:
+        return start, end
+    first = max(0, bisect_right(starts, start) - 1)
+    last = bisect_left(ends, end)
+    start_choices = starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]
+    end_choices = ends[max(0, last - _SPAN_SLACK) : last + _SPAN_SLACK + 1]
+    best_score, best_start, best_end = -1.0, start, end
+    for s in start_choices:
+        for e in end_choices:
+            score = fuzz.ratio(wording, text[s:e]) if e > s else -1.0
+            if score > best_score:
+                best_score, best_start, best_end = score, s, e
+    return _strip_edges(text, best_start, best_end)
 
 
-def _snap_to_words(text: str, start: int, end: int, window: _Window) -> tuple[int, int]:
-    """Widen a span to whole words, then drop spaces and punctuation at its edges."""
-    while start > window.start and text[start - 1].isalnum():
-        start -= 1
-    while end < window.end and text[end].isalnum():
-        end += 1
+def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in _EDGE:
         start += 1
     while end > start and text[end - 1] in _EDGE:
         end -= 1
     return start, end
+
+
+_WORD = re.compile(r"\S+")
+_SPAN_SLACK = 3
+_EDGE = " \n.,;:!?\"'()[]-"
 
 
 def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:

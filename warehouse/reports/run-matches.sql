@@ -4,10 +4,8 @@
 SELECT
     claim_id,
     outlet,
-    matched_text,
     score,
-    title,
-    article_url
+    matched_text
 FROM claim_matches
 WHERE run_id = coalesce($run_id, (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1))
 ORDER BY claim_id, score DESC, outlet;

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+# Prefect reads these when it is first imported; an offline machine must not send telemetry.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ["CLAIMWATCH_ALLOW_PRIVATE_HOSTS"] = "1"
+
+import pytest
+
+from claimwatch.catalog import Catalog, load_catalog
+from claimwatch.sample_server import serve_directory
+from tests.httpserver import ScriptedServer, scripted_server
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SAMPLE = SEEDS / "sample"
+MIGRATIONS = ROOT / "warehouse" / "migrations"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(SEEDS / "claims.yaml")
+
+
+@pytest.fixture(scope="session")
+def sample_url() -> Iterator[str]:
+    """The offline sample served over real HTTP on 127.0.0.1."""
+    with serve_directory(SAMPLE) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with scripted_server() as state:
+        yield state
+
+
+def write_sources(path: Path, *feeds: tuple[str, str], sample: bool = False) -> Path:
+    """A sources file with one feed per (name, url)."""
+    lines = ["sources:"]
+    for name, url in feeds:
+        lines += [f"  - name: {name}", f"    url: {url}", "    allow_private: true"]
+        lines += ["    sample: true"] if sample else []
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,96 @@
+"""A real HTTP server on 127.0.0.1 whose answers each test scripts per path."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Route = Callable[["Request"], Reply]
+
+
+@dataclass
+class Request:
+    path: str
+    headers: dict[str, str]
+    count: int  # how many times this path was requested, this one included
+
+
+class ScriptedServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Request] = []
+        self.active = 0
+        self.max_active = 0
+        self._lock = threading.Lock()
+        self.base_url = ""
+
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")
+
+    def add(self, path: str, reply: Reply | Route) -> str:
+        self.routes[path] = reply if callable(reply) else (lambda _request, r=reply: r)
+        return self.url(path)
+
+    def hits(self, path: str) -> int:
+        return sum(r.path == path for r in self.requests)
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            count = self.hits(handler.path) + 1
+            request = Request(handler.path, dict(handler.headers), count)
+            self.requests.append(request)
+        try:
+            route = self.routes.get(handler.path)
+            reply = route(request) if route else Reply(404, b"not found")
+            if reply.delay:
+                time.sleep(reply.delay)
+            handler.send_response(reply.status)
+            headers = {"Content-Length": str(len(reply.body))} | reply.headers
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(reply.body)
+        finally:
+            with self._lock:
+                self.active -= 1
+
+
+@contextmanager
+def scripted_server() -> Iterator[ScriptedServer]:
+    state = ScriptedServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            state._handle(self)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

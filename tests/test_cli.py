@@ -1,0 +1,184 @@
+"""The command line as users and scripts call it: real processes, real files."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claimwatch.store import connect
+from tests.conftest import ROOT, SEEDS, write_sources
+
+
+def claimwatch(*args: str, stdin: str | None = None, env: dict | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "claimwatch", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse filled by `claimwatch run` over the sample (the contract's command)."""
+    tmp = tmp_path_factory.mktemp("cli")
+    sources = write_sources(tmp / "sources.yaml", ("sample", sample_url + "feed.xml"), sample=True)
+    db = tmp / "w.duckdb"
+    result = claimwatch(
+        "run", "--sources", str(sources), "--claims", str(SEEDS / "claims.yaml"), "--db", str(db)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "New matches (" in result.stdout
+    assert "where-nato-goes-war-is-most-likely" in result.stdout
+    return db
+
+
+def test_run_fills_claim_matches(warehouse: Path) -> None:
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "SELECT claim_id, article_url, score, matched_text, snippet FROM claim_matches"
+        ).fetchall()
+    assert len(rows) >= 10
+    assert all(0 <= r[2] <= 100 and r[3] and r[3] in r[4] for r in rows)
+
+
+@pytest.mark.parametrize("which", ["claims", "sources"])
+def test_bad_file_gives_one_line_and_changes_nothing(
+    which: str, warehouse: Path, sample_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
+    claims = tmp_path / "claims.yaml"
+    claims.write_text((SEEDS / "claims.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    broken = claims if which == "claims" else sources
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("url:", "ur1:", 1).replace("text:", "txet:", 1),
+        encoding="utf-8",
+    )
+    before = _digest(warehouse)
+    result = claimwatch(
+        "run", "--sources", str(sources), "--claims", str(claims), "--db", str(warehouse)
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"Error: {broken}")
+    assert "Traceback" not in result.stderr
+    assert _digest(warehouse) == before
+
+
+def test_match_reads_and_writes_json_lines() -> None:
+    texts = [
+        {"id": "a", "text": "Beijing's paper wrote: “Where NATO goes, war is most likely.”"},
+        {"id": "b", "text": "Defence ministers discussed ammunition in Brussels."},
+        {"id": "c", "title": "Ukraine Today, Asia Tomorrow", "text": "A speech in Tokyo."},
+    ]
+    result = claimwatch("match", stdin="\n".join(json.dumps(t) for t in texts))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(o["id"], o["claim_id"]) for o in out] == [
+        ("a", "where-nato-goes-war-is-most-likely"),
+        ("c", "ukraine-today-asia-tomorrow"),
+    ]
+    first = out[0]
+    assert texts[0]["text"][first["start"] : first["end"]] == first["matched_text"]
+    assert set(first) >= {"id", "claim_id", "score", "matched_text", "start", "end"}
+    assert out[1]["field"] == "title"
+
+
+def test_match_top_k_ranks_every_input() -> None:
+    text = json.dumps({"id": 7, "text": "Defence ministers discussed ammunition."})
+    result = claimwatch("match", "--top", "3", stdin=text + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 3 and {o["id"] for o in out} == {7}
+    assert [o["score"] for o in out] == sorted((o["score"] for o in out), reverse=True)
+
+
+def test_match_bad_line_names_it() -> None:
+    result = claimwatch("match", stdin='{"id": 1, "text": "ok"}\n{not json}\n')
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip()
+        == "Error: stdin line 2: invalid JSON: Expecting property name enclosed in double quotes"
+    )
+
+
+def test_report_latest_matches_formats(warehouse: Path) -> None:
+    table = claimwatch("report", "latest-matches", "-p", "limit", "3", "--db", str(warehouse))
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split()[:2] == ["claim_id", "outlet"]
+    assert len(table.stdout.splitlines()) == 2 + 3
+    as_json = claimwatch("report", "latest-matches", "--format", "json", "--db", str(warehouse))
+    records = json.loads(as_json.stdout)
+    assert records and {"claim_id", "score", "matched_text", "article_url"} <= set(records[0])
+    as_csv = claimwatch("report", "matches-per-claim", "--format", "csv", "--db", str(warehouse))
+    header, *rows = as_csv.stdout.splitlines()
+    assert header.startswith("claim_id,claim_text,articles,outlets")
+    assert len(rows) >= 18
+
+
+def test_report_excludes_sample_on_request(warehouse: Path) -> None:
+    result = claimwatch(
+        "report",
+        "latest-matches",
+        "-p",
+        "include_sample",
+        "false",
+        "--format",
+        "json",
+        "--db",
+        str(warehouse),
+    )
+    assert json.loads(result.stdout) == []
+
+
+def test_report_list_as_json() -> None:
+    result = claimwatch("report", "--list", "--format", "json")
+    listing = {r["name"]: r for r in json.loads(result.stdout)}
+    assert {"latest-matches", "matches-per-claim", "runs", "failures"} <= set(listing)
+    limit = next(p for p in listing["latest-matches"]["parameters"] if p["name"] == "limit")
+    assert limit == {"name": "limit", "type": "integer", "default": 20}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("report", "nope"), "Error: no report named 'nope'"),
+        (
+            ("report", "latest-matches", "-p", "limit", "many"),
+            "Error: parameter 'limit' expects integer, got 'many'",
+        ),
+        (
+            ("report", "latest-matches", "-p", "colour", "red"),
+            "Error: report 'latest-matches' has no parameter 'colour'",
+        ),
+    ],
+)
+def test_report_errors_are_one_line(warehouse: Path, args: tuple, message: str) -> None:
+    result = claimwatch(*args, "--db", str(warehouse))
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith(message)
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_report_without_warehouse(tmp_path: Path) -> None:
+    result = claimwatch("report", "runs", "--db", str(tmp_path / "none.duckdb"))
+    assert result.returncode != 0
+    assert "no warehouse here yet; run `claimwatch run` first" in result.stderr
+
+
+def test_claims_validate_and_list() -> None:
+    ok = claimwatch("claims", "validate")
+    assert ok.returncode == 0 and ": OK: " in ok.stdout
+    listing = claimwatch("claims", "list", "--format", "json")
+    ids = [c["id"] for c in json.loads(listing.stdout)]
+    assert "ukraine-today-asia-tomorrow" in ids and len(ids) == len(set(ids))

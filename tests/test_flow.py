@@ -1,0 +1,61 @@
+"""The monitor flow under Prefect's test harness, against the sample over real HTTP."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.flows import load_flow_from_entrypoint
+from prefect.testing.utilities import prefect_test_harness
+
+from claimwatch.store import connect
+from tests.conftest import ROOT, SEEDS, write_sources
+
+
+@pytest.fixture(scope="module")
+def monitor() -> Iterator[Any]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with connect(db, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_pass_stores_articles_and_matches_then_reruns_idempotently(
+    monitor: Any, sample_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        ("sample", sample_url + "feed.xml"),
+        ("dead", "http://127.0.0.1:9/feed.xml"),
+    )
+    db = tmp_path / "w.duckdb"
+    args = {"sources": str(sources), "claims": str(SEEDS / "claims.yaml"), "db": str(db)}
+
+    first = monitor(**args)
+    feed_items = first.stats.items_seen
+    assert feed_items >= 12
+    assert first.stats.articles_new == feed_items
+    assert first.stats.matches_new >= 10
+    assert first.stats.sources_failed == 1
+    assert [(f.source, f.stage) for f in first.failures] == [("dead", "discover")]
+    matches = _rows(db, "SELECT claim_id, matched_text, article_url FROM claim_matches")
+    assert len(matches) == first.stats.matches_new
+    assert ("where-nato-goes-war-is-most-likely", "Where NATO Goes, War Is Most Likely") in {
+        m[:2] for m in matches
+    }
+    assert _rows(db, "SELECT count(*) FROM articles WHERE text = ''") == [(0,)]
+    assert _rows(db, "SELECT stage, url FROM fetch_failures") == [
+        ("discover", "http://127.0.0.1:9/feed.xml")
+    ]
+
+    second = monitor(**args)
+    assert second.stats.pages_skipped == feed_items
+    assert second.stats.pages_fetched == 0
+    assert (second.stats.articles_new, second.stats.matches_new) == (0, 0)
+    assert len(_rows(db, "SELECT * FROM claim_matches")) == len(matches)
+    assert _rows(db, "SELECT count(*) FROM runs") == [(2,)]
+    run_ids = {r[0] for r in _rows(db, "SELECT run_id FROM runs")}
+    assert len(run_ids) == 2 and not any(r.startswith("local-") for r in run_ids)

@@ -1,0 +1,170 @@
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from claimwatch.catalog import Catalog
+from claimwatch.exceptions import WarehouseError
+from claimwatch.records import Article, Failure, Match
+from claimwatch.sources import SourceList
+from claimwatch.store import RunStats, connect, known_urls, migrate, store_pass
+from tests.conftest import MIGRATIONS, SEEDS
+
+SOURCES = SourceList.model_validate({"sources": [{"name": "s", "url": "http://x.example/feed"}]})
+
+
+def article(url: str, text: str = "Some text.") -> Article:
+    return Article(
+        url=url,
+        final_url=url + "?final",
+        canonical_url=None,
+        source="s",
+        is_sample=False,
+        outlet="X",
+        title="T",
+        author=None,
+        text=text,
+        language="en",
+        published_at=None,
+        fetched_at=datetime(2026, 11, 1),
+        content_sha256="0" * 64,
+    )
+
+
+def match(url: str, claim_id: str, score: float = 99.0) -> Match:
+    return Match(url, claim_id, score, "text", "v", "matched", 0, 7, "…matched…")
+
+
+def stats(run_id: str) -> RunStats:
+    now = datetime(2026, 11, 1)
+    return RunStats(run_id, now, now, "completed", 1, 0, 2, 0, 2, 0, 0, 1)
+
+
+def store(db: Path, catalog: Catalog, run_id: str, articles, matches) -> RunStats:
+    return store_pass(
+        db,
+        MIGRATIONS,
+        stats=stats(run_id),
+        sources=SOURCES,
+        catalog=catalog,
+        articles=articles,
+        matches=matches,
+        failures=[Failure("s", "http://x.example/bad", "fetch", "HTTP 500")],
+    )
+
+
+def count(db: Path, table: str) -> int:
+    with connect(db, read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    assert migrate(db, MIGRATIONS) == ["001_initial.sql"]
+    assert migrate(db, MIGRATIONS) == []
+    with connect(db, read_only=True) as con:
+        rows = con.execute("SELECT name, applied_at FROM schema_migrations").fetchall()
+    assert [r[0] for r in rows] == ["001_initial.sql"] and isinstance(rows[0][1], datetime)
+
+
+def test_store_is_idempotent(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    claim = catalog.claims[0].id
+    arts = [article("http://x.example/a"), article("http://x.example/b")]
+    first = store(db, catalog, "r1", arts, [match(arts[0].url, claim)])
+    assert (first.articles_new, first.matches_new) == (2, 1)
+    again = store(db, catalog, "r2", [*arts, arts[0]], [match(arts[0].url, claim)] * 2)
+    assert (again.articles_new, again.matches_new) == (0, 0)
+    assert count(db, "articles") == 2
+    assert count(db, "claim_matches") == 1
+    assert count(db, "claims") == len(catalog.claims)
+    assert count(db, "runs") == 2
+    assert count(db, "fetch_failures") == 2
+
+
+def test_claim_matches_contract_columns(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    claim = catalog.claims[0]
+    store(
+        db, catalog, "r1", [article("http://x.example/a")], [match("http://x.example/a", claim.id)]
+    )
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT claim_id, claim_text, article_url, title, source, published_at, fetched_at,"
+            " score, matched_text, snippet FROM claim_matches"
+        ).fetchone()
+        article_columns = {r[0] for r in con.execute("DESCRIBE articles").fetchall()}
+    assert row[:3] == (claim.id, claim.text, "http://x.example/a")
+    assert row[7] == 99.0
+    assert {"url", "title", "text", "published_at", "source", "language"} <= article_columns
+
+
+def test_known_urls_include_final_urls(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    assert known_urls(db) == set()
+    store(db, catalog, "r1", [article("http://x.example/a")], [])
+    assert known_urls(db) == {"http://x.example/a", "http://x.example/a?final"}
+
+
+def test_removed_claims_stay_with_their_matches(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    gone = catalog.claims[0]
+    store(
+        db, catalog, "r1", [article("http://x.example/a")], [match("http://x.example/a", gone.id)]
+    )
+    smaller = Catalog(documents=catalog.documents, claims=catalog.claims[1:])
+    store(db, smaller, "r2", [], [])
+    with connect(db, read_only=True) as con:
+        row = con.execute("SELECT in_catalog FROM claims WHERE id = ?", [gone.id]).fetchone()
+        text = con.execute("SELECT claim_text FROM claim_matches").fetchone()
+    assert row == (False,)
+    assert text == (gone.text,)
+
+
+def test_locked_warehouse_gives_one_line(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(30)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseError, match="in use by another process"):
+            store(db, catalog, "r1", [article("http://x.example/a")], [])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert count(db, "articles") == 0
+
+
+def test_failed_write_stores_nothing(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    with duckdb.connect(str(db)) as con:  # a later migration went wrong: matches lost a column
+        con.execute("ALTER TABLE matches DROP COLUMN snippet")
+    with pytest.raises(WarehouseError, match="write failed, nothing stored"):
+        store(
+            db, catalog, "r1", [article("http://x.example/a")], [match("http://x.example/a", "x")]
+        )
+    assert count(db, "articles") == 0
+    assert count(db, "runs") == 0
+
+
+def test_seed_catalog_is_stored(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    store(db, catalog, "r1", [], [])
+    with connect(db, read_only=True) as con:
+        ids = {r[0] for r in con.execute("SELECT id FROM claims").fetchall()}
+    assert ids == {c.id for c in catalog.claims}
+    assert (SEEDS / "claims.yaml").is_file()
