@@ -26,6 +26,10 @@ DEFAULT_THRESHOLD = 88.0
 # ("NATO goes." inside "Where NATO goes, war is most likely"); such windows do not count.
 MIN_WINDOW_SHARE = 0.75
 SNIPPET_CONTEXT = 120
+# partial_ratio compares stretches as long as the wording, so a word inserted into
+# a quote ("are simply not divisible") costs it more than it should. Candidates this
+# close to a threshold are rescored on whole-word spans with the plain ratio.
+RESCUE_MARGIN = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,8 @@ class Matcher:
         self._thresholds = {
             c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
         }
-        self._cutoff = min(self._thresholds.values())
+        # Candidates within RESCUE_MARGIN of a threshold get a second look (see _hit).
+        self._cutoff = max(0.0, min(self._thresholds.values()) - RESCUE_MARGIN)
         self._rows_by_claim: dict[str, np.ndarray] = {}
         for row, claim_id in enumerate(self._claim_ids):
             self._rows_by_claim.setdefault(claim_id, np.array([], dtype=int))
@@ -157,7 +162,8 @@ class Matcher:
         else:
             start = window.start + alignment.dest_start
             end = window.start + alignment.dest_end
-        start, end = _best_span(self._normalized[row], norm.text, start, end, window)
+        start, end, span_score = _best_span(self._normalized[row], norm.text, start, end, window)
+        score = max(score, span_score)
         if end <= start:  # only possible for scores near zero in ranking mode
             start, end = window.start, window.end
         orig_start, orig_end = norm.original_span(start, end)
@@ -181,17 +187,20 @@ def _windows(text: str) -> list[_Window]:
     return singles + pairs
 
 
-def _best_span(wording: str, text: str, start: int, end: int, window: _Window) -> tuple[int, int]:
+def _best_span(
+    wording: str, text: str, start: int, end: int, window: _Window
+) -> tuple[int, int, float]:
     """The whole-word span near [start, end) that reads most like the wording.
 
     partial_ratio aligns a stretch exactly as long as the wording, which cuts
     words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
-    Starts and ends up to a few words either side are tried with the plain ratio.
+    Starts and ends up to a few words either side are tried with the plain ratio;
+    the best span and its ratio are returned.
     """
     starts = [m.start() + window.start for m in _WORD.finditer(window.text)]
     ends = [m.end() + window.start for m in _WORD.finditer(window.text)]
     if not starts:
-        return start, end
+        return start, end, 0.0
     first = max(0, bisect_right(starts, start) - 1)
     last = bisect_left(ends, end)
     start_choices = starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]
@@ -202,7 +211,7 @@ def _best_span(wording: str, text: str, start: int, end: int, window: _Window) -
             score = fuzz.ratio(wording, text[s:e]) if e > s else -1.0
             if score > best_score:
                 best_score, best_start, best_end = score, s, e
-    return _strip_edges(text, best_start, best_end)
+    return (*_strip_edges(text, best_start, best_end), best_score)
 
 
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
