@@ -88,8 +88,11 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         click.echo(f"  failed [{failure.stage}] {failure.source}: {failure.url}: {failure.reason}")
     report = get_report(settings.warehouse_dir / "reports", "run-matches")
     result = run_report(settings.db, report, {"run_id": stats.run_id})
-    click.echo(f"\nNew matches ({len(result.rows)}):")
-    click.echo(render(result.columns, result.rows, "table"))
+    if result.rows:
+        click.echo(f"\nNew matches ({len(result.rows)}):")
+        click.echo(render(result.columns, result.rows, "table"))
+    else:
+        click.echo("\nNo new matches. Stored ones: claimwatch report latest-matches")
 
 
 def _load_flow(settings: Settings, name: str) -> Any:
