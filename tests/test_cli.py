@@ -182,3 +182,14 @@ def test_claims_validate_and_list() -> None:
     listing = claimwatch("claims", "list", "--format", "json")
     ids = [c["id"] for c in json.loads(listing.stdout)]
     assert "ukraine-today-asia-tomorrow" in ids and len(ids) == len(set(ids))
+
+
+def test_eval_prints_tiers_misses_and_sweep() -> None:
+    result = claimwatch("eval", "--show", "3")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    lines = (ROOT / "tests" / "data" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    assert f"{len(lines)} judgements" in out
+    exact = next(line for line in out.splitlines() if line.startswith("exact "))
+    assert exact.split()[-1] == "1.000"
+    assert "Misses (" in out and "False hits (" in out and "Threshold sweep" in out

@@ -118,3 +118,59 @@ def test_rank_returns_top_k_whatever_the_score(matcher: Matcher) -> None:
 def test_best_wording_is_reported(matcher: Matcher) -> None:
     (hit,) = [h for h in matcher.find("Ukraine today may be East Asia tomorrow.")]
     assert hit.variant == "Ukraine today may be East Asia tomorrow"
+
+
+def test_quote_interrupted_by_attribution(matcher: Matcher) -> None:
+    text = 'He added: "Where NATO goes," the anchor told viewers, "war is most likely."'
+    (hit,) = [h for h in matcher.find(text) if h.claim_id == "where-nato-goes-war-is-most-likely"]
+    assert hit.matched_text.startswith("Where NATO goes,")
+    assert hit.matched_text.endswith("war is most likely")
+    assert text[hit.start : hit.end] == hit.matched_text
+
+
+def test_amounts_written_differently(matcher: Matcher) -> None:
+    text = "A conflict over Taiwan could shave up to 10 trillion dollars from global GDP."
+    (hit,) = [h for h in matcher.find(text) if h.claim_id == "taiwan-conflict-costs-10-trillion"]
+    assert hit.score >= 95
+    assert hit.matched_text.endswith("from global GDP")
+
+
+def test_required_terms_reject_another_actor(matcher: Matcher) -> None:
+    text = "North Korea is fomenting conflict in the Indo-Pacific region, Tokyo said."
+    assert "nato-fomenting-conflict-in-asia" not in {h.claim_id for h in matcher.find(text)}
+    same = "NATO is fomenting conflict in the Indo-Pacific region, Beijing said."
+    assert "nato-fomenting-conflict-in-asia" in {h.claim_id for h in matcher.find(same)}
+
+
+def test_negation_mismatch_is_penalised(matcher: Matcher) -> None:
+    text = "There is broad consensus within NATO that the alliance should become more active."
+    ranked = {h.claim_id: h for h in matcher.rank(text, top=50)}
+    hit = ranked["no-nato-consensus-on-indo-pacific-role"]
+    assert hit.parts["negation_penalty"] > 0
+    assert hit.score < 88
+
+
+def test_slogan_halves_swapped(matcher: Matcher) -> None:
+    hits = matcher.find("Today Ukraine, tomorrow Asia, the secretary-general warned.")
+    assert [h.claim_id for h in hits] == ["ukraine-today-asia-tomorrow"]
+
+
+def test_every_hit_explains_its_score(matcher: Matcher) -> None:
+    (hit,) = matcher.find("They said European and Indo-Pacific security are simply not divisible.")
+    assert set(hit.parts) == {"partial", "span", "coverage", "negation_penalty"}
+    assert hit.score == max(hit.parts["partial"], hit.parts["span"]) - hit.parts["negation_penalty"]
+    assert hit.parts["span"] > hit.parts["partial"]
+    assert hit.parts["coverage"] >= 80
+
+
+def test_detection_agrees_with_brute_force_ranking(matcher: Matcher) -> None:
+    """Candidate generation may skip pairs, never a claim that would pass its threshold."""
+    text = (
+        "Kishida warned that Ukraine today may be East Asia tomorrow. Officials in Beijing "
+        "countered that NATO is fomenting conflict in the Indo-Pacific region. Analysts "
+        "called NATO's Indo-Pacific pivot more rhetorical than substantive."
+    )
+    detected = {h.claim_id for h in matcher.find(text)}
+    ranked = {h.claim_id for h in matcher.rank(text, top=50) if h.score >= 88}
+    assert detected == ranked
+    assert len(detected) == 3

@@ -58,6 +58,9 @@ class Claim(_Strict):
     said_on: PartialDate | None = None
     tags: tuple[Slug, ...] = ()
     threshold: Annotated[float, Field(ge=0, le=100)] | None = None
+    # A match must mention one of these (whole words, any case) in the matched
+    # sentences: a claim about NATO must name NATO or the alliance, not North Korea.
+    required_terms: tuple[Text, ...] = ()
 
     @model_validator(mode="before")
     @classmethod

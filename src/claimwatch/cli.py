@@ -120,7 +120,8 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
 
     Each input line is {"id": ..., "text": ...} (optionally "title"). Each output
     line is {"id", "claim_id", "score", "matched_text", "start", "end", "field",
-    "variant"}; start and end are offsets into the field ("text" or "title").
+    "variant", "parts"}; start and end are offsets into the field ("text" or
+    "title"); parts are the scores the match was judged on.
 
     Example:
 
@@ -159,6 +160,7 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
                         "end": hit.end,
                         "field": hit.field,
                         "variant": hit.variant,
+                        "parts": hit.parts,
                     },
                     ensure_ascii=False,
                 )
@@ -265,3 +267,73 @@ def report(
         return
     result = run_report(settings.db, get_report(directory, name), dict(params))
     click.echo(render(result.columns, result.rows, fmt))
+
+
+@cli.command("eval")
+@click.option(
+    "--data",
+    type=_PATH,
+    default=Path("tests/data/devset.jsonl"),
+    show_default=True,
+    help="Labelled set: JSON lines {id, claim_id, tier, label, text}.",
+)
+@click.option(
+    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
+)
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Default threshold (88).")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=15,
+    show_default=True,
+    help="How many misses and false hits to list.",
+)
+def evaluate_command(data: Path, claims: Path | None, threshold: float | None, show: int) -> None:
+    """Measure the matcher on a labelled set: precision and recall per tier and
+    per claim, the misses and false hits with their scores, and a threshold sweep.
+
+    Example:
+
+        claimwatch eval --data tests/data/devset.jsonl --threshold 85
+    """
+    from claimwatch.evaluate import evaluate, load_judgements, sweep
+    from claimwatch.match import Matcher
+
+    settings = _settings(claims=claims, match_threshold=threshold)
+    catalog = load_catalog(settings.claims)
+    matcher = Matcher(catalog, threshold=settings.match_threshold)
+    result = evaluate(matcher, load_judgements(data, catalog))
+
+    def rate(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    def counts_row(name: str, c: Any) -> tuple:
+        return (name, c.total, c.tp, c.fp, c.fn, rate(c.precision), rate(c.recall))
+
+    columns = ["", "judgements", "tp", "fp", "fn", "precision", "recall"]
+    click.echo(
+        f"{data}: {len(result.outcomes)} judgements; default threshold "
+        f"{settings.match_threshold:g}\n"
+    )
+    tiers = [counts_row(t, c) for t, c in sorted(result.by_tier.items(), key=_tier_order)]
+    click.echo(render(columns, [*tiers, counts_row("all", result.overall)]))
+    click.echo("\nPer claim:")
+    click.echo(render(columns, [counts_row(k, c) for k, c in sorted(result.by_claim.items())]))
+    for title, outcomes in (("Misses", result.misses), ("False hits", result.false_hits)):
+        click.echo(f"\n{title} ({len(outcomes)}):")
+        rows = [
+            (o.judgement.id, o.judgement.tier, o.judgement.claim_id, o.score, o.judgement.text)
+            for o in sorted(outcomes, key=lambda o: -o.score)[:show]
+        ]
+        click.echo(render(["id", "tier", "claim_id", "score", "text"], rows))
+    click.echo("\nThreshold sweep (every claim at the same threshold, ranking-mode scores):")
+    sweep_rows = [
+        (t, rate(c.precision), rate(c.recall)) for t, c in sweep(result.outcomes, range(70, 100, 2))
+    ]
+    click.echo(render(["threshold", "precision", "recall"], sweep_rows))
+
+
+def _tier_order(item: tuple[str, Any]) -> int:
+    from claimwatch.evaluate import TIERS
+
+    return TIERS.index(item[0])

@@ -1,10 +1,18 @@
-"""Matching: find the catalog's claims in a text, quoted, near-quoted or paraphrased.
+"""Matching: find the catalog's claims in a text, quoted, near-quoted or reworded.
 
-The interface is `Matcher(catalog).find(text, title=...)` (detection: every claim
-over its threshold) and `.rank(...)` (the K best claims whatever their score).
-Scoring is rapidfuzz's `partial_ratio` of each wording of a claim against
-sentence windows (one sentence, or two adjacent ones so quotes split across a
-boundary are found); never against a whole article, where long texts saturate.
+`Matcher(catalog).find(text, title=...)` detects every claim over its threshold;
+`.rank(...)` returns the K best claims whatever their score. Both work on sentence
+windows (one sentence, two adjacent ones, and the quoted parts of a window with
+the attribution cut out: '"Where NATO goes," he said, "war is most likely"'),
+never on a whole article, where long texts saturate fuzzy scores.
+
+Detection runs in two steps:
+1. candidates: a term index over every wording of every claim (terms.py) keeps
+   the (window, wording) pairs where the window holds enough of the wording's
+   rare terms, so the cost follows the text, not text × catalog;
+2. verification: rapidfuzz's partial_ratio on each candidate pair; the best pair
+   per claim is then rescored on whole-word spans (plain ratio, and token order
+   ignored) and its best span becomes the evidence.
 """
 
 from __future__ import annotations
@@ -12,29 +20,41 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from itertools import pairwise
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
 
 from claimwatch.catalog import Catalog
 from claimwatch.normalize import Normalized, normalize, normalize_text, sentence_spans
 from claimwatch.records import Article, Match
+from claimwatch.terms import TermIndex, terms
 
 DEFAULT_THRESHOLD = 88.0
 # A window much shorter than a wording can score 100 by being a fragment of it
 # ("NATO goes." inside "Where NATO goes, war is most likely"); such windows do not count.
 MIN_WINDOW_SHARE = 0.75
-SNIPPET_CONTEXT = 120
+# Share of a wording's term weight a window must hold to be scored against it.
+MIN_COVERAGE = 0.3
 # partial_ratio compares stretches as long as the wording, so a word inserted into
 # a quote ("are simply not divisible") costs it more than it should. Candidates this
-# close to a threshold are rescored on whole-word spans with the plain ratio.
-RESCUE_MARGIN = 15.0
+# close to a threshold are rescored on whole-word spans.
+RESCUE_MARGIN = 25.0
+# Slogans travel with their halves swapped ("Today Ukraine, tomorrow Asia"); longer
+# assertions do not, and there word order carries meaning ("A more than B").
+MAX_SLOGAN_WORDS = 6
+# A wording and a span that disagree on negation ("no consensus" / "broad consensus")
+# lose this many points.
+NEGATION_PENALTY = 15.0
+_NEGATIONS = frozenset({"no", "not", "never", "cannot", "nor", "without", "neither"})
+SNIPPET_CONTEXT = 120
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """The best place one claim was found in one field of a text."""
+    """The best place one claim was found in one field of a text, and why it scored."""
 
     claim_id: str
     score: float
@@ -44,48 +64,79 @@ class Hit:
     start: int
     end: int
     snippet: str
+    # partial: partial_ratio of the wording in the window; span: ratio on the
+    # whole-word span (word order ignored if that scores higher); coverage: share
+    # of the wording's term weight present in the window (0-100).
+    parts: dict[str, float] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class _Window:
-    start: int
-    end: int
+    """A piece of normalised text to score: a sentence, two, or their quoted parts."""
+
     text: str
+    start: int
+    # For quoted parts, the normalised index of each character; None when contiguous.
+    positions: tuple[int, ...] | None = None
+
+    def to_norm(self, start: int, end: int) -> tuple[int, int]:
+        if self.positions is None:
+            return self.start + start, self.start + end
+        return self.positions[start], self.positions[end - 1] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Best:
+    score: float
+    row: int
+    window: int
 
 
 class Matcher:
     """Finds the claims of a catalog in texts. Build once, use for many texts."""
 
-    def __init__(self, catalog: Catalog, *, threshold: float = DEFAULT_THRESHOLD) -> None:
-        self.threshold = threshold
-        self._claim_ids: list[str] = []
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        min_coverage: float = MIN_COVERAGE,
+    ) -> None:
+        self.min_coverage = min_coverage
+        self._claim_of_row: list[str] = []
         self._wordings: list[str] = []
         self._normalized: list[str] = []
         for claim in catalog.claims:
             for wording in claim.wordings:
-                self._claim_ids.append(claim.id)
+                self._claim_of_row.append(claim.id)
                 self._wordings.append(wording)
                 self._normalized.append(normalize_text(wording))
         self._lengths = np.array([len(w) for w in self._normalized])
         self._thresholds = {
             c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
         }
-        # Candidates within RESCUE_MARGIN of a threshold get a second look (see _hit).
-        self._cutoff = max(0.0, min(self._thresholds.values()) - RESCUE_MARGIN)
-        self._rows_by_claim: dict[str, np.ndarray] = {}
-        for row, claim_id in enumerate(self._claim_ids):
-            self._rows_by_claim.setdefault(claim_id, np.array([], dtype=int))
-            self._rows_by_claim[claim_id] = np.append(self._rows_by_claim[claim_id], row)
+        self._required = {
+            c.id: _any_term_pattern(c.required_terms) for c in catalog.claims if c.required_terms
+        }
+        self._index = TermIndex(self._normalized)
+
+    @property
+    def claim_ids(self) -> list[str]:
+        return list(self._thresholds)
+
+    def threshold_of(self, claim_id: str) -> float:
+        """The score a claim needs: its own threshold, else the matcher's."""
+        return self._thresholds[claim_id]
 
     def find(self, text: str, *, title: str | None = None) -> list[Hit]:
         """Every claim whose best score reaches its threshold, best first."""
-        best = self._best_hits(text, title, cutoff=self._cutoff)
+        best = self._best_hits(text, title, detect=True)
         hits = [h for h in best.values() if h.score >= self._thresholds[h.claim_id]]
         return sorted(hits, key=lambda h: (-h.score, h.claim_id))
 
     def rank(self, text: str, *, title: str | None = None, top: int = 5) -> list[Hit]:
-        """The `top` best-scoring claims, whatever the threshold."""
-        best = self._best_hits(text, title, cutoff=0.0)
+        """The `top` best-scoring claims, whatever the threshold (every pair is scored)."""
+        best = self._best_hits(text, title, detect=False)
         return sorted(best.values(), key=lambda h: (-h.score, h.claim_id))[:top]
 
     def match_article(self, article: Article) -> list[Match]:
@@ -105,46 +156,97 @@ class Matcher:
             for h in self.find(article.text, title=article.title)
         ]
 
-    def _best_hits(self, text: str, title: str | None, *, cutoff: float) -> dict[str, Hit]:
+    def _best_hits(self, text: str, title: str | None, *, detect: bool) -> dict[str, Hit]:
         best: dict[str, Hit] = {}
-        for field, value in (("title", title), ("text", text)):
+        for field_name, value in (("title", title), ("text", text)):
             if not value:
                 continue
-            for hit in self._score_field(field, value, cutoff):
+            for hit in self._score_field(field_name, value, detect):
                 current = best.get(hit.claim_id)
                 if current is None or hit.score > current.score:
                     best[hit.claim_id] = hit
         return best
 
-    def _score_field(self, field: str, original: str, cutoff: float) -> list[Hit]:
+    def _score_field(self, field_name: str, original: str, detect: bool) -> list[Hit]:
         norm = normalize(original)
         windows = _windows(norm.text)
         if not windows:
             return []
+        if detect:
+            best = self._verify_candidates(windows)
+            floor = min(self._thresholds.values()) - RESCUE_MARGIN
+            best = {c: b for c, b in best.items() if b.score >= floor}
+        else:
+            best = self._score_all(windows)
+        return [
+            self._hit(claim_id, b.row, windows[b.window], norm, original, field_name, b.score)
+            for claim_id, b in best.items()
+        ]
+
+    def _verify_candidates(self, windows: list[_Window]) -> dict[str, _Best]:
+        """partial_ratio on the (window, wording) pairs the term index lets through."""
+        window_terms = [terms(w.text) for w in windows]
+        rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
+        if not len(rows):
+            return {}
+        coverage = self._coverage(rows, window_terms)
+        best: dict[str, _Best] = {}
+        for window_index, row_index in zip(*np.nonzero(coverage >= self.min_coverage), strict=True):
+            row = int(rows[row_index])
+            window = windows[window_index]
+            if len(window.text) < self._lengths[row] * MIN_WINDOW_SHARE:
+                continue
+            claim_id = self._claim_of_row[row]
+            if not self._mentions_required(claim_id, window.text):
+                continue
+            score = fuzz.partial_ratio(self._normalized[row], window.text)
+            current = best.get(claim_id)
+            if current is None or score > current.score:
+                best[claim_id] = _Best(score, row, int(window_index))
+        return best
+
+    def _coverage(self, rows: np.ndarray, window_terms: list[set[str]]) -> np.ndarray:
+        """Coverage of each candidate wording (columns) by each window (rows)."""
+        vocabulary = {t: i for i, t in enumerate(set().union(*window_terms))}
+        present = np.zeros((len(window_terms), len(vocabulary)), dtype=np.float32)
+        for i, found in enumerate(window_terms):
+            present[i, [vocabulary[t] for t in found]] = 1.0
+        weights = np.zeros((len(vocabulary), len(rows)), dtype=np.float32)
+        for j, row in enumerate(rows):
+            for term in self._index.wording_terms[row]:
+                if term in vocabulary:
+                    weights[vocabulary[term], j] = self._index.idf[term]
+        return (present @ weights) / self._index.total[rows].astype(np.float32)
+
+    def _score_all(self, windows: list[_Window]) -> dict[str, _Best]:
+        """partial_ratio of every wording against every window (ranking mode)."""
         scores = process.cdist(
             self._normalized,
             [w.text for w in windows],
             scorer=fuzz.partial_ratio,
-            score_cutoff=cutoff,
             dtype=np.float32,
             workers=1,
         )
         window_lengths = np.array([len(w.text) for w in windows])
-        too_short = window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE
-        scores[too_short] = 0
-        hits = []
-        for claim_id, rows in self._rows_by_claim.items():
-            block = scores[rows]
-            # argmax takes the first maximum: the canonical text over variants,
-            # single sentences over pairs.
-            flat = int(np.argmax(block))
-            row_in_block, column = divmod(flat, block.shape[1])
-            score = float(block[row_in_block, column])
-            if score <= 0 and cutoff > 0:
-                continue
-            row = int(rows[row_in_block])
-            hits.append(self._hit(claim_id, row, windows[column], norm, original, field, score))
-        return hits
+        scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
+        for claim_id, pattern in self._required.items():
+            for column, window in enumerate(windows):
+                if not pattern.search(window.text):
+                    scores[
+                        [r for r, c in enumerate(self._claim_of_row) if c == claim_id], column
+                    ] = 0
+        best: dict[str, _Best] = {}
+        for row, column in enumerate(np.argmax(scores, axis=1)):
+            claim_id = self._claim_of_row[row]
+            score = float(scores[row, column])
+            current = best.get(claim_id)
+            if current is None or score > current.score:
+                best[claim_id] = _Best(score, row, int(column))
+        return best
+
+    def _mentions_required(self, claim_id: str, text: str) -> bool:
+        pattern = self._required.get(claim_id)
+        return pattern is None or bool(pattern.search(text))
 
     def _hit(
         self,
@@ -153,65 +255,114 @@ class Matcher:
         window: _Window,
         norm: Normalized,
         original: str,
-        field: str,
-        score: float,
+        field_name: str,
+        partial: float,
     ) -> Hit:
-        alignment = fuzz.partial_ratio_alignment(self._normalized[row], window.text)
-        if alignment is None:  # only with a score cutoff, which is not given here
-            start, end = window.start, window.end
-        else:
-            start = window.start + alignment.dest_start
-            end = window.start + alignment.dest_end
-        start, end, span_score = _best_span(self._normalized[row], norm.text, start, end, window)
-        score = max(score, span_score)
-        if end <= start:  # only possible for scores near zero in ranking mode
-            start, end = window.start, window.end
-        orig_start, orig_end = norm.original_span(start, end)
+        wording = self._normalized[row]
+        alignment = fuzz.partial_ratio_alignment(wording, window.text)
+        start, end = (
+            (alignment.dest_start, alignment.dest_end) if alignment else (0, len(window.text))
+        )
+        start, end, span = _best_span(wording, window.text, start, end)
+        coverage = 100 * self._index.coverage(row, terms(window.text))
+        matched = window.text[start:end]
+        penalty = NEGATION_PENALTY if _negated(wording) != _negated(matched) else 0.0
+        norm_start, norm_end = window.to_norm(start, end)
+        orig_start, orig_end = norm.original_span(norm_start, norm_end)
         return Hit(
             claim_id=claim_id,
-            score=round(score, 1),
-            field=field,
+            score=round(max(partial, span) - penalty, 1),
+            field=field_name,
             variant=self._wordings[row],
             matched_text=original[orig_start:orig_end],
             start=orig_start,
             end=orig_end,
             snippet=snippet(original, orig_start, orig_end),
+            parts={
+                "partial": round(partial, 1),
+                "span": round(span, 1),
+                "coverage": round(float(coverage), 1),
+                "negation_penalty": penalty,
+            },
         )
 
 
+def _any_term_pattern(required: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of the terms as a word, allowing a short ending (NATO's, Russian, России)."""
+    alternatives = []
+    for term in required:
+        escaped = re.escape(normalize_text(term))
+        # Chinese and Japanese have no word boundaries to anchor on.
+        alternatives.append(escaped if _CJK.search(term) else rf"\b{escaped}\w{{0,3}}\b")
+    return re.compile("|".join(alternatives))
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_QUOTED = re.compile(r'"([^"]{2,}?)"')
+
+
 def _windows(text: str) -> list[_Window]:
-    """Single sentences first, then pairs of adjacent sentences."""
+    """Single sentences first, then pairs of adjacent sentences, then quoted parts."""
     spans = sentence_spans(text)
-    singles = [_Window(s, e, text[s:e]) for s, e in spans]
-    pairs = [_Window(a[0], b[1], text[a[0] : b[1]].replace("\n", " ")) for a, b in pairwise(spans)]
-    return singles + pairs
+    contiguous = [_Window(text[s:e], s) for s, e in spans]
+    contiguous += [_Window(text[a[0] : b[1]].replace("\n", " "), a[0]) for a, b in pairwise(spans)]
+    return contiguous + [q for w in contiguous if (q := _quoted_parts(w)) is not None]
 
 
-def _best_span(
-    wording: str, text: str, start: int, end: int, window: _Window
-) -> tuple[int, int, float]:
-    """The whole-word span near [start, end) that reads most like the wording.
+def _quoted_parts(window: _Window) -> _Window | None:
+    """The quoted parts of a window joined, when a quote is interrupted by its attribution."""
+    parts = list(_QUOTED.finditer(window.text))
+    if len(parts) < 2:
+        return None
+    pieces: list[str] = []
+    positions: list[int] = []
+    for found in parts:
+        if pieces:
+            pieces.append(" ")
+            positions.append(window.start + found.start(1))
+        pieces.append(found.group(1))
+        positions.extend(range(window.start + found.start(1), window.start + found.end(1)))
+    return _Window("".join(pieces), window.start, tuple(positions))
+
+
+def _best_span(wording: str, text: str, start: int, end: int) -> tuple[int, int, float]:
+    """The whole-word span of `text` near [start, end) that reads most like the wording.
 
     partial_ratio aligns a stretch exactly as long as the wording, which cuts
     words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
-    Starts and ends up to a few words either side are tried with the plain ratio;
-    the best span and its ratio are returned.
+    Starts and ends up to a few words either side are tried; the best span and
+    its score are returned.
     """
-    starts = [m.start() + window.start for m in _WORD.finditer(window.text)]
-    ends = [m.end() + window.start for m in _WORD.finditer(window.text)]
-    if not starts:
+    words = list(_WORD.finditer(text))
+    if not words:
         return start, end, 0.0
+    starts = [w.start() for w in words]
+    ends = [w.end() for w in words]
     first = max(0, bisect_right(starts, start) - 1)
     last = bisect_left(ends, end)
-    start_choices = starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]
-    end_choices = ends[max(0, last - _SPAN_SLACK) : last + _SPAN_SLACK + 1]
     best_score, best_start, best_end = -1.0, start, end
-    for s in start_choices:
-        for e in end_choices:
-            score = fuzz.ratio(wording, text[s:e]) if e > s else -1.0
+    for s in starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]:
+        for e in ends[max(0, last - _SPAN_SLACK) : last + _SPAN_SLACK + 1]:
+            score = _span_score(wording, text[s:e]) if e > s else -1.0
             if score > best_score:
                 best_score, best_start, best_end = score, s, e
-    return (*_strip_edges(text, best_start, best_end), best_score)
+    return (*_strip_edges(text, best_start, best_end), max(best_score, 0.0))
+
+
+def _span_score(wording: str, span: str) -> float:
+    """Plain ratio; for slogans, word order may also be ignored."""
+    score = fuzz.ratio(wording, span)
+    if len(wording.split()) <= MAX_SLOGAN_WORDS:
+        score = max(score, fuzz.token_sort_ratio(wording, span, processor=default_process))
+    return score
+
+
+def _negated(text: str) -> bool:
+    words = _LETTERS.findall(text)
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words)
+
+
+_LETTERS = re.compile(r"[\w']+")
 
 
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:

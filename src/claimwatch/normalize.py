@@ -63,7 +63,45 @@ def normalize(text: str) -> Normalized:
         for piece in mapped:
             out.append(" " if piece.isspace() else piece)
             origins.append(index)
-    return Normalized("".join(out), tuple(origins))
+    return _rewrite_amounts("".join(out), origins)
+
+
+# Money is written many ways: "$10tn", "US$10 trillion", "10 trillion dollars".
+# All become "$10 trillion" so that a number is compared as one wording.
+_AMOUNT_REWRITES = (
+    (re.compile(r"\bus ?\$"), "$"),
+    (re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?tn\b"), r"$\1 trillion"),
+    (re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?bn\b"), r"$\1 billion"),
+    (
+        re.compile(
+            r"(?<![$\d])(\d+(?:[.,]\d+)?) (trillion|billion|million) (?:us |u\.s\. )?dollars\b"
+        ),
+        r"$\1 \2",
+    ),
+)
+
+
+def _rewrite_amounts(text: str, origins: list[int]) -> Normalized:
+    for pattern, replacement in _AMOUNT_REWRITES:
+        if not pattern.search(text):
+            continue
+        pieces: list[str] = []
+        new_origins: list[int] = []
+        last = 0
+        for found in pattern.finditer(text):
+            pieces.append(text[last : found.start()])
+            new_origins.extend(origins[last : found.start()])
+            new = found.expand(replacement)
+            # The first character keeps the match's first origin and the last its
+            # last, so spans over the rewritten amount cover the original exactly.
+            first, final = origins[found.start()], origins[found.end() - 1]
+            new_origins.extend([first] * (len(new) - 1) + [final])
+            pieces.append(new)
+            last = found.end()
+        pieces.append(text[last:])
+        new_origins.extend(origins[last:])
+        text, origins = "".join(pieces), new_origins
+    return Normalized(text, tuple(origins))
 
 
 def normalize_text(text: str) -> str:

@@ -1,0 +1,146 @@
+"""Terms for candidate generation: which claims are worth scoring against a window.
+
+Each wording of each claim is reduced to a set of terms (word prefixes; character
+pairs for Chinese and Japanese, which have no spaces). A term's weight is its
+rarity across the catalog, as in BM25's idf. A wording is a candidate for a window
+when the window holds enough of its weight (its *coverage*). This keeps the cost
+of matching proportional to the text, not to text × catalog.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+# Words so common in news text that they say nothing about which claim is meant.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "that",
+        "the",
+        "their",
+        "them",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "which",
+        "who",
+        "will",
+        "with",
+        "would",
+        "could",
+        "may",
+        "might",
+        "can",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "so",
+        "than",
+        "then",
+        "up",
+        "out",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "more",
+        "most",
+        "very",
+        "also",
+        "just",
+        "said",
+        "says",
+    ]
+)
+PREFIX = 6  # a crude stemmer: "divisible" and "divisibility" share "divisi"
+_WORD = re.compile(r"\w+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def terms(text: str) -> set[str]:
+    """The terms of normalised text."""
+    found: set[str] = set()
+    for word in _WORD.findall(text):
+        if _CJK.search(word):
+            chars = [c for c in word if _CJK.match(c)]
+            found.update(a + b for a, b in itertools.pairwise(chars))
+        elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            found.add(word[:PREFIX])
+    return found
+
+
+class TermIndex:
+    """Inverted index from terms to the wordings that hold them, with idf weights."""
+
+    def __init__(self, wordings: Sequence[str]) -> None:
+        self.size = len(wordings)
+        self.wording_terms = [terms(w) for w in wordings]
+        df: dict[str, int] = {}
+        for found in self.wording_terms:
+            for term in found:
+                df[term] = df.get(term, 0) + 1
+        n = max(1, self.size)
+        self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        rows: dict[str, list[int]] = {}
+        for row, found in enumerate(self.wording_terms):
+            for term in found:
+                rows.setdefault(term, []).append(row)
+        self.postings = {t: np.array(r, dtype=np.int32) for t, r in rows.items()}
+        self.total = np.array(
+            [sum(self.idf[t] for t in found) or 1.0 for found in self.wording_terms]
+        )
+
+    def candidates(self, found: set[str], min_coverage: float) -> np.ndarray:
+        """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
+        present = [t for t in found if t in self.postings]
+        if not present:
+            return np.array([], dtype=np.int32)
+        postings = [self.postings[t] for t in present]
+        rows = np.concatenate(postings)
+        weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
+        covered = np.bincount(rows, weights=weights, minlength=self.size)
+        return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
+
+    def coverage(self, row: int, found: set[str]) -> float:
+        """The share of a wording's weight that the terms `found` hold."""
+        return sum(self.idf[t] for t in self.wording_terms[row] & found) / self.total[row]
