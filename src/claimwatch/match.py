@@ -189,34 +189,24 @@ class Matcher:
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
             return {}
-        coverage = self._coverage(rows, window_terms)
+        passing = self._index.coverage_matrix(rows, window_terms) >= self.min_coverage
+        window_lengths = np.array([len(w.text) for w in windows])
+        passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
+        mentions: dict[tuple[str, int], bool] = {}
         best: dict[str, _Best] = {}
-        for window_index, row_index in zip(*np.nonzero(coverage >= self.min_coverage), strict=True):
+        for window_index, row_index in zip(*np.nonzero(passing), strict=True):
             row = int(rows[row_index])
-            window = windows[window_index]
-            if len(window.text) < self._lengths[row] * MIN_WINDOW_SHARE:
-                continue
             claim_id = self._claim_of_row[row]
-            if not self._mentions_required(claim_id, window.text):
+            key = (claim_id, int(window_index))
+            if key not in mentions:
+                mentions[key] = self._mentions_required(claim_id, windows[window_index].text)
+            if not mentions[key]:
                 continue
-            score = fuzz.partial_ratio(self._normalized[row], window.text)
+            score = fuzz.partial_ratio(self._normalized[row], windows[window_index].text)
             current = best.get(claim_id)
             if current is None or score > current.score:
                 best[claim_id] = _Best(score, row, int(window_index))
         return best
-
-    def _coverage(self, rows: np.ndarray, window_terms: list[set[str]]) -> np.ndarray:
-        """Coverage of each candidate wording (columns) by each window (rows)."""
-        vocabulary = {t: i for i, t in enumerate(set().union(*window_terms))}
-        present = np.zeros((len(window_terms), len(vocabulary)), dtype=np.float32)
-        for i, found in enumerate(window_terms):
-            present[i, [vocabulary[t] for t in found]] = 1.0
-        weights = np.zeros((len(vocabulary), len(rows)), dtype=np.float32)
-        for j, row in enumerate(rows):
-            for term in self._index.wording_terms[row]:
-                if term in vocabulary:
-                    weights[vocabulary[term], j] = self._index.idf[term]
-        return (present @ weights) / self._index.total[rows].astype(np.float32)
 
     def _score_all(self, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio of every wording against every window (ranking mode)."""

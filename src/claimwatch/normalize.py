@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from dataclasses import dataclass
 
 _QUOTES = "‘’‚‛′`´ʼ"
@@ -41,29 +42,39 @@ def normalize(text: str) -> Normalized:
     """
     out: list[str] = []
     origins: list[int] = []
-    pending_space = ""
-    pending_at = -1
-    for index, char in enumerate(text):
-        if char.isspace():
-            if out:
-                if char in _LINE_BREAKS or pending_space == "\n":
-                    pending_space = "\n"
-                elif not pending_space:
-                    pending_space = " "
-                if pending_at < 0:
-                    pending_at = index
-            continue
-        if char in _DROP:
-            continue
-        mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
-        if pending_space:
-            out.append(pending_space)
-            origins.append(pending_at)
-            pending_space, pending_at = "", -1
-        for piece in mapped:
-            out.append(" " if piece.isspace() else piece)
-            origins.append(index)
+    for piece in _PIECES.finditer(text):
+        start, run = piece.start(), piece.group()
+        if run[0].isspace():
+            if out:  # leading whitespace is dropped; trailing is removed below
+                out.append("\n" if any(c in _LINE_BREAKS for c in run) else " ")
+                origins.append(start)
+        elif run.isascii():
+            # The common case, one lower-cased character per character.
+            out.append(run.lower())
+            origins.extend(range(start, start + len(run)))
+        else:
+            for offset, char in enumerate(run):
+                mapped = _fold(char)
+                out.append(mapped)
+                origins.extend([start + offset] * len(mapped))
+    if out and out[-1] in (" ", "\n"):
+        out.pop()
+        origins.pop()
     return _rewrite_amounts("".join(out), origins)
+
+
+@lru_cache(maxsize=4096)
+def _fold(char: str) -> str:
+    """One character as it is compared: one quote and dash, NFKC, case-folded."""
+    if char in _DROP or unicodedata.category(char) == "Cc":
+        return ""
+    mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
+    return "".join(" " if m.isspace() else m for m in mapped)
+
+
+# Runs of ASCII words with single spaces between them (the fast path), of other
+# whitespace, of control characters, and of anything else.
+_PIECES = re.compile(r"[!-~]+(?: [!-~]+)*|\s+|[\x00-\x1f\x7f]+|[^\x00-\x7f\s]+")
 
 
 # Money is written many ways: "$10tn", "US$10 trillion", "10 trillion dollars".

@@ -99,8 +99,11 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 def terms(text: str) -> set[str]:
     """The terms of normalised text."""
+    words = _WORD.findall(text)
+    if not _CJK.search(text):
+        return {w[:PREFIX] for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
     found: set[str] = set()
-    for word in _WORD.findall(text):
+    for word in words:
         if _CJK.search(word):
             chars = [c for c in word if _CJK.match(c)]
             found.update(a + b for a, b in itertools.pairwise(chars))
@@ -126,6 +129,13 @@ class TermIndex:
             for term in found:
                 rows.setdefault(term, []).append(row)
         self.postings = {t: np.array(r, dtype=np.int32) for t, r in rows.items()}
+        self.term_ids = {t: i for i, t in enumerate(self.postings)}
+        # Each wording's terms and weights, flattened (row r owns [starts[r], starts[r+1])).
+        ids = [sorted(self.term_ids[t] for t in found) for found in self.wording_terms]
+        self.starts = np.cumsum([0] + [len(i) for i in ids]).astype(np.int64)
+        self.flat_ids = np.array([i for row_ids in ids for i in row_ids], dtype=np.int32)
+        names = list(self.term_ids)
+        self.flat_weights = np.array([self.idf[names[i]] for i in self.flat_ids], dtype=np.float32)
         self.total = np.array(
             [sum(self.idf[t] for t in found) or 1.0 for found in self.wording_terms]
         )
@@ -140,6 +150,22 @@ class TermIndex:
         weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
         covered = np.bincount(rows, weights=weights, minlength=self.size)
         return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
+
+    def coverage_matrix(self, rows: np.ndarray, windows: list[set[str]]) -> np.ndarray:
+        """Coverage of each wording in `rows` (columns) by each window's terms (rows)."""
+        pieces = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
+        cells = np.concatenate(pieces) if pieces else np.array([], dtype=np.int64)
+        ids, weights = self.flat_ids[cells], self.flat_weights[cells]
+        segment_starts = np.cumsum([0] + [len(p) for p in pieces[:-1]])
+        stamp = np.zeros(len(self.term_ids), dtype=np.int32)
+        present = np.zeros((len(windows), len(ids)), dtype=np.float32)
+        for w, found in enumerate(windows):
+            window_ids = [self.term_ids[t] for t in found if t in self.term_ids]
+            # Mark this window's terms, then read which of the wordings' terms are marked.
+            stamp[window_ids] = w + 1
+            present[w] = stamp[ids] == w + 1
+        covered = np.add.reduceat(present * weights, segment_starts, axis=1)
+        return covered / self.total[rows].astype(np.float32)
 
     def coverage(self, row: int, found: set[str]) -> float:
         """The share of a wording's weight that the terms `found` hold."""
