@@ -9,7 +9,7 @@ SAMPLE_PORT ?= 8765
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch
 
-.PHONY: setup run test check lint typecheck lock clean
+.PHONY: setup run test check lint typecheck lock clean bench
 
 setup: $(STAMP)
 
@@ -30,11 +30,15 @@ test: check
 check: lint typecheck
 
 lint: setup
-	$(BIN)/ruff check src flows tests
-	$(BIN)/ruff format --check src flows tests
+	$(BIN)/ruff check src flows tests benchmarks
+	$(BIN)/ruff format --check src flows tests benchmarks
 
 typecheck: setup
 	$(BIN)/mypy
+
+# Matching benchmarks (benchmarks/bench_match.py): ratios measured in the same run.
+bench: setup
+	$(BIN)/python benchmarks/bench_match.py all
 
 # Re-resolve requirements.in into requirements.lock (exact versions, no index URLs).
 lock: setup

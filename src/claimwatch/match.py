@@ -38,10 +38,12 @@ DEFAULT_THRESHOLD = 88.0
 MIN_WINDOW_SHARE = 0.75
 # Share of a wording's term weight a window must hold to be scored against it.
 MIN_COVERAGE = 0.3
+# At most this many wordings (the best covered) are scored against each window.
+MAX_CANDIDATES_PER_WINDOW = 16
 # partial_ratio compares stretches as long as the wording, so a word inserted into
 # a quote ("are simply not divisible") costs it more than it should. Candidates this
 # close to a threshold are rescored on whole-word spans.
-RESCUE_MARGIN = 25.0
+RESCUE_MARGIN = 12.5
 # Slogans travel with their halves swapped ("Today Ukraine, tomorrow Asia"); longer
 # assertions do not, and there word order carries meaning ("A more than B").
 MAX_SLOGAN_WORDS = 6
@@ -119,6 +121,17 @@ class Matcher:
             c.id: _any_term_pattern(c.required_terms) for c in catalog.claims if c.required_terms
         }
         self._index = TermIndex(self._normalized)
+        # Below this partial_ratio a candidate is not rescored: slogans get a wider
+        # margin, as a swapped word order costs them most.
+        self._rescue_floor = np.array(
+            [
+                self._thresholds[c]
+                - RESCUE_MARGIN * (2 if len(w.split()) <= MAX_SLOGAN_WORDS else 1)
+                for c, w in zip(self._claim_of_row, self._normalized, strict=True)
+            ]
+        )
+        self._claim_number = {claim_id: n for n, claim_id in enumerate(self._thresholds)}
+        self._claim_index = np.array([self._claim_number[c] for c in self._claim_of_row])
 
     @property
     def claim_ids(self) -> list[str]:
@@ -174,8 +187,7 @@ class Matcher:
             return []
         if detect:
             best = self._verify_candidates(windows)
-            floor = min(self._thresholds.values()) - RESCUE_MARGIN
-            best = {c: b for c, b in best.items() if b.score >= floor}
+            best = {c: b for c, b in best.items() if b.score >= self._rescue_floor[b.row]}
         else:
             best = self._score_all(windows)
         return [
@@ -189,24 +201,48 @@ class Matcher:
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
             return {}
-        passing = self._index.coverage_matrix(rows, window_terms) >= self.min_coverage
+        coverage = self._index.coverage_matrix(rows, window_terms)
+        if len(rows) > MAX_CANDIDATES_PER_WINDOW:
+            # Only the wordings a window covers best are worth a fuzzy score.
+            kth = np.partition(coverage, -MAX_CANDIDATES_PER_WINDOW, axis=1)
+            coverage[coverage < kth[:, -MAX_CANDIDATES_PER_WINDOW][:, None]] = 0
+        passing = coverage >= self.min_coverage
         window_lengths = np.array([len(w.text) for w in windows])
         passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
-        mentions: dict[tuple[str, int], bool] = {}
+        self._drop_missing_required(passing, rows, windows)
+        texts = [self._normalized[r] for r in rows]
+        scores = np.zeros(passing.shape, dtype=np.float32)
+        for w in np.nonzero(passing.any(axis=1))[0]:
+            columns = np.nonzero(passing[w])[0]
+            scores[w, columns] = process.cdist(
+                [windows[w].text],
+                [texts[c] for c in columns],
+                scorer=fuzz.partial_ratio,
+                dtype=np.float32,
+                workers=1,
+            )[0]
+        best_window = np.argmax(scores, axis=0)
+        best_score = scores[best_window, np.arange(len(rows))]
         best: dict[str, _Best] = {}
-        for window_index, row_index in zip(*np.nonzero(passing), strict=True):
-            row = int(rows[row_index])
+        for column in np.nonzero(best_score > 0)[0]:
+            row = int(rows[column])
             claim_id = self._claim_of_row[row]
-            key = (claim_id, int(window_index))
-            if key not in mentions:
-                mentions[key] = self._mentions_required(claim_id, windows[window_index].text)
-            if not mentions[key]:
-                continue
-            score = fuzz.partial_ratio(self._normalized[row], windows[window_index].text)
             current = best.get(claim_id)
-            if current is None or score > current.score:
-                best[claim_id] = _Best(score, row, int(window_index))
+            if current is None or best_score[column] > current.score:
+                best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
         return best
+
+    def _drop_missing_required(
+        self, passing: np.ndarray, rows: np.ndarray, windows: list[_Window]
+    ) -> None:
+        """Clear the pairs whose claim names required terms that the window lacks."""
+        for claim_id, pattern in self._required.items():
+            columns = np.nonzero(self._claim_index[rows] == self._claim_number[claim_id])[0]
+            if not len(columns):
+                continue
+            for w in np.nonzero(passing[:, columns].any(axis=1))[0]:
+                if not pattern.search(windows[w].text):
+                    passing[w, columns] = False
 
     def _score_all(self, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio of every wording against every window (ranking mode)."""
@@ -233,10 +269,6 @@ class Matcher:
             if current is None or score > current.score:
                 best[claim_id] = _Best(score, row, int(column))
         return best
-
-    def _mentions_required(self, claim_id: str, text: str) -> bool:
-        pattern = self._required.get(claim_id)
-        return pattern is None or bool(pattern.search(text))
 
     def _hit(
         self,

@@ -153,10 +153,11 @@ class TermIndex:
 
     def coverage_matrix(self, rows: np.ndarray, windows: list[set[str]]) -> np.ndarray:
         """Coverage of each wording in `rows` (columns) by each window's terms (rows)."""
-        pieces = [np.arange(self.starts[r], self.starts[r + 1]) for r in rows]
-        cells = np.concatenate(pieces) if pieces else np.array([], dtype=np.int64)
+        # The flat cells of every row in `rows`, concatenated, without a Python loop.
+        lengths = self.starts[rows + 1] - self.starts[rows]
+        segment_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        cells = np.repeat(self.starts[rows] - segment_starts, lengths) + np.arange(lengths.sum())
         ids, weights = self.flat_ids[cells], self.flat_weights[cells]
-        segment_starts = np.cumsum([0] + [len(p) for p in pieces[:-1]])
         stamp = np.zeros(len(self.term_ids), dtype=np.int32)
         present = np.zeros((len(windows), len(ids)), dtype=np.float32)
         for w, found in enumerate(windows):

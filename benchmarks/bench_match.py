@@ -1,0 +1,200 @@
+"""Matching benchmarks; every ratio compares two things measured in the same run.
+
+    python benchmarks/bench_match.py [brute|extract|scale|all] [--repeat N] [--articles N]
+
+brute    the matcher against brute force (rapidfuzz cdist of every wording against
+         every window) on the same articles: time ratio, and each one's recall
+         on the development set.
+extract  matcher time against trafilatura extraction time on the same pages.
+scale    25, 1,000 and 10,000 claims over the same articles: time and peak memory,
+         each size in a fresh process so peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import trafilatura
+from rapidfuzz import fuzz, process
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus import (  # noqa: E402
+    DEVSET,
+    articles,
+    catalog_of,
+    sample_pages,
+    seed_catalog,
+    sentence_pools,
+)
+
+from claimwatch.evaluate import load_judgements  # noqa: E402
+from claimwatch.match import MIN_WINDOW_SHARE, Matcher, _windows  # noqa: E402
+from claimwatch.normalize import normalize, normalize_text  # noqa: E402
+
+
+def median_seconds(work: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+class BruteForce:
+    """Every wording against every window with partial_ratio: the baseline."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.wordings = [normalize_text(w) for w in matcher._wordings]
+        self.claims = matcher._claim_of_row
+        self.lengths = np.array([len(w) for w in self.wordings])
+
+    def find(self, text: str) -> set[str]:
+        windows = _windows(normalize(text).text)
+        if not windows:
+            return set()
+        scores = process.cdist(
+            self.wordings, [w.text for w in windows], scorer=fuzz.partial_ratio, workers=1
+        )
+        lengths = np.array([len(w.text) for w in windows])
+        scores[lengths[None, :] < self.lengths[:, None] * MIN_WINDOW_SHARE] = 0
+        best = scores.max(axis=1)
+        return {
+            c for c, s in zip(self.claims, best, strict=True) if s >= self.matcher.threshold_of(c)
+        }
+
+
+def recall(find: Callable[[str], set[str]], matcher: Matcher) -> tuple[float, float]:
+    """(recall on positives, false-hit rate on negatives) of the development set."""
+    judgements = load_judgements(DEVSET, seed_catalog())
+    positives = [j for j in judgements if j.label]
+    negatives = [j for j in judgements if not j.label]
+    found = sum(j.claim_id in find(j.text) for j in positives) / len(positives)
+    false = sum(j.claim_id in find(j.text) for j in negatives) / len(negatives)
+    return found, false
+
+
+def bench_brute(repeat: int, count: int) -> None:
+    _, article_pool = sentence_pools()
+    texts = articles(count, article_pool)
+    matcher = Matcher(seed_catalog())
+    brute = BruteForce(matcher)
+    fast = median_seconds(lambda: [matcher.find(t) for t in texts], repeat)
+    slow = median_seconds(lambda: [brute.find(t) for t in texts], repeat)
+    m_recall, m_false = recall(lambda t: {h.claim_id for h in matcher.find(t)}, matcher)
+    b_recall, b_false = recall(brute.find, matcher)
+    claims = len(matcher.claim_ids)
+    print(f"brute: {count} articles, seed catalog ({claims} claims), median of {repeat}")
+    for name, seconds, found, false in (
+        ("matcher", fast, m_recall, m_false),
+        ("brute force", slow, b_recall, b_false),
+    ):
+        per_article = seconds / count * 1000
+        print(
+            f"  {name:<12} {per_article:8.2f} ms/article  devset recall {found:.3f}"
+            f"  false-hit rate {false:.3f}"
+        )
+    print(f"  speed-up: {slow / fast:.1f}x")
+
+
+def bench_extract(repeat: int) -> None:
+    pages = sample_pages()
+    matcher = Matcher(seed_catalog())
+    docs = [trafilatura.bare_extraction(p, with_metadata=True) for p in pages]
+    extract = median_seconds(
+        lambda: [trafilatura.bare_extraction(p, with_metadata=True) for p in pages], repeat
+    )
+    match = median_seconds(lambda: [matcher.find(d.text, title=d.title) for d in docs], repeat)
+    n = len(pages)
+    print(f"extract: {n} sample pages, median of {repeat}")
+    print(f"  trafilatura  {extract / n * 1000:8.2f} ms/page")
+    print(f"  matcher      {match / n * 1000:8.2f} ms/page")
+    print(f"  matching / extraction: {match / extract:.2f}")
+
+
+def scale_one(size: int, count: int, repeat: int) -> dict[str, float]:
+    """Run in a child process: build a catalog of `size` claims and match `count` articles."""
+    claim_pool, article_pool = sentence_pools()
+    texts = articles(count, article_pool)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    matcher = Matcher(catalog_of(size, claim_pool))
+    build = time.perf_counter() - started
+    seconds = median_seconds(lambda: [matcher.find(t) for t in texts], repeat)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "build_s": build,
+        "match_s": seconds,
+        "peak_mb": peak / 1024,
+        "added_mb": (peak - base) / 1024,
+    }
+
+
+def bench_scale(repeat: int, count: int) -> None:
+    print(f"scale: {count} articles, median of {repeat}, each size in its own process")
+    results = {}
+    for size in (25, 1000, 10_000):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "scale-one",
+                "--size",
+                str(size),
+                "--articles",
+                str(count),
+                "--repeat",
+                str(repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[size] = json.loads(out.stdout)
+        r = results[size]
+        print(
+            f"  {size:>6} claims  build {r['build_s']:6.2f} s  match {r['match_s']:7.2f} s"
+            f"  ({r['match_s'] / count * 1000:6.2f} ms/article)  peak RSS {r['peak_mb']:7.1f} MiB"
+            f"  (+{r['added_mb']:.1f} for the catalog and matching)"
+        )
+    base = results[25]["match_s"]
+    print(
+        "  time vs 25 claims: "
+        + ", ".join(f"{size}: {r['match_s'] / base:.1f}x" for size, r in results.items())
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "which", nargs="?", default="all", choices=["brute", "extract", "scale", "all", "scale-one"]
+    )
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--size", type=int, default=25)
+    args = parser.parse_args()
+    if args.which == "scale-one":
+        print(json.dumps(scale_one(args.size, args.articles, args.repeat)))
+        return
+    if args.which in ("brute", "all"):
+        bench_brute(args.repeat, min(args.articles, 200))
+    if args.which in ("extract", "all"):
+        bench_extract(max(args.repeat, 5))
+    if args.which in ("scale", "all"):
+        bench_scale(args.repeat, args.articles)
+
+
+if __name__ == "__main__":
+    main()
