@@ -154,9 +154,13 @@ class Matcher:
 
     def match_article(self, article: Article) -> list[Match]:
         """Detection over an article's title and text, as records for the warehouse."""
+        return self.match_text(article.url, article.text, title=article.title)
+
+    def match_text(self, url: str, text: str, *, title: str | None = None) -> list[Match]:
+        """Detection over a stored article's title and text, as warehouse records."""
         return [
             Match(
-                article_url=article.url,
+                article_url=url,
                 claim_id=h.claim_id,
                 score=h.score,
                 field=h.field,
@@ -166,7 +170,7 @@ class Matcher:
                 end=h.end,
                 snippet=h.snippet,
             )
-            for h in self.find(article.text, title=article.title)
+            for h in self.find(text, title=title)
         ]
 
     def _best_hits(self, text: str, title: str | None, *, detect: bool) -> dict[str, Hit]:

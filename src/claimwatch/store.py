@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
@@ -43,25 +45,49 @@ def utcnow() -> datetime:
 
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+_log = logging.getLogger("claimwatch.store")
 
 
 @contextmanager
-def connect(db: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, turning DuckDB's errors into one-line WarehouseErrors."""
+def connect(
+    db: Path, *, read_only: bool = False, wait: float = 0.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse, turning DuckDB's errors into one-line WarehouseErrors.
+
+    DuckDB refuses a file to every other process while one holds it for writing
+    (a pass's store step, about a second). With `wait` > 0 a busy file is retried
+    for up to that many seconds, announced once as a warning on the `claimwatch`
+    logger, before giving up.
+    """
     if read_only and not db.exists():
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
     if not read_only:
         db.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(db), read_only=read_only)
-    except duckdb.IOException as exc:
-        holder = _LOCK_HOLDER.search(str(exc))
-        if "lock" in str(exc).lower():
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    announced = False
+    while True:
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            holder = _LOCK_HOLDER.search(str(exc))
+            if "lock" not in str(exc).lower():
+                raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
             who = f" (process {holder.group(1)})" if holder else ""
-            raise WarehouseError(f"{db}: in use by another process{who}; try again later") from None
-        raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waited = f"; waited {wait:g} s" if wait else ""
+                raise WarehouseError(
+                    f"{db}: in use by another process{who}{waited}; try again later"
+                ) from None
+            if not announced:
+                _log.warning("%s: in use by another process%s; waiting up to %g s", db, who, wait)
+                announced = True
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
     try:
         yield con
     finally:
@@ -297,3 +323,91 @@ _FAILURES_SCHEMA = pa.schema(
         ("failed_at", _TS),
     ]
 )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """What re-matching needs of a stored article."""
+
+    url: str
+    title: str | None
+    text: str
+
+
+def iter_stored_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
+    """Every stored article's URL, title and text, in batches (memory stays flat)."""
+    with connect(db, read_only=True) as con:
+        cursor = con.execute("SELECT url, title, text FROM articles ORDER BY url")
+        while rows := cursor.fetchmany(batch_size):
+            yield [StoredText(*row) for row in rows]
+
+
+def replace_matches(
+    db: Path,
+    migrations_dir: Path,
+    *,
+    stats: RunStats,
+    catalog: Catalog,
+    matches: Sequence[Match],
+) -> tuple[RunStats, int]:
+    """Make the stored matches those of a re-match over every stored article.
+
+    In one transaction: pairs found again keep their first `matched_at`, new ones
+    are added, and pairs of catalog claims that no longer match are removed.
+    Matches of claims removed from the catalog are kept, like their claim rows.
+    Returns the run's stats (matches_new = pairs added) and the pairs removed.
+    """
+    now = utcnow()
+    with connect(db) as con:
+        apply_migrations(con, migrations_dir)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _upsert_claims(con, catalog, now)
+            rows = [
+                {
+                    "article_url": m.article_url,
+                    "claim_id": m.claim_id,
+                    "score": m.score,
+                    "field": m.field,
+                    "variant": m.variant,
+                    "matched_text": m.matched_text,
+                    "match_start": m.start,
+                    "match_end": m.end,
+                    "snippet": m.snippet,
+                    "matched_at": now,
+                    "run_id": stats.run_id,
+                }
+                for m in matches
+            ]
+            con.register("rematched", pa.Table.from_pylist(rows, schema=_MATCHES_SCHEMA))
+            removed = con.execute(
+                """
+                DELETE FROM matches AS m
+                WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM rematched AS r
+                      WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
+                """
+            ).fetchone()
+            con.execute(
+                """
+                UPDATE matches AS m SET
+                    score = r.score, field = r.field, variant = r.variant,
+                    matched_text = r.matched_text, match_start = r.match_start,
+                    match_end = r.match_end, snippet = r.snippet
+                FROM rematched AS r
+                WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id
+                """
+            )
+            added = _insert_matches(con, matches, stats.run_id, now)
+            con.unregister("rematched")
+            stats = replace(stats, matches_new=added)
+            con.execute(
+                f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
+                list(asdict(stats).values()),
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"{db}: re-match failed, nothing changed: {exc}") from None
+    return stats, int(removed[0]) if removed else 0
