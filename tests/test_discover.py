@@ -4,7 +4,7 @@ import pytest
 
 from claimwatch.discover import discover, parse_feed, unseen_items
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import Fetcher, Page
+from claimwatch.fetch import FetchConfig, Fetcher, Page
 from claimwatch.records import FeedItem
 from claimwatch.sources import Source
 from tests.httpserver import Reply, ScriptedServer
@@ -34,7 +34,7 @@ def test_rss_items_resolved_normalised_and_deduplicated(server: ScriptedServer) 
     url = server.add(
         "/feeds/rss.xml", Reply(body=RSS, headers={"Content-Type": "application/rss+xml"})
     )
-    with Fetcher() as fetcher:
+    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
         items = discover(_source(url, sample=True), fetcher)
     assert [i.url for i in items] == [
         server.url("/feeds/articles/one.html"),
@@ -62,7 +62,7 @@ def test_html_page_is_not_a_feed(server: ScriptedServer) -> None:
         "/page",
         Reply(body=b"<html><body>hello</body></html>", headers={"Content-Type": "text/html"}),
     )
-    with Fetcher() as fetcher, pytest.raises(FetchError) as info:
+    with Fetcher(FetchConfig(allow_private=True)) as fetcher, pytest.raises(FetchError) as info:
         discover(_source(url), fetcher)
     assert "not" in info.value.reason and "feed" in info.value.reason
 

@@ -4,7 +4,7 @@ import pytest
 
 from claimwatch.articles import fetch_articles
 from claimwatch.extract import ExtractError, extract_article
-from claimwatch.fetch import Fetcher, Page
+from claimwatch.fetch import FetchConfig, Fetcher, Page
 from claimwatch.records import FeedItem
 from tests.httpserver import Reply, ScriptedServer
 
@@ -75,7 +75,7 @@ def test_batch_records_each_failure_and_goes_on(server: ScriptedServer) -> None:
     pdf = server.add("/doc.pdf", Reply(body=b"%PDF", headers={"Content-Type": "application/pdf"}))
     missing = server.url("/gone")
     items = [FeedItem(u, "src") for u in (good, pdf, missing)]
-    with Fetcher() as fetcher:
+    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
         articles, failures = fetch_articles(items, fetcher)
     assert [a.url for a in articles] == [good]
     assert {(f.url, f.stage) for f in failures} == {(pdf, "extract"), (missing, "fetch")}

@@ -8,7 +8,9 @@ from claimwatch.exceptions import FetchError
 from claimwatch.fetch import FetchConfig, Fetcher, parse_retry_after
 from tests.httpserver import Reply, ScriptedServer
 
-FAST = FetchConfig(backoff_seconds=0.01, retries=2, connect_timeout=2, read_timeout=2)
+FAST = FetchConfig(
+    backoff_seconds=0.01, retries=2, connect_timeout=2, read_timeout=2, allow_private=True
+)
 
 
 def test_get_sends_user_agent_and_follows_redirects(server: ScriptedServer) -> None:
@@ -33,7 +35,10 @@ def test_gzip_bodies_are_decoded(server: ScriptedServer) -> None:
 def test_body_cap_holds_after_decompression(server: ScriptedServer) -> None:
     bomb = gzip.compress(b"\0" * 2_000_000)
     url = server.add("/bomb", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
-    with Fetcher(FetchConfig(max_bytes=100_000)) as fetcher, pytest.raises(FetchError) as info:
+    with (
+        Fetcher(FetchConfig(max_bytes=100_000, allow_private=True)) as fetcher,
+        pytest.raises(FetchError) as info,
+    ):
         fetcher.get(url)
     assert "100000-byte cap" in info.value.reason
     assert len(bomb) < 100_000  # the compressed body alone would have passed
@@ -41,7 +46,10 @@ def test_body_cap_holds_after_decompression(server: ScriptedServer) -> None:
 
 def test_declared_length_over_cap_is_refused(server: ScriptedServer) -> None:
     url = server.add("/big", Reply(body=b"x" * 5000))
-    with Fetcher(FetchConfig(max_bytes=1000)) as fetcher, pytest.raises(FetchError, match="cap"):
+    with (
+        Fetcher(FetchConfig(max_bytes=1000, allow_private=True)) as fetcher,
+        pytest.raises(FetchError, match="cap"),
+    ):
         fetcher.get(url)
 
 
@@ -92,7 +100,7 @@ def test_too_long_retry_after_fails_fast(server: ScriptedServer) -> None:
 def test_redirect_loops_are_bounded(server: ScriptedServer) -> None:
     url = server.add("/loop", Reply(302, headers={"Location": "/loop"}))
     with (
-        Fetcher(FetchConfig(max_redirects=3)) as fetcher,
+        Fetcher(FetchConfig(max_redirects=3, allow_private=True)) as fetcher,
         pytest.raises(FetchError, match="redirects"),
     ):
         fetcher.get(url)
@@ -110,7 +118,7 @@ def test_only_http_and_https() -> None:
 
 def test_per_host_concurrency_is_capped(server: ScriptedServer) -> None:
     server.add("/slow", Reply(body=b"ok", delay=0.2))
-    config = FetchConfig(max_connections=8, max_per_host=2)
+    config = FetchConfig(max_connections=8, max_per_host=2, allow_private=True)
     with Fetcher(config) as fetcher:
         threads = [
             threading.Thread(target=fetcher.get, args=(server.url("/slow"),)) for _ in range(6)

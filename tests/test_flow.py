@@ -59,3 +59,22 @@ def test_pass_stores_articles_and_matches_then_reruns_idempotently(
     assert _rows(db, "SELECT count(*) FROM runs") == [(2,)]
     run_ids = {r[0] for r in _rows(db, "SELECT run_id FROM runs")}
     assert len(run_ids) == 2 and not any(r.startswith("local-") for r in run_ids)
+
+
+def test_private_hosts_need_an_opt_in(
+    monitor: Any, sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAIMWATCH_ALLOW_PRIVATE_HOSTS", "0")
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        f"  - name: closed\n    url: {sample_url}feed.xml\n"
+        f"  - name: opted-in\n    url: {sample_url}feed.xml?again\n    allow_private: true\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    summary = monitor(sources=str(sources), claims=str(SEEDS / "claims.yaml"), db=str(db))
+    assert [(f.source, f.stage) for f in summary.failures] == [("closed", "discover")]
+    assert "refused" in summary.failures[0].reason
+    assert summary.stats.articles_new >= 12  # fetched through the opted-in source
+    assert _rows(db, "SELECT DISTINCT source FROM articles") == [("opted-in",)]

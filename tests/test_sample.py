@@ -8,7 +8,7 @@ import pytest
 from claimwatch.articles import fetch_articles
 from claimwatch.catalog import Catalog
 from claimwatch.discover import discover
-from claimwatch.fetch import Fetcher
+from claimwatch.fetch import FetchConfig, Fetcher
 from claimwatch.match import Matcher
 from claimwatch.sources import Source
 from tests.conftest import SAMPLE
@@ -27,7 +27,7 @@ def expected_claims(answers: Path) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def found(sample_url: str, catalog: Catalog) -> dict[str, set[str]]:
     source = Source(name="sample", url=sample_url + "feed.xml", sample=True)  # type: ignore[arg-type]
-    with Fetcher() as fetcher:
+    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
         items = discover(source, fetcher)
         articles, failures = fetch_articles(items, fetcher)
     assert failures == []

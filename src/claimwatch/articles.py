@@ -17,13 +17,21 @@ HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 def fetch_articles(
-    items: Iterable[FeedItem], fetcher: Fetcher
+    items: Iterable[FeedItem], fetcher: Fetcher, private_fetcher: Fetcher | None = None
 ) -> tuple[list[Article], list[Failure]]:
-    """Fetch and extract each item; failures are returned, never raised."""
+    """Fetch and extract each item; failures are returned, never raised.
+
+    Items whose source allows private addresses use `private_fetcher` if given.
+    """
     items = list(items)
     workers = max(1, min(fetcher.config.max_connections, len(items)))
+
+    def fetch(item: FeedItem) -> Article | Failure:
+        chosen = private_fetcher if item.allow_private and private_fetcher else fetcher
+        return _fetch_one(item, chosen)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="claimwatch-fetch") as pool:
-        outcomes = list(pool.map(lambda item: _fetch_one(item, fetcher), items))
+        outcomes = list(pool.map(fetch, items))
     articles = [o for o in outcomes if isinstance(o, Article)]
     failures = [o for o in outcomes if isinstance(o, Failure)]
     return articles, failures

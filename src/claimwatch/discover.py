@@ -59,6 +59,7 @@ def parse_feed(page: Page, source: Source) -> list[FeedItem]:
             title=(entry.get("title") or "").strip() or None,
             published_at=_entry_time(entry),
             is_sample=source.sample,
+            allow_private=source.allow_private,
         )
     return list(items.values())
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from claimwatch import __version__
 from claimwatch.exceptions import FetchError
+from claimwatch.netguard import PrivateAddressError, PublicOnlyTransport
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class FetchConfig(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0)
     # A Retry-After longer than this is not waited for: the URL fails and the pass goes on.
     max_retry_after: float = Field(default=30.0, ge=0)
+    # Connect to loopback and private networks too (local tests, the offline sample).
+    allow_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +71,17 @@ class Fetcher:
     def __init__(self, config: FetchConfig | None = None) -> None:
         self.config = config or FetchConfig()
         cfg = self.config
+        limits = httpx.Limits(
+            max_connections=cfg.max_connections,
+            max_keepalive_connections=cfg.max_connections,
+        )
         self._client = httpx.Client(
             headers={"User-Agent": cfg.user_agent},
             timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
             follow_redirects=True,
             max_redirects=cfg.max_redirects,
-            limits=httpx.Limits(
-                max_connections=cfg.max_connections,
-                max_keepalive_connections=cfg.max_connections,
-            ),
+            limits=limits,
+            transport=None if cfg.allow_private else PublicOnlyTransport(limits),
         )
         self._global = threading.BoundedSemaphore(cfg.max_connections)
         self._hosts: defaultdict[str, threading.BoundedSemaphore] = defaultdict(
@@ -140,6 +145,12 @@ class Fetcher:
                         content=content,
                         headers=dict(response.headers),
                     )
+            except PrivateAddressError as exc:
+                raise FetchError(
+                    url,
+                    f"refused: {exc}; allow it with allow_private: true on the source"
+                    " or CLAIMWATCH_ALLOW_PRIVATE_HOSTS=1",
+                ) from None
             except httpx.TooManyRedirects:
                 raise FetchError(url, f"more than {self.config.max_redirects} redirects") from None
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:

@@ -15,6 +15,8 @@ class FeedItem:
     title: str | None = None
     published_at: datetime | None = None
     is_sample: bool = False
+    # Its source opted in to loopback and private addresses.
+    allow_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)

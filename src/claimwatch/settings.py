@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from claimwatch.fetch import FetchConfig
@@ -23,6 +25,10 @@ class Settings(BaseSettings):
     sources: Path = Path("seeds/sources.yaml")
     claims: Path = Path("seeds/claims.yaml")
     db: Path = Path("warehouse/claimwatch.duckdb")
+    # Digest channels and subscriptions (claimwatch digest, flows/digest.py).
+    digest: Path = Path("seeds/digest.yaml")
+    # Seconds a reader (report, sql, digest) waits while a pass holds the warehouse for writing.
+    lock_wait: float = Field(default=30.0, ge=0, le=3600)
     # Folder holding migrations/ and reports/.
     warehouse_dir: Path = PROJECT_ROOT / "warehouse"
     flows_dir: Path = PROJECT_ROOT / "flows"
@@ -32,8 +38,33 @@ class Settings(BaseSettings):
     # Articles per fetch/extract/match task: coarse enough to keep Prefect's overhead small.
     batch_size: int = Field(default=100, ge=1, le=1000)
     fetch: FetchConfig = FetchConfig()
+    # Schedules of `claimwatch serve` (flows/serve.py); prefect.yaml repeats the defaults.
+    monitor_interval_minutes: float = Field(default=30.0, gt=0)
+    # A cron expression (in `timezone`) instead of the interval, e.g. "*/15 6-22 * * *".
+    monitor_cron: str | None = None
+    digest_cron: str = "0 7 * * *"
+    # IANA time zone of cron schedules such as the digest's, e.g. Europe/Brussels.
+    timezone: str = "UTC"
+    # Where submitted tasks run: threads in the flow's process, or a Dask cluster
+    # (at dask_address, or a temporary local one per run when it is unset).
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment; explicit non-None overrides win."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    if settings.allow_private_hosts and not settings.fetch.allow_private:
+        # CLAIMWATCH_ALLOW_PRIVATE_HOSTS=1 opens every source for the whole run.
+        fetch = settings.fetch.model_copy(update={"allow_private": True})
+        settings = settings.model_copy(update={"fetch": fetch})
+    return settings
