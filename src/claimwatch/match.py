@@ -80,6 +80,8 @@ class _Window:
     start: int
     # For quoted parts, the normalised index of each character; None when contiguous.
     positions: tuple[int, ...] | None = None
+    # For a pair of sentences, the indexes of the two single-sentence windows.
+    pair: tuple[int, int] | None = None
 
     def to_norm(self, start: int, end: int) -> tuple[int, int]:
         if self.positions is None:
@@ -201,7 +203,13 @@ class Matcher:
 
     def _verify_candidates(self, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio on the (window, wording) pairs the term index lets through."""
-        window_terms = [terms(w.text) for w in windows]
+        window_terms: list[set[str]] = []
+        for w in windows:
+            # A pair's terms are its sentences' terms: no need to tokenise it again.
+            pair = w.pair
+            window_terms.append(
+                window_terms[pair[0]] | window_terms[pair[1]] if pair else terms(w.text)
+            )
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
             return {}
@@ -331,7 +339,10 @@ def _windows(text: str) -> list[_Window]:
     """Single sentences first, then pairs of adjacent sentences, then quoted parts."""
     spans = sentence_spans(text)
     contiguous = [_Window(text[s:e], s) for s, e in spans]
-    contiguous += [_Window(text[a[0] : b[1]].replace("\n", " "), a[0]) for a, b in pairwise(spans)]
+    contiguous += [
+        _Window(text[a[0] : b[1]].replace("\n", " "), a[0], pair=(i, i + 1))
+        for i, (a, b) in enumerate(pairwise(spans))
+    ]
     return contiguous + [q for w in contiguous if (q := _quoted_parts(w)) is not None]
 
 
