@@ -268,11 +268,10 @@ class Matcher:
         window_lengths = np.array([len(w.text) for w in windows])
         scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
         for claim_id, pattern in self._required.items():
+            claim_rows = self._claim_index == self._claim_number[claim_id]
             for column, window in enumerate(windows):
                 if not pattern.search(window.text):
-                    scores[
-                        [r for r, c in enumerate(self._claim_of_row) if c == claim_id], column
-                    ] = 0
+                    scores[claim_rows, column] = 0
         best: dict[str, _Best] = {}
         for row, column in enumerate(np.argmax(scores, axis=1)):
             claim_id = self._claim_of_row[row]
