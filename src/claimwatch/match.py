@@ -204,11 +204,11 @@ class Matcher:
     def _verify_candidates(self, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio on the (window, wording) pairs the term index lets through."""
         window_terms: list[set[str]] = []
-        for w in windows:
+        for window in windows:
             # A pair's terms are its sentences' terms: no need to tokenise it again.
-            pair = w.pair
+            pair = window.pair
             window_terms.append(
-                window_terms[pair[0]] | window_terms[pair[1]] if pair else terms(w.text)
+                window_terms[pair[0]] | window_terms[pair[1]] if pair else terms(window.text)
             )
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
@@ -227,7 +227,7 @@ class Matcher:
         for w in np.nonzero(passing.any(axis=1))[0]:
             columns = np.nonzero(passing[w])[0]
             scores[w, columns] = process.cdist(
-                [windows[w].text],
+                [windows[int(w)].text],
                 [texts[c] for c in columns],
                 scorer=fuzz.partial_ratio,
                 dtype=np.float32,
