@@ -7,9 +7,12 @@ SAMPLE_PORT ?= 8765
 
 # Prefect must not try to send telemetry from an offline machine.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch
+# Library loggers reach Prefect's run logs; outside a run they log to the console only.
+export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch,httpx,httpcore,trafilatura
+export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
+PREFECT_PORT ?= 4200
 
-.PHONY: setup run test check lint typecheck lock clean bench
+.PHONY: setup run test check lint typecheck lock clean bench browser server serve
 
 setup: $(STAMP)
 
@@ -24,8 +27,29 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	$(BIN)/python -m claimwatch.sample_server seeds/sample --port $(SAMPLE_PORT) -- $(BIN)/claimwatch run
 
-test: check
+# A Prefect server for the schedules: API and UI on http://127.0.0.1:$(PREFECT_PORT).
+server: setup
+	$(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+# The schedules (`claimwatch serve`) against that server, with the offline sample served.
+serve: setup
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:$(PREFECT_PORT)/api} \
+	  $(BIN)/python -m claimwatch.sample_server seeds/sample --port $(SAMPLE_PORT) -- $(BIN)/claimwatch serve
+
+test: check browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium (Debian's package) renders the HTML report in tests/test_html_report.py.
+# Installed when missing and this is root with apt-get; otherwise that test skips (fails in CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the HTML report test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "chromium not found and not installable here: tests/test_html_report.py will skip"; \
+	  fi; }
 
 check: lint typecheck
 

@@ -1,29 +1,44 @@
 """The monitoring pass: sources → new links → pages → articles → matches → warehouse.
 
 Tasks are coarse (one per source, one per batch of pages) and only this flow's
-process writes to DuckDB, in the single `store` task at the end.
+process writes to DuckDB, in the single `store` task at the end. Submitted tasks
+run on threads, or on a Dask cluster when CLAIMWATCH_TASK_RUNNER=dask; `store`
+is called, not submitted, so it always runs in the flow's process.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import cloudpickle
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from claimwatch.articles import fetch_articles
 from claimwatch.catalog import Catalog, load_catalog
 from claimwatch.discover import discover, unseen_items
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import FetchConfig, shared_fetcher
+from claimwatch.logs import set_levels
 from claimwatch.match import Matcher
 from claimwatch.records import Article, Failure, FeedItem, Match
 from claimwatch.settings import load_settings
 from claimwatch.sources import Source, SourceList, load_sources
 from claimwatch.store import RunStats, known_urls, store_pass, utcnow
+from claimwatch.summary import summary_markdown
+
+# Every process that runs this flow imports this file, so library log levels are set here.
+set_levels()
+# Prefect loads this file by path, so other processes cannot import it by name: Dask
+# workers get its tasks by value (and import the claimwatch package as usual).
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 @dataclass(frozen=True)
@@ -39,14 +54,22 @@ class PassSummary:
 @task(name="discover-source", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def discover_source(source: Source, config: FetchConfig) -> list[FeedItem] | Failure:
     try:
-        return discover(source, shared_fetcher(config))
+        return discover(source, shared_fetcher(_opened(config, source.allow_private)))
     except FetchError as exc:
         return Failure(source.name, str(source.url), "discover", exc.reason)
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def fetch_batch(items: list[FeedItem], config: FetchConfig) -> tuple[list[Article], list[Failure]]:
-    return fetch_articles(items, shared_fetcher(config))
+    private = shared_fetcher(_opened(config, True)) if any(i.allow_private for i in items) else None
+    return fetch_articles(items, shared_fetcher(config), private)
+
+
+def _opened(config: FetchConfig, allow_private: bool) -> FetchConfig:
+    """`config`, allowing private addresses if the source opted in."""
+    if allow_private and not config.allow_private:
+        return config.model_copy(update={"allow_private": True})
+    return config
 
 
 @task(name="match-batch", cache_policy=NO_CACHE)
@@ -65,11 +88,35 @@ def store(db: Path, migrations: Path, **rows: object) -> RunStats:
     return store_pass(db, migrations, **rows)  # type: ignore[arg-type]
 
 
+@task(name="publish-summary", cache_policy=NO_CACHE)
+def publish_summary(stats: RunStats, failures: list[Failure], matches: list[Match]) -> None:
+    create_markdown_artifact(
+        summary_markdown(stats, failures, matches),
+        key="monitor-summary",
+        description=f"Monitoring pass {stats.status}",
+    )
+
+
+def _task_runner() -> TaskRunner[Any]:
+    """Threads in this process, or Dask when configured (README: "Past one machine").
+
+    Chosen when the flow file is imported, which every run does, so served runs
+    follow the settings of the process that serves them.
+    """
+    settings = load_settings()
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        # No address: a temporary local cluster, one worker process per core.
+        return DaskTaskRunner(address=settings.dask_address)
+    return ThreadPoolTaskRunner()
+
+
 def _batches(items: list[FeedItem], size: int) -> list[list[FeedItem]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-@flow(name="monitor", log_prints=True)
+@flow(name="monitor", log_prints=True, task_runner=_task_runner())
 def monitor(
     sources: str | None = None, claims: str | None = None, db: str | None = None
 ) -> PassSummary:
@@ -148,6 +195,7 @@ def monitor(
         stats.matches_new,
         stats.failures,
     )
+    publish_summary(stats, failures, matches)
     return PassSummary(stats=stats, failures=failures)
 
 

@@ -26,6 +26,8 @@ class Request:
     path: str
     headers: dict[str, str]
     count: int  # how many times this path was requested, this one included
+    method: str = "GET"
+    body: bytes = b""
 
 
 class ScriptedServer:
@@ -52,7 +54,9 @@ class ScriptedServer:
             self.active += 1
             self.max_active = max(self.max_active, self.active)
             count = self.hits(handler.path) + 1
-            request = Request(handler.path, dict(handler.headers), count)
+            length = int(handler.headers.get("Content-Length") or 0)
+            body = handler.rfile.read(length) if length else b""
+            request = Request(handler.path, dict(handler.headers), count, handler.command, body)
             self.requests.append(request)
         try:
             route = self.routes.get(handler.path)
@@ -71,7 +75,7 @@ class ScriptedServer:
 
 
 @contextmanager
-def scripted_server() -> Iterator[ScriptedServer]:
+def scripted_server(port: int = 0) -> Iterator[ScriptedServer]:
     state = ScriptedServer()
 
     class Handler(BaseHTTPRequestHandler):
@@ -80,10 +84,13 @@ def scripted_server() -> Iterator[ScriptedServer]:
         def do_GET(self) -> None:
             state._handle(self)
 
+        def do_POST(self) -> None:
+            state._handle(self)
+
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

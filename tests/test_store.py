@@ -63,11 +63,13 @@ def count(db: Path, table: str) -> int:
 
 def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
-    assert migrate(db, MIGRATIONS) == ["001_initial.sql"]
+    every = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+    assert every[0] == "001_initial.sql"
+    assert migrate(db, MIGRATIONS) == every
     assert migrate(db, MIGRATIONS) == []
     with connect(db, read_only=True) as con:
         rows = con.execute("SELECT name, applied_at FROM schema_migrations").fetchall()
-    assert [r[0] for r in rows] == ["001_initial.sql"] and isinstance(rows[0][1], datetime)
+    assert [r[0] for r in rows] == every and isinstance(rows[0][1], datetime)
 
 
 def test_store_is_idempotent(tmp_path: Path, catalog: Catalog) -> None:

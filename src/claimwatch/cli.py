@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -95,16 +96,60 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         click.echo("\nNo new matches. Stored ones: claimwatch report latest-matches")
 
 
+def _prepare_prefect() -> None:
+    """Environment Prefect reads when first imported; child processes inherit it."""
+    from claimwatch.logs import route_to_prefect
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    route_to_prefect()
+
+
 def _load_flow(settings: Settings, name: str) -> Any:
     """Load a flow from flows/ the way Prefect deployments do, by entrypoint."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "claimwatch")
+    _prepare_prefect()
     from prefect.flows import load_flow_from_entrypoint
 
     path = settings.flows_dir / f"{name}.py"
     if not path.is_file():
         raise click.ClickException(f"{path}: flow file not found (set CLAIMWATCH_FLOWS_DIR)")
     return load_flow_from_entrypoint(f"{path}:{name}")
+
+
+@cli.command()
+@click.option(
+    "--sources", type=_PATH, help="Sources file [env CLAIMWATCH_SOURCES; seeds/sources.yaml]."
+)
+@click.option(
+    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
+)
+@click.option(
+    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+)
+def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
+    """Run the schedules: serve the deployments to a Prefect server until stopped.
+
+    Registers monitor (every CLAIMWATCH_MONITOR_INTERVAL_MINUTES, default 30),
+    rematch (on demand) and digest (CLAIMWATCH_DIGEST_CRON in CLAIMWATCH_TIMEZONE,
+    default 07:00 UTC) once its flow exists, then runs what falls due. Needs a
+    server (`prefect server start`) named by PREFECT_API_URL.
+
+    Example:
+
+        PREFECT_API_URL=http://127.0.0.1:4200/api claimwatch serve
+    """
+    from claimwatch.sources import load_sources
+
+    settings = _settings(sources=sources, claims=claims, db=db)
+    # A bad file fails here, once, rather than in every scheduled run.
+    load_sources(settings.sources)
+    load_catalog(settings.claims)
+    path = settings.flows_dir / "serve.py"
+    if not path.is_file():
+        raise click.ClickException(f"{path}: not found (set CLAIMWATCH_FLOWS_DIR)")
+    _prepare_prefect()
+    from prefect.utilities.importtools import load_script_as_module
+
+    load_script_as_module(str(path)).main(settings)
 
 
 @cli.command()
@@ -209,26 +254,94 @@ def claims_validate(path: Path | None) -> None:
     )
 
 
-@cli.command()
-@click.argument("name", required=False)
-@click.option("--list", "list_all", is_flag=True, help="List the reports and their parameters.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
+_DB_OPTION = click.option(
+    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+)
+_PARAM_OPTION = click.option(
     "-p",
     "--param",
     "params",
     type=(str, str),
     multiple=True,
     metavar="KEY VALUE",
-    help="A report parameter; repeat for more.",
+    help="A parameter; repeat for more.",
 )
+_OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, writable=True),
+    help="Write to this file instead of standard output.",
+)
+REPORT_FORMATS = (*FORMATS, "parquet", "html")
+
+
+def _announce_waits() -> None:
+    """Show the library's warnings (a busy warehouse being waited for) on stderr, once."""
+    import logging
+
+    logger = logging.getLogger("claimwatch")
+    if not any(getattr(h, "_claimwatch_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler._claimwatch_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+def _emit(data: str | bytes, output: Path | None) -> None:
+    """Text or bytes to the output file, or to standard output."""
+    if output is not None:
+        try:
+            if isinstance(data, bytes):
+                output.write_bytes(data)
+            else:
+                output.write_text(data if data.endswith("\n") else data + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write: {exc.strerror}") from None
+        click.echo(f"Wrote {output}", err=True)
+    elif isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise click.ClickException(
+                "Parquet is binary: give --output FILE or redirect standard output"
+            )
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        click.echo(data)
+
+
+def _parquet(table: Any) -> bytes:
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List the reports and their parameters.")
 @click.option(
-    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
 )
+@_PARAM_OPTION
+@_OUTPUT_OPTION
+@_DB_OPTION
 def report(
-    name: str | None, list_all: bool, fmt: str, params: tuple[tuple[str, str], ...], db: Path | None
+    name: str | None,
+    list_all: bool,
+    fmt: str,
+    params: tuple[tuple[str, str], ...],
+    output: Path | None,
+    db: Path | None,
 ) -> None:
     """Run a named report (SQL in warehouse/reports/) against the warehouse.
+
+    Formats: table, csv, json, parquet (typed columns, for notebooks) and html
+    (a self-contained page; for `overview`, with charts and evidence). While a
+    pass writes, the report waits for it (CLAIMWATCH_LOCK_WAIT, 30 s).
 
     Examples:
 
@@ -237,9 +350,14 @@ def report(
         claimwatch report latest-matches -p limit 5 -p include_sample false
 
         claimwatch report matches-per-claim --format csv > per-claim.csv
-    """
-    from claimwatch.reports import get_report, list_reports, run_report
 
+        claimwatch report overview -p days 30 --format html -o overview.html
+
+        claimwatch report mentions-per-day --format parquet -o mentions.parquet
+    """
+    from claimwatch.reports import get_report, list_reports, report_arrow, run_report
+
+    _announce_waits()
     settings = _settings(db=db)
     directory = settings.warehouse_dir / "reports"
     if list_all or not name:
@@ -252,21 +370,207 @@ def report(
                     "description": r.description,
                     "parameters": [
                         {"name": p.name, "type": p.type_name, "default": p.default}
+                        | ({"description": p.description} if p.description else {})
                         for p in r.parameters
                     ],
                 }
                 for r in reports
             ]
-            click.echo(json.dumps(listing, indent=2))
+            _emit(json.dumps(listing, indent=2), output)
             return
+        if fmt not in FORMATS:
+            raise click.ClickException(f"--list writes {', '.join(FORMATS)}, not {fmt}")
         rows = [
             (r.name, r.title, ", ".join(f"{p.name}={p.default}" for p in r.parameters))
             for r in reports
         ]
-        click.echo(render(["name", "title", "parameters"], rows, fmt))
+        _emit(render(["name", "title", "parameters"], rows, fmt), output)
         return
-    result = run_report(settings.db, get_report(directory, name), dict(params))
-    click.echo(render(result.columns, result.rows, fmt))
+    given = dict(params)
+    wait = settings.lock_wait
+    if fmt == "html":
+        from claimwatch.htmlreport import report_page
+
+        _emit(report_page(settings.db, directory, name, given, wait=wait), output)
+    elif fmt == "parquet":
+        _emit(
+            _parquet(report_arrow(settings.db, get_report(directory, name), given, wait=wait)),
+            output,
+        )
+    else:
+        result = run_report(settings.db, get_report(directory, name), given, wait=wait)
+        _emit(render(result.columns, result.rows, fmt), output)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="table", show_default=True
+)
+@_PARAM_OPTION
+@_OUTPUT_OPTION
+@_DB_OPTION
+def sql(
+    query: str,
+    fmt: str,
+    params: tuple[tuple[str, str], ...],
+    output: Path | None,
+    db: Path | None,
+) -> None:
+    """Run an ad-hoc, read-only SQL query against the warehouse ("-" reads it from stdin).
+
+    The warehouse is opened read-only with file access switched off: a query can
+    read every table and view but change nothing and touch no other file.
+    Parameters are bound as text values ($name), never pasted in.
+
+    Examples:
+
+        claimwatch sql "SELECT outlet, count(*) FROM claim_matches GROUP BY ALL ORDER BY 2 DESC"
+
+        claimwatch sql "SELECT * FROM claim_first_seen WHERE claim_id = \\$c" \\
+          -p c ukraine-today-asia-tomorrow
+
+        claimwatch sql - --format csv < my-query.sql > out.csv
+    """
+    from claimwatch.reports import run_sql, sql_arrow
+
+    _announce_waits()
+    settings = _settings(db=db)
+    text = sys.stdin.read() if query == "-" else query
+    if not text.strip():
+        raise click.ClickException("sql: the query is empty")
+    given = dict(params)
+    if fmt == "parquet":
+        _emit(_parquet(sql_arrow(settings.db, text, given, wait=settings.lock_wait)), output)
+        return
+    result = run_sql(settings.db, text, given, wait=settings.lock_wait)
+    if fmt == "html":
+        from claimwatch.htmlreport import table_page
+
+        _emit(table_page(None, "claimwatch query", result.columns, result.rows), output)
+    else:
+        _emit(render(result.columns, result.rows, fmt), output)
+
+
+@cli.command()
+@_DB_OPTION
+def migrate(db: Path | None) -> None:
+    """Create the warehouse or bring its schema up to date (a pass does this too).
+
+    Example:
+
+        claimwatch migrate --db warehouse/claimwatch.duckdb
+    """
+    from claimwatch.migrations import apply_migrations
+    from claimwatch.store import connect
+
+    _announce_waits()
+    settings = _settings(db=db)
+    with connect(settings.db, wait=settings.lock_wait) as con:
+        applied = apply_migrations(con, settings.warehouse_dir / "migrations")
+    click.echo(f"{settings.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+
+
+@cli.command()
+@click.option(
+    "--since",
+    help="Only matches found since then: an ISO date or time (UTC), or a span: 24h, 7d, 2w.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would go out; send and mark nothing.")
+@click.option("--channel", "channels", multiple=True, help="Only this channel; repeat for more.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="How --dry-run prints the digests.",
+)
+@click.option(
+    "--config", type=_PATH, help="Digest file [env CLAIMWATCH_DIGEST; seeds/digest.yaml]."
+)
+@click.option(
+    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
+)
+@_DB_OPTION
+def digest(
+    since: str | None,
+    dry_run: bool,
+    channels: tuple[str, ...],
+    fmt: str,
+    config: Path | None,
+    claims: Path | None,
+    db: Path | None,
+) -> None:
+    """Build and deliver an alert digest: the matches each channel has not received yet.
+
+    Channels and subscriptions come from the digest file. A match counts as sent
+    only once its channel accepted the digest; a failed delivery marks nothing
+    and the next run sends it. Exits non-zero when a delivery failed.
+
+    Examples:
+
+        claimwatch digest --dry-run
+
+        claimwatch digest --since 24h --channel analysts
+    """
+    from claimwatch.channels import destination
+    from claimwatch.digest import parse_since, prepare, run_digest, wants_delivery
+    from claimwatch.digest_config import load_digest_config
+
+    _announce_waits()
+    settings = _settings(db=db, claims=claims, digest=config)
+    digest_config = load_digest_config(settings.digest)
+    digest_config.check_against(load_catalog(settings.claims), settings.digest, settings.claims)
+    since_at = parse_since(since)
+    if dry_run:
+        drafts = prepare(
+            settings.db,
+            settings.warehouse_dir / "reports",
+            settings.warehouse_dir / "migrations",
+            digest_config,
+            since=since_at,
+            channels=channels,
+            upgrade=False,
+            wait=settings.lock_wait,
+        )
+        for draft in drafts:
+            going = wants_delivery(draft, digest_config)
+            click.echo(
+                f"--- {draft.channel.name} ({destination(draft.channel)}): {draft.matches} new "
+                f"matches of {draft.claims} claims" + ("" if going else "; nothing would be sent"),
+                err=True,
+            )
+            if going:
+                click.echo(draft.render(fmt))
+        click.echo("Dry run: nothing was sent or marked as sent.", err=True)
+        return
+    outcome = run_digest(
+        settings.db,
+        settings.warehouse_dir,
+        digest_config,
+        since=since_at,
+        channels=channels,
+        wait=settings.lock_wait,
+    )
+    sent = {d.digest.channel.name: d for d in outcome.deliveries}
+    for draft in outcome.digests:
+        delivery = sent.get(draft.channel.name)
+        if delivery is None:
+            click.echo(f"{draft.channel.name}: nothing new, nothing sent", err=True)
+        elif delivery.status == "delivered":
+            click.echo(
+                f"{draft.channel.name}: delivered {draft.matches} matches of {draft.claims} "
+                f"claims ({delivery.detail}) [digest {draft.digest_id}]",
+                err=True,
+            )
+        else:
+            click.echo(f"{draft.channel.name}: FAILED: {delivery.detail}", err=True)
+    if outcome.failed:
+        raise click.ClickException(
+            f"{len(outcome.failed)} of {len(outcome.deliveries)} deliveries failed; "
+            "their matches stay pending for the next run"
+        )
 
 
 @cli.command("eval")

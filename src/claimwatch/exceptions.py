@@ -3,9 +3,11 @@
 ClaimwatchError
  ├── ConfigError          a user's file (claims, sources) cannot be used
  │    ├── CatalogError     the claims file
- │    └── SourcesError     the sources file
+ │    ├── SourcesError     the sources file
+ │    └── DigestConfigError the digest channels and subscriptions file
  ├── WarehouseError       the DuckDB warehouse cannot be opened, migrated or written
  ├── ReportError          a named report is unknown or got a bad parameter
+ ├── DigestError          a digest cannot be built (another run holds it, a bad --since)
  └── FetchError           one URL could not be fetched (recorded, never fatal to a pass)
 
 Each message is one line that names the file, line or URL at fault.
@@ -28,12 +30,20 @@ class SourcesError(ConfigError):
     """The sources file is invalid."""
 
 
+class DigestConfigError(ConfigError):
+    """The digest file (channels and subscriptions) is invalid."""
+
+
 class WarehouseError(ClaimwatchError):
     """The warehouse cannot be opened, migrated or written."""
 
 
 class ReportError(ClaimwatchError):
     """A named report is unknown or got a bad parameter."""
+
+
+class DigestError(ClaimwatchError):
+    """A digest cannot be built or recorded."""
 
 
 class FetchError(ClaimwatchError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -14,8 +13,7 @@ from trafilatura.settings import Document
 from claimwatch.fetch import Page
 from claimwatch.records import Article, FeedItem
 
-# trafilatura reports every page it finds hard to parse; one line per page is noise here.
-logging.getLogger("trafilatura").setLevel(logging.ERROR)
+# trafilatura's own log level (WARNING, routed to Prefect) is set in claimwatch.logs.
 
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 _LANG_ATTR = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)

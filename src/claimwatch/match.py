@@ -297,6 +297,8 @@ class Matcher:
             (alignment.dest_start, alignment.dest_end) if alignment else (0, len(window.text))
         )
         start, end, span = _best_span(wording, window.text, start, end)
+        if end <= start:  # nothing but punctuation aligned: show the whole window
+            start, end = 0, len(window.text)
         coverage = 100 * self._index.coverage(row, terms(window.text))
         matched = window.text[start:end]
         penalty = NEGATION_PENALTY if _negated(wording) != _negated(matched) else 0.0

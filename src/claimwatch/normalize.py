@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
 
 _QUOTES = "‘’‚‛′`´ʼ"
@@ -42,24 +43,40 @@ def normalize(text: str) -> Normalized:
     """
     out: list[str] = []
     origins: list[int] = []
+    # Whitespace is written only once something visible follows it, so runs
+    # around dropped characters collapse and none leads or trails.
+    pending_space: tuple[str, int] | None = None
+
+    def emit(value: str, value_origins: Iterable[int]) -> None:
+        nonlocal pending_space
+        if not value:
+            return
+        if pending_space is not None:
+            if out:
+                out.append(pending_space[0])
+                origins.append(pending_space[1])
+            pending_space = None
+        out.append(value)
+        origins.extend(value_origins)
+
     for piece in _PIECES.finditer(text):
         start, run = piece.start(), piece.group()
         if run[0].isspace():
-            if out:  # leading whitespace is dropped; trailing is removed below
-                out.append("\n" if any(c in _LINE_BREAKS for c in run) else " ")
-                origins.append(start)
-        elif run.isascii():
-            # The common case, one lower-cased character per character.
-            out.append(run.lower())
-            origins.extend(range(start, start + len(run)))
+            newline = any(c in _LINE_BREAKS for c in run)
+            if pending_space is None or (newline and pending_space[0] == " "):
+                pending_space = ("\n" if newline else " ", start)
+        elif run.isascii() and run.isprintable():
+            # The common case: one lower-cased character per character.
+            emit(run.lower(), range(start, start + len(run)))
         else:
             for offset, char in enumerate(run):
+                if char.isspace():
+                    newline = char in _LINE_BREAKS
+                    if pending_space is None or (newline and pending_space[0] == " "):
+                        pending_space = ("\n" if newline else " ", start + offset)
+                    continue
                 mapped = _fold(char)
-                out.append(mapped)
-                origins.extend([start + offset] * len(mapped))
-    if out and out[-1] in (" ", "\n"):
-        out.pop()
-        origins.pop()
+                emit(mapped, [start + offset] * len(mapped))
     return _rewrite_amounts("".join(out), origins)
 
 
@@ -69,7 +86,7 @@ def _fold(char: str) -> str:
     if char in _DROP or unicodedata.category(char) == "Cc":
         return ""
     mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
-    return "".join(" " if m.isspace() else m for m in mapped)
+    return "".join(m for m in mapped if not m.isspace())
 
 
 # Runs of ASCII words with single spaces between them (the fast path), of other

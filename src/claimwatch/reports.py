@@ -4,11 +4,15 @@ A report file starts with comment lines that declare it:
 
     -- title: Latest matches
     -- description: The newest matches with their evidence.
-    -- param limit: 20
+    -- param limit: 20  # how many rows
     -- param include_sample: true
 
 Each parameter's default also sets its type (integer, number, boolean or text;
-`null` means optional text). Values are always bound (`$limit`), never formatted in.
+`null` means optional text); words after ` #` describe it. Values are always
+bound (`$limit`), never formatted in.
+
+Reads open the warehouse read-only with external access switched off, so a
+report or an ad-hoc query can neither change the warehouse nor touch other files.
 """
 
 from __future__ import annotations
@@ -19,17 +23,21 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from claimwatch.exceptions import ReportError
+from claimwatch.exceptions import ClaimwatchError, ReportError
+from claimwatch.migrations import migration_files
 from claimwatch.store import connect
 
 _HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
+_PARAM_DOC = re.compile(r"\s+#\s*")
 
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
     name: str
     default: Any
+    description: str = ""
 
     @property
     def type_name(self) -> str:
@@ -107,7 +115,9 @@ def load_report(path: Path) -> Report:
             continue
         key, param, value = header.groups()
         if param:
-            parameters.append(Parameter(param, _parse_default(value)))
+            doc = _PARAM_DOC.search(value)
+            default, text = (value[: doc.start()], value[doc.end() :]) if doc else (value, "")
+            parameters.append(Parameter(param, _parse_default(default), text.strip()))
         elif key == "title":
             title = value.strip()
         else:
@@ -135,13 +145,66 @@ class Result:
     rows: list[tuple[Any, ...]]
 
 
-def run_report(db: Path, report: Report, given: dict[str, str] | None = None) -> Result:
+def run_report(
+    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+) -> Result:
     """Run a report read-only against the warehouse."""
-    values = report.bind(given or {})
-    with connect(db, read_only=True) as con:
+    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _rows)
+
+
+def report_arrow(
+    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+) -> pa.Table:
+    """A report's result as an Arrow table, with the warehouse's column types (for Parquet)."""
+    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _arrow)
+
+
+def run_sql(
+    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+) -> Result:
+    """An ad-hoc query, read-only; `params` are bound as text values ($name)."""
+    return _fetch(db, sql, params or {}, "sql", wait, _rows)
+
+
+def sql_arrow(
+    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+) -> pa.Table:
+    return _fetch(db, sql, params or {}, "sql", wait, _arrow)
+
+
+def _rows(relation: duckdb.DuckDBPyRelation | None) -> Result:
+    if relation is None:
+        return Result([], [])
+    return Result(list(relation.columns), relation.fetchall())
+
+
+def _arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
+    return relation.to_arrow_table() if relation is not None else pa.table({})
+
+
+def _fetch(db: Path, sql: str, values: dict[str, Any], origin: str, wait: float, out: Any) -> Any:
+    with connect(db, read_only=True, wait=wait) as con:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
         try:
-            cursor = con.execute(report.sql, values)
+            return out(con.sql(sql, params=values or None))
         except duckdb.Error as exc:
-            raise ReportError(f"{report.path}: {str(exc).splitlines()[0]}") from None
-        columns = [d[0] for d in cursor.description or []]
-        return Result(columns, cursor.fetchall())
+            message = f"{origin}: {str(exc).splitlines()[0]}"
+            if isinstance(exc, duckdb.CatalogException):
+                message += _pending_migrations(con)
+            raise ReportError(message) from None
+
+
+def _pending_migrations(con: duckdb.DuckDBPyConnection) -> str:
+    """A hint when the warehouse predates a migration that added what a query needs."""
+    from claimwatch.settings import load_settings
+
+    try:
+        applied = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        files = migration_files(load_settings().warehouse_dir / "migrations")
+    except (duckdb.Error, ClaimwatchError, ValueError):
+        return ""
+    pending = [p.name for p in files if p.name not in applied]
+    if not pending:
+        return ""
+    return f" (the warehouse lacks {', '.join(pending)}: run `claimwatch migrate`)"

@@ -1,0 +1,346 @@
+"""Reports, views and ad-hoc SQL against real warehouses, through the library and the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from claimwatch.catalog import Catalog
+from claimwatch.exceptions import ReportError, WarehouseError
+from claimwatch.reports import get_report, list_reports, run_report, run_sql
+from claimwatch.store import connect, migrate
+from tests.conftest import MIGRATIONS, ROOT
+from tests.test_cli import claimwatch
+from tests.warehouses import UKRAINE, WAR, empty_warehouse, populated_warehouse
+
+REPORTS = ROOT / "warehouse" / "reports"
+NAMES = [r.name for r in list_reports(REPORTS)]
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
+    return populated_warehouse(tmp_path_factory.mktemp("reports") / "w.duckdb", catalog)
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return empty_warehouse(tmp_path_factory.mktemp("reports") / "empty.duckdb")
+
+
+def rows(db: Path, sql: str, params: dict | None = None) -> list[dict]:
+    result = run_sql(db, sql, params)
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def test_the_expected_reports_exist() -> None:
+    assert {
+        "overview",
+        "mentions-per-day",
+        "first-seen",
+        "claim-evidence",
+        "top-outlets",
+        "stories",
+        "source-health",
+        "digests",
+        "digest-pending",
+        "runs",
+        "failures",
+        "latest-matches",
+        "matches-per-claim",
+        "run-matches",
+    } <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_report_runs_with_defaults_on_an_empty_warehouse(name: str, empty: Path) -> None:
+    result = run_report(empty, get_report(REPORTS, name))
+    assert result.columns and result.rows == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_report_runs_with_defaults_on_a_populated_warehouse(
+    name: str, populated: Path
+) -> None:
+    report = get_report(REPORTS, name)
+    assert report.title and report.description
+    result = run_report(populated, report)
+    assert result.columns
+    # Every report but the ledger's (no digest sent yet) and one pass's (its last pass added
+    # matches, so it has rows too) finds the stored rows with its defaults.
+    if name != "digests":
+        assert result.rows, f"{name} found nothing in a populated warehouse"
+
+
+def test_sql_in_a_parameter_is_a_value(populated: Path) -> None:
+    hostile = "x' OR '1'='1'; DROP TABLE matches; --"
+    for name in ("overview", "first-seen", "top-outlets", "stories", "claim-evidence"):
+        assert run_report(populated, get_report(REPORTS, name), {"claim_id": hostile}).rows == []
+    assert rows(
+        populated, "SELECT count(*) AS n FROM claim_matches WHERE claim_id = $c", {"c": hostile}
+    ) == [{"n": 0}]
+    assert rows(populated, "SELECT count(*) AS n FROM matches")[0]["n"] == 5
+    # And the command line binds -p values the same way.
+    result = claimwatch(
+        "report", "stories", "-p", "claim_id", hostile, "--format", "json", "--db", str(populated)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    assert rows(populated, "SELECT count(*) AS n FROM matches")[0]["n"] == 5
+
+
+def test_parameters_are_typed_and_checked(populated: Path) -> None:
+    with pytest.raises(ReportError, match="parameter 'days' expects integer, got '7; DROP'"):
+        run_report(populated, get_report(REPORTS, "overview"), {"days": "7; DROP"})
+    recent = run_report(
+        populated, get_report(REPORTS, "overview"), {"days": "0", "min_score": "95"}
+    )
+    assert {r[0] for r in recent.rows} == {WAR, UKRAINE}
+
+
+def test_views_show_how_a_claim_spread(populated: Path) -> None:
+    firsts = rows(
+        populated,
+        "SELECT outlet, outlet_rank, hours_after_first FROM claim_first_seen "
+        "WHERE claim_id = $c AND NOT is_sample ORDER BY outlet_rank",
+        {"c": UKRAINE},
+    )
+    assert firsts == [
+        {"outlet": "The Meridian Post", "outlet_rank": 1, "hours_after_first": 0.0},
+        {"outlet": "Polar Wire", "outlet_rank": 2, "hours_after_first": 24.0},
+    ]
+    stories = rows(
+        populated,
+        "SELECT copies, outlets, outlet_names FROM claim_stories"
+        " WHERE claim_id = $c AND NOT is_sample",
+        {"c": UKRAINE},
+    )
+    assert stories == [
+        {"copies": 2, "outlets": 2, "outlet_names": ["Polar Wire", "The Meridian Post"]}
+    ]
+    daily = rows(
+        populated,
+        "SELECT day, mentions FROM daily_mentions WHERE claim_id = $c ORDER BY day",
+        {"c": WAR},
+    )
+    assert [d["mentions"] for d in daily] == [1, 1]
+    outlets = rows(
+        populated,
+        "SELECT outlet, share_pct FROM claim_outlets WHERE claim_id = $c ORDER BY outlet",
+        {"c": WAR},
+    )
+    assert outlets == [
+        {"outlet": "Eastern Star Daily", "share_pct": 50.0},
+        {"outlet": "Polar Wire", "share_pct": 50.0},
+    ]
+
+
+def test_source_health_and_pass_history(populated: Path) -> None:
+    health = {r["source"]: r for r in rows(populated, "SELECT * FROM source_health")}
+    assert health["dead"]["status"] == "failing"
+    assert health["dead"]["failed_passes_in_a_row"] == 2
+    assert health["dead"]["last_failure"] == "discover: connection refused"
+    assert health["wire"]["status"] == "ok" and health["wire"]["articles"] == 3
+    history = rows(
+        populated,
+        "SELECT run_id, duration_s, discover_failures FROM pass_history ORDER BY started_at",
+    )
+    assert history == [
+        {"run_id": "run-1", "duration_s": 3.0, "discover_failures": 1},
+        {"run_id": "run-2", "duration_s": 3.0, "discover_failures": 1},
+    ]
+
+
+def test_sql_is_read_only_and_touches_no_file(populated: Path, tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="read-only"):
+        run_sql(populated, "DELETE FROM matches")
+    target = tmp_path / "leak.csv"
+    with pytest.raises(ReportError, match="disabled by configuration"):
+        run_sql(populated, f"COPY (SELECT * FROM articles) TO '{target}'")
+    with pytest.raises(ReportError, match="locked"):
+        run_sql(populated, "SET enable_external_access = true")
+    assert not target.exists()
+    assert rows(populated, "SELECT count(*) AS n FROM matches")[0]["n"] == 5
+
+
+def test_sql_command(populated: Path) -> None:
+    result = claimwatch(
+        "sql",
+        "SELECT outlet, count(*) AS n FROM claim_matches"
+        " WHERE claim_id = $c GROUP BY ALL ORDER BY outlet",
+        "-p",
+        "c",
+        UKRAINE,
+        "--format",
+        "json",
+        "--db",
+        str(populated),
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        {"outlet": "Demo Outlet", "n": 1},
+        {"outlet": "Polar Wire", "n": 1},
+        {"outlet": "The Meridian Post", "n": 1},
+    ]
+    bad = claimwatch("sql", "INSERT INTO runs SELECT * FROM runs", "--db", str(populated))
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("Error: sql: ") and "read-only" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    typo = claimwatch("sql", "SELEC 1", "--db", str(populated))
+    assert typo.returncode == 1 and "Parser Error" in typo.stderr and "Traceback" not in typo.stderr
+
+
+def test_report_list_as_json_describes_parameters() -> None:
+    result = claimwatch("report", "--list", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    listing = {r["name"]: r for r in json.loads(result.stdout)}
+    assert set(listing) == set(NAMES)
+    overview = listing["overview"]
+    assert overview["title"] == "Overview of a period" and overview["description"]
+    days = next(p for p in overview["parameters"] if p["name"] == "days")
+    assert days["type"] == "integer" and days["default"] == 90
+    assert "0 for all time" in days["description"]
+    assert all({"name", "title", "description", "parameters"} <= set(r) for r in listing.values())
+
+
+def test_report_as_parquet_keeps_types(populated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "firsts.parquet"
+    result = claimwatch(
+        "report",
+        "first-seen",
+        "-p",
+        "days",
+        "0",
+        "--format",
+        "parquet",
+        "-o",
+        str(out),
+        "--db",
+        str(populated),
+    )
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(out)
+    assert str(table.schema.field("first_seen").type) == "timestamp[us]"
+    assert table.num_rows == 5
+    piped = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "claimwatch",
+            "report",
+            "runs",
+            "--format=parquet",
+            f"--db={populated}",
+        ],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.startswith(b"PAR1") and piped.stdout.endswith(b"PAR1")
+
+
+def test_old_warehouse_gets_a_migrate_hint(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    only_first = tmp_path / "migrations"
+    only_first.mkdir()
+    (only_first / "001_initial.sql").write_text((MIGRATIONS / "001_initial.sql").read_text())
+    migrate(db, only_first)
+    result = claimwatch("report", "overview", "--db", str(db))
+    assert result.returncode == 1
+    assert "run `claimwatch migrate`" in result.stderr
+    fixed = claimwatch("migrate", "--db", str(db))
+    assert fixed.returncode == 0 and "applied 002_" in fixed.stdout
+    assert claimwatch("report", "overview", "--db", str(db)).returncode == 0
+
+
+HOLD = (
+    "import duckdb, sys, time\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute('BEGIN TRANSACTION'); con.execute(\"INSERT INTO runs SELECT * FROM runs\")\n"
+    "print('held', flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n"
+    "con.execute('ROLLBACK'); con.close()\n"
+)
+
+
+def hold_for_writing(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the warehouse for writing, as a pass's store step does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_report_waits_for_a_writer_then_runs(populated: Path) -> None:
+    holder = hold_for_writing(populated, 2.0)
+    try:
+        started = time.monotonic()
+        result = claimwatch("report", "runs", "--format", "json", "--db", str(populated))
+        waited = time.monotonic() - started
+    finally:
+        holder.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 2
+    assert f"in use by another process (process {holder.pid}); waiting up to 30 s" in result.stderr
+    assert waited >= 1.0
+
+
+def test_a_report_gives_up_after_the_wait_with_one_line(populated: Path) -> None:
+    holder = hold_for_writing(populated, 20.0)
+    try:
+        env = os.environ | {"CLAIMWATCH_LOCK_WAIT": "0.5"}
+        result = claimwatch("report", "runs", "--db", str(populated), env=env)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (
+        f"Error: {populated}: in use by another process (process {holder.pid}); "
+        "waited 0.5 s; try again later"
+    )
+
+
+def test_the_library_waits_only_when_asked(populated: Path) -> None:
+    holder = hold_for_writing(populated, 20.0)
+    try:
+        with (
+            pytest.raises(WarehouseError, match="in use by another process"),
+            connect(populated, read_only=True),
+        ):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with connect(populated, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM runs").fetchone() == (2,)
+
+
+def test_report_html_for_a_table_report(populated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "health.html"
+    result = claimwatch(
+        "report", "source-health", "--format", "html", "-o", str(out), "--db", str(populated)
+    )
+    assert result.returncode == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "<h1>Source health</h1>" in page and "discover: connection refused" in page
+    assert "Content-Security-Policy" in page
+
+
+def test_duckdb_reads_the_views_directly(populated: Path) -> None:
+    """What the README promises analysts: the views work from DuckDB itself."""
+    with duckdb.connect(str(populated), read_only=True) as con:
+        top = con.execute(
+            "SELECT claim_id, outlet FROM claim_first_seen"
+            " WHERE outlet_rank = 1 AND NOT is_sample ORDER BY claim_id"
+        ).fetchall()
+    assert top == [(UKRAINE, "The Meridian Post"), (WAR, "Eastern Star Daily")]

@@ -1,0 +1,177 @@
+"""Real DuckDB warehouses for the reporting and digest tests, written through store_pass.
+
+The rows are made up but shaped like a pass's: several outlets repeating claims
+on different days, a syndicated story carried by two outlets under one headline,
+a sample source, a failing source, and a page whose headline carries a script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from claimwatch.catalog import Catalog
+from claimwatch.records import Article, Failure, Match
+from claimwatch.sources import SourceList
+from claimwatch.store import RunStats, migrate, store_pass
+from tests.conftest import MIGRATIONS
+
+HOSTILE_TITLE = "<script>alert('x')</script> NATO & the “Pacific”"
+SOURCES = SourceList.model_validate(
+    {
+        "sources": [
+            {"name": "wire", "url": "http://wire.example/feed.xml"},
+            {"name": "state-daily", "url": "http://state.example/feed.xml"},
+            {"name": "demo", "url": "http://demo.example/feed.xml", "sample": True},
+            {"name": "dead", "url": "http://dead.example/feed.xml"},
+        ]
+    }
+)
+BASE = datetime(2026, 10, 1, 8, 0)
+
+
+def article(
+    slug: str,
+    outlet: str,
+    day: int,
+    text: str,
+    *,
+    title: str | None = None,
+    source: str = "wire",
+    sample: bool = False,
+) -> Article:
+    url = f"http://{source}.example/{slug}"
+    return Article(
+        url=url,
+        final_url=url,
+        canonical_url=None,
+        source=source,
+        is_sample=sample,
+        outlet=outlet,
+        title=title if title is not None else f"Story {slug}",
+        author=None,
+        text=text,
+        language="en",
+        published_at=BASE + timedelta(days=day),
+        fetched_at=BASE + timedelta(days=day, hours=1),
+        content_sha256=hashlib.sha256(text.encode()).hexdigest(),
+    )
+
+
+def match_in(art: Article, claim_id: str, quote: str, score: float = 100.0) -> Match:
+    start = art.text.index(quote)
+    snippet = "…" + art.text[max(start - 40, 0) : start + len(quote) + 40] + "…"
+    return Match(art.url, claim_id, score, "text", quote, quote, start, start + len(quote), snippet)
+
+
+def stats(run_id: str, day: int, failures: int = 0) -> RunStats:
+    at = BASE + timedelta(days=day)
+    status = "completed with failures" if failures else "completed"
+    return RunStats(run_id, at, at + timedelta(seconds=3), status, 4, 0, 5, 0, 5, 0, 0, failures)
+
+
+def store(
+    db: Path,
+    catalog: Catalog,
+    run_id: str,
+    day: int,
+    articles: list[Article],
+    matches: list[Match],
+    failures: list[Failure] = (),  # type: ignore[assignment]
+) -> RunStats:
+    return store_pass(
+        db,
+        MIGRATIONS,
+        stats=stats(run_id, day, len(failures)),
+        sources=SOURCES,
+        catalog=catalog,
+        articles=articles,
+        matches=matches,
+        failures=list(failures),
+    )
+
+
+WAR = "where-nato-goes-war-is-most-likely"
+UKRAINE = "ukraine-today-asia-tomorrow"
+WAR_QUOTE = "Where NATO goes, war is most likely"
+UKRAINE_QUOTE = "Ukraine today, Asia tomorrow"
+
+
+def first_pass(catalog: Catalog) -> tuple[list[Article], list[Match]]:
+    """Three outlets, two claims, one syndicated story, one hostile headline, one sample row."""
+    a1 = article(
+        "war-1",
+        "Eastern Star Daily",
+        3,
+        f"The commentary argued: “{WAR_QUOTE},” citing the alliance's record in Europe.",
+        source="state-daily",
+    )
+    syndicated = "Wire: Tokyo speech revives old warning"
+    a2 = article(
+        "ukr-1",
+        "The Meridian Post",
+        14,
+        f'The minister said "{UKRAINE_QUOTE}" to an audience in Tokyo last spring.',
+        title=syndicated,
+    )
+    a3 = article(
+        "ukr-2",
+        "Polar Wire",
+        15,
+        f'Officials repeated: "{UKRAINE_QUOTE}" in a statement on Friday morning.',
+        title=syndicated,
+    )
+    a4 = article(
+        "hostile",
+        "Polar Wire",
+        20,
+        f"Under a hostile headline the text says {WAR_QUOTE} and nothing more of note.",
+        title=HOSTILE_TITLE,
+    )
+    demo = article(
+        "demo-1",
+        "Demo Outlet",
+        21,
+        f"A demo page quoting {UKRAINE_QUOTE} for the offline sample corpus.",
+        source="demo",
+        sample=True,
+    )
+    arts = [a1, a2, a3, a4, demo]
+    matches = [
+        match_in(a1, WAR, WAR_QUOTE),
+        match_in(a2, UKRAINE, UKRAINE_QUOTE),
+        match_in(a3, UKRAINE, UKRAINE_QUOTE, 97.5),
+        match_in(a4, WAR, WAR_QUOTE, 91.0),
+        match_in(demo, UKRAINE, UKRAINE_QUOTE),
+    ]
+    assert {WAR, UKRAINE} <= {c.id for c in catalog.claims}
+    return arts, matches
+
+
+def populated_warehouse(db: Path, catalog: Catalog) -> Path:
+    arts, matches = first_pass(catalog)
+    store(
+        db,
+        catalog,
+        "run-1",
+        1,
+        [],
+        [],
+        [Failure("dead", "http://dead.example/feed.xml", "discover", "HTTP 500")],
+    )
+    store(
+        db,
+        catalog,
+        "run-2",
+        22,
+        arts,
+        matches,
+        [Failure("dead", "http://dead.example/feed.xml", "discover", "connection refused")],
+    )
+    return db
+
+
+def empty_warehouse(db: Path) -> Path:
+    migrate(db, MIGRATIONS)
+    return db

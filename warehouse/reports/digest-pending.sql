@@ -1,0 +1,35 @@
+-- title: Matches a digest would send
+-- description: Matches a channel has not yet accepted in a delivered digest, with their story and whether an earlier digest already sent that story; before any subscription filter.
+-- param channel: null  # the channel's name in the digest file; null: every match counts as new
+-- param since: null  # only matches found at or after this time (ISO date or timestamp, UTC)
+SELECT
+    m.claim_id,
+    coalesce(m.claim_text, m.claim_id) AS claim_text,
+    coalesce(c.tags, []) AS tags,
+    coalesce(c.in_catalog, false) AS in_catalog,
+    m.article_url,
+    m.final_url AS link,
+    m.title,
+    m.outlet,
+    coalesce(m.published_at, m.fetched_at) AS seen_at,
+    m.matched_at,
+    m.score,
+    m.matched_text,
+    m.snippet,
+    m.is_sample,
+    s.story_id,
+    EXISTS (
+        SELECT 1
+        FROM delivered_matches AS d
+        JOIN article_stories AS ds ON ds.article_url = d.article_url
+        WHERE d.channel = $channel AND d.claim_id = m.claim_id AND ds.story_id = s.story_id
+    ) AS story_sent_before
+FROM claim_matches AS m
+JOIN article_stories AS s ON s.article_url = m.article_url
+LEFT JOIN claims AS c ON c.id = m.claim_id
+WHERE NOT EXISTS (
+        SELECT 1 FROM delivered_matches AS d
+        WHERE d.channel = $channel AND d.article_url = m.article_url AND d.claim_id = m.claim_id
+    )
+  AND ($since IS NULL OR m.matched_at >= CAST($since AS TIMESTAMP))
+ORDER BY m.claim_id, seen_at, m.article_url;
