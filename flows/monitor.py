@@ -187,6 +187,7 @@ def monitor(
         articles=articles,
         matches=matches,
         failures=failures,
+        wait=settings.lock_wait,
     )
     logger.info(
         "pass %s: %d new articles, %d new matches, %d failures",

@@ -62,6 +62,7 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
         ),
         catalog=catalog,
         matches=matches,
+        wait=settings.lock_wait,
     )
     logger.info(
         "re-matched %d batches: %d matches hold, %d added, %d removed",

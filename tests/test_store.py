@@ -170,3 +170,36 @@ def test_seed_catalog_is_stored(tmp_path: Path, catalog: Catalog) -> None:
         ids = {r[0] for r in con.execute("SELECT id FROM claims").fetchall()}
     assert ids == {c.id for c in catalog.claims}
     assert (SEEDS / "claims.yaml").is_file()
+
+
+def test_store_waits_for_a_reader_to_let_go(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True);"
+            " print('held', flush=True); time.sleep(1.5)",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "held"
+        stored = store_pass(
+            db,
+            MIGRATIONS,
+            stats=stats("r1"),
+            sources=SOURCES,
+            catalog=catalog,
+            articles=[article("http://x.example/a")],
+            matches=[],
+            failures=[],
+            wait=20,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert stored.articles_new == 1

@@ -128,13 +128,16 @@ def store_pass(
     articles: Sequence[Article],
     matches: Sequence[Match],
     failures: Sequence[Failure],
+    wait: float = 0.0,
 ) -> RunStats:
     """Write one pass in one transaction; rows already stored are not added again.
+
+    `wait`: seconds to wait for a reader that holds the file (see `connect`).
 
     Returns `stats` with the numbers of articles and matches actually added.
     """
     now = utcnow()
-    with connect(db) as con:
+    with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
         con.execute("BEGIN TRANSACTION")
         try:
@@ -349,6 +352,7 @@ def replace_matches(
     stats: RunStats,
     catalog: Catalog,
     matches: Sequence[Match],
+    wait: float = 0.0,
 ) -> tuple[RunStats, int]:
     """Make the stored matches those of a re-match over every stored article.
 
@@ -358,7 +362,7 @@ def replace_matches(
     Returns the run's stats (matches_new = pairs added) and the pairs removed.
     """
     now = utcnow()
-    with connect(db) as con:
+    with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
         con.execute("BEGIN TRANSACTION")
         try:
