@@ -223,9 +223,8 @@ def _insert_articles(
     return int(result[0]) if result else 0
 
 
-def _insert_matches(
-    con: duckdb.DuckDBPyConnection, matches: Sequence[Match], run_id: str, now: datetime
-) -> int:
+def _matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Table:
+    """Matches as rows of the `matches` table."""
     rows = [
         {
             "article_url": m.article_url,
@@ -242,7 +241,13 @@ def _insert_matches(
         }
         for m in matches
     ]
-    con.register("new_matches", pa.Table.from_pylist(rows, schema=_MATCHES_SCHEMA))
+    return pa.Table.from_pylist(rows, schema=_MATCHES_SCHEMA)
+
+
+def _insert_matches(
+    con: duckdb.DuckDBPyConnection, matches: Sequence[Match], run_id: str, now: datetime
+) -> int:
+    con.register("new_matches", _matches_table(matches, run_id, now))
     result = con.execute(
         """
         INSERT INTO matches BY NAME
@@ -367,23 +372,7 @@ def replace_matches(
         con.execute("BEGIN TRANSACTION")
         try:
             _upsert_claims(con, catalog, now)
-            rows = [
-                {
-                    "article_url": m.article_url,
-                    "claim_id": m.claim_id,
-                    "score": m.score,
-                    "field": m.field,
-                    "variant": m.variant,
-                    "matched_text": m.matched_text,
-                    "match_start": m.start,
-                    "match_end": m.end,
-                    "snippet": m.snippet,
-                    "matched_at": now,
-                    "run_id": stats.run_id,
-                }
-                for m in matches
-            ]
-            con.register("rematched", pa.Table.from_pylist(rows, schema=_MATCHES_SCHEMA))
+            con.register("rematched", _matches_table(matches, stats.run_id, now))
             removed = con.execute(
                 """
                 DELETE FROM matches AS m
