@@ -37,7 +37,6 @@ from benchmarks.corpus import (  # noqa: E402
     seed_catalog,
     sentence_pools,
 )
-
 from claimwatch.evaluate import load_judgements  # noqa: E402
 from claimwatch.match import MIN_WINDOW_SHARE, Matcher, _windows  # noqa: E402
 from claimwatch.normalize import normalize, normalize_text  # noqa: E402
