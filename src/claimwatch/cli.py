@@ -381,7 +381,7 @@ def report(
         if fmt not in FORMATS:
             raise click.ClickException(f"--list writes {', '.join(FORMATS)}, not {fmt}")
         rows = [
-            (r.name, r.title, ", ".join(f"{p.name}={p.default}" for p in r.parameters))
+            (r.name, r.title, ", ".join(f"{p.name}={json.dumps(p.default)}" for p in r.parameters))
             for r in reports
         ]
         _emit(render(["name", "title", "parameters"], rows, fmt), output)
