@@ -18,6 +18,16 @@ from claimwatch.output import FORMATS, render
 from claimwatch.settings import Settings, load_settings
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
+# Options several commands share; the environment and defaults come from Settings.
+_sources_option = click.option(
+    "--sources", type=_PATH, help="Sources file [env CLAIMWATCH_SOURCES; seeds/sources.yaml]."
+)
+_claims_option = click.option(
+    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
+)
+_db_option = click.option(
+    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+)
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -51,15 +61,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "--sources", type=_PATH, help="Sources file [env CLAIMWATCH_SOURCES; seeds/sources.yaml]."
-)
-@click.option(
-    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
-)
-@click.option(
-    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
-)
+@_sources_option
+@_claims_option
+@_db_option
 def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     """Run one monitoring pass and print the matches it added.
 
@@ -116,15 +120,9 @@ def _load_flow(settings: Settings, name: str) -> Any:
 
 
 @cli.command()
-@click.option(
-    "--sources", type=_PATH, help="Sources file [env CLAIMWATCH_SOURCES; seeds/sources.yaml]."
-)
-@click.option(
-    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
-)
-@click.option(
-    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
-)
+@_sources_option
+@_claims_option
+@_db_option
 def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     """Run the schedules: serve the deployments to a Prefect server until stopped.
 
@@ -153,9 +151,7 @@ def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 
 
 @cli.command()
-@click.option(
-    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
-)
+@_claims_option
 @click.option(
     "--top", type=click.IntRange(min=1), help="Rank: the K best claims per text, any score."
 )
@@ -254,9 +250,6 @@ def claims_validate(path: Path | None) -> None:
     )
 
 
-_DB_OPTION = click.option(
-    "--db", type=_PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
-)
 _PARAM_OPTION = click.option(
     "-p",
     "--param",
@@ -328,7 +321,7 @@ def _parquet(table: Any) -> bytes:
 )
 @_PARAM_OPTION
 @_OUTPUT_OPTION
-@_DB_OPTION
+@_db_option
 def report(
     name: str | None,
     list_all: bool,
@@ -409,7 +402,7 @@ def report(
 )
 @_PARAM_OPTION
 @_OUTPUT_OPTION
-@_DB_OPTION
+@_db_option
 def sql(
     query: str,
     fmt: str,
@@ -453,7 +446,7 @@ def sql(
 
 
 @cli.command()
-@_DB_OPTION
+@_db_option
 def migrate(db: Path | None) -> None:
     """Create the warehouse or bring its schema up to date (a pass does this too).
 
@@ -489,10 +482,8 @@ def migrate(db: Path | None) -> None:
 @click.option(
     "--config", type=_PATH, help="Digest file [env CLAIMWATCH_DIGEST; seeds/digest.yaml]."
 )
-@click.option(
-    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
-)
-@_DB_OPTION
+@_claims_option
+@_db_option
 def digest(
     since: str | None,
     dry_run: bool,
@@ -581,9 +572,7 @@ def digest(
     show_default=True,
     help="Labelled set: JSON lines {id, claim_id, tier, label, text}.",
 )
-@click.option(
-    "--claims", type=_PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
-)
+@_claims_option
 @click.option("--threshold", type=click.FloatRange(0, 100), help="Default threshold (88).")
 @click.option(
     "--show",
