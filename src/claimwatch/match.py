@@ -30,7 +30,7 @@ from rapidfuzz.utils import default_process
 from claimwatch.catalog import Catalog
 from claimwatch.normalize import Normalized, normalize, normalize_text, sentence_spans
 from claimwatch.records import Article, Match
-from claimwatch.terms import TermIndex, terms
+from claimwatch.terms import CJK, TermIndex, terms
 
 DEFAULT_THRESHOLD = 88.0
 # A window much shorter than a wording can score 100 by being a fragment of it
@@ -328,11 +328,10 @@ def _any_term_pattern(required: tuple[str, ...]) -> re.Pattern[str]:
     for term in required:
         escaped = re.escape(normalize_text(term))
         # Chinese and Japanese have no word boundaries to anchor on.
-        alternatives.append(escaped if _CJK.search(term) else rf"\b{escaped}\w{{0,3}}\b")
+        alternatives.append(escaped if CJK.search(term) else rf"\b{escaped}\w{{0,3}}\b")
     return re.compile("|".join(alternatives))
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _QUOTED = re.compile(r'"([^"]{2,}?)"')
 
 

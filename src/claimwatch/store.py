@@ -147,15 +147,19 @@ def store_pass(
             matches_new = _insert_matches(con, matches, stats.run_id, now)
             _insert_failures(con, failures, stats.run_id, now)
             stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
-            con.execute(
-                f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
-                list(asdict(stats).values()),
-            )
+            _insert_run(con, stats)
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")
             raise WarehouseError(f"{db}: write failed, nothing stored: {exc}") from None
     return stats
+
+
+def _insert_run(con: duckdb.DuckDBPyConnection, stats: RunStats) -> None:
+    con.execute(
+        f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
+        list(asdict(stats).values()),
+    )
 
 
 def _upsert_sources(con: duckdb.DuckDBPyConnection, sources: SourceList, now: datetime) -> None:
@@ -395,10 +399,7 @@ def replace_matches(
             added = _insert_matches(con, matches, stats.run_id, now)
             con.unregister("rematched")
             stats = replace(stats, matches_new=added)
-            con.execute(
-                f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
-                list(asdict(stats).values()),
-            )
+            _insert_run(con, stats)
             con.execute("COMMIT")
         except duckdb.Error as exc:
             con.execute("ROLLBACK")

@@ -94,18 +94,19 @@ STOPWORDS = frozenset(
 )
 PREFIX = 6  # a crude stemmer: "divisible" and "divisibility" share "divisi"
 _WORD = re.compile(r"\w+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Chinese, Japanese and Korean characters: scripts written without spaces.
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 def terms(text: str) -> set[str]:
     """The terms of normalised text."""
     words = _WORD.findall(text)
-    if not _CJK.search(text):
+    if not CJK.search(text):
         return {w[:PREFIX] for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
     found: set[str] = set()
     for word in words:
-        if _CJK.search(word):
-            chars = [c for c in word if _CJK.match(c)]
+        if CJK.search(word):
+            chars = [c for c in word if CJK.match(c)]
             found.update(a + b for a, b in itertools.pairwise(chars))
         elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             found.add(word[:PREFIX])
