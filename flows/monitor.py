@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from claimwatch.articles import fetch_articles
 from claimwatch.catalog import Catalog, load_catalog
-from claimwatch.discover import discover, unseen_items
-from claimwatch.exceptions import FetchError
+from claimwatch.discover import Poll, poll_source, unseen_items
 from claimwatch.fetch import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
 from claimwatch.match import Matcher
@@ -52,11 +52,9 @@ class PassSummary:
 # Network retries (with backoff and Retry-After) happen per request inside the
 # fetcher; a task retry only covers the unexpected.
 @task(name="discover-source", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def discover_source(source: Source, config: FetchConfig) -> list[FeedItem] | Failure:
-    try:
-        return discover(source, shared_fetcher(_opened(config, source.allow_private)))
-    except FetchError as exc:
-        return Failure(source.name, str(source.url), "discover", exc.reason)
+def discover_source(source: Source, config: FetchConfig, now: datetime) -> Poll:
+    fetcher = shared_fetcher(_opened(config, source.allow_private))
+    return poll_source(source, fetcher, validators={}, cursor=None, now=now)
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -130,16 +128,20 @@ def monitor(
     known = read_known_urls(settings.db)
     enabled = source_list.enabled
     logger.info("reading %d sources; %d articles already stored", len(enabled), len(known))
-    outcomes = [discover_source.submit(s, settings.fetch) for s in enabled]
+    polls: list[Poll] = _results(
+        [discover_source.submit(s, settings.fetch, started_at) for s in enabled]
+    )
     found: list[list[FeedItem]] = []
     failures: list[Failure] = []
-    for source, outcome in zip(enabled, _results(outcomes), strict=True):
-        if isinstance(outcome, Failure):
-            logger.warning("source %s failed: %s: %s", source.name, outcome.url, outcome.reason)
-            failures.append(outcome)
+    for poll in polls:
+        if poll.failure:
+            logger.warning(
+                "source %s failed: %s: %s", poll.source, poll.failure.url, poll.failure.reason
+            )
+            failures.append(poll.failure)
         else:
-            logger.info("source %s: %d items", source.name, len(outcome))
-            found.append(outcome)
+            logger.info("source %s: %d items", poll.source, len(poll.items))
+            found.append(poll.items)
     new_items, skipped = unseen_items(found, known)
 
     batches = _batches(new_items, settings.batch_size)

@@ -2,11 +2,13 @@ from datetime import datetime
 
 import pytest
 
-from claimwatch.discover import discover, parse_feed, unseen_items
+from claimwatch.discover import poll_source, unseen_items
 from claimwatch.exceptions import FetchError
+from claimwatch.feeds import parse_feed
 from claimwatch.fetch import FetchConfig, Fetcher, Page
 from claimwatch.records import FeedItem
-from claimwatch.sources import Source
+from claimwatch.sources import FeedSource
+from claimwatch.store import utcnow
 from tests.httpserver import Reply, ScriptedServer
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -26,8 +28,15 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 </feed>"""
 
 
-def _source(url: str, sample: bool = False) -> Source:
-    return Source(name="s", url=url, sample=sample, allow_private=True)  # type: ignore[arg-type]
+def _source(url: str, sample: bool = False) -> FeedSource:
+    return FeedSource(name="s", url=url, sample=sample, allow_private=True)  # type: ignore[arg-type]
+
+
+def discover(source: FeedSource, fetcher: Fetcher) -> list[FeedItem]:
+    poll = poll_source(source, fetcher, validators={}, cursor=None, now=utcnow())
+    if poll.failure:
+        raise FetchError(poll.failure.url, poll.failure.reason)
+    return poll.items
 
 
 def test_rss_items_resolved_normalised_and_deduplicated(server: ScriptedServer) -> None:

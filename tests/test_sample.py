@@ -7,10 +7,11 @@ import pytest
 
 from claimwatch.articles import fetch_articles
 from claimwatch.catalog import Catalog
-from claimwatch.discover import discover
+from claimwatch.discover import poll_source
 from claimwatch.fetch import FetchConfig, Fetcher
 from claimwatch.match import Matcher
-from claimwatch.sources import Source
+from claimwatch.sources import FeedSource
+from claimwatch.store import utcnow
 from tests.conftest import SAMPLE
 
 
@@ -26,9 +27,9 @@ def expected_claims(answers: Path) -> dict[str, set[str]]:
 
 @pytest.fixture(scope="module")
 def found(sample_url: str, catalog: Catalog) -> dict[str, set[str]]:
-    source = Source(name="sample", url=sample_url + "feed.xml", sample=True)  # type: ignore[arg-type]
+    source = FeedSource(name="sample", url=sample_url + "feed.xml", sample=True)  # type: ignore[arg-type]
     with Fetcher(FetchConfig(allow_private=True)) as fetcher:
-        items = discover(source, fetcher)
+        items = poll_source(source, fetcher, validators={}, cursor=None, now=utcnow()).items
         articles, failures = fetch_articles(items, fetcher)
     assert failures == []
     matcher = Matcher(catalog)

@@ -1,88 +1,69 @@
-"""Discovery: read a source and list the article links it announces."""
+"""Discovery: read a source and list the article links it announces.
+
+Each kind of source has its own reader module; this one picks it and merges
+what the sources found, skipping what is stored already.
+"""
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any
-
-import feedparser
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import Fetcher, Page
-from claimwatch.records import FeedItem
-from claimwatch.sources import Source
-from claimwatch.urls import normalize_url
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
+from claimwatch.feeds import read_feed
+from claimwatch.fetch import Fetcher
+from claimwatch.incremental import SourceReader, SourceTally, Validator
+from claimwatch.records import Failure, FeedItem
+from claimwatch.sources import FeedSource, Source
 
 
-def discover(source: Source, fetcher: Fetcher) -> list[FeedItem]:
-    """Fetch a source and return its items; raise FetchError if it yields nothing usable."""
-    page = fetcher.get(str(source.url), accept=FEED_ACCEPT)
-    return parse_feed(page, source)
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What one poll of a source found, and where the next poll should resume."""
+
+    items: list[FeedItem]
+    # A kind's own resume point (e.g. the end of the last GDELT slice asked for).
+    cursor: str | None = None
 
 
-def parse_feed(page: Page, source: Source) -> list[FeedItem]:
-    """Items of an RSS, Atom or JSON feed, parsed as far as the feed goes.
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """One source polled: its items, its new validators and cursor, and what it cost."""
 
-    Relative links are resolved against the feed's final URL. A feed that is
-    ill-formed but still yields entries is accepted (feedparser's "bozo" flag).
-    """
-    parsed = feedparser.parse(
-        page.content,
-        response_headers={"content-location": page.final_url, "content-type": page.content_type},
-    )
-    if not parsed.entries:
-        if parsed.get("bozo"):
-            reason = f"not a readable feed: {parsed.get('bozo_exception')}"
-        elif not parsed.get("version"):
-            reason = "not a feed (no RSS, Atom or JSON Feed found)"
-        else:
-            return []
-        raise FetchError(page.url, reason.splitlines()[0][:300])
-    items: dict[str, FeedItem] = {}
-    for entry in parsed.entries:
-        link = _entry_link(entry)
-        if not link:
-            continue
-        url = normalize_url(link)
-        if url.split(":", 1)[0] not in ("http", "https") or url in items:
-            continue
-        items[url] = FeedItem(
-            url=url,
-            source=source.name,
-            title=(entry.get("title") or "").strip() or None,
-            published_at=_entry_time(entry),
-            is_sample=source.sample,
-            allow_private=source.allow_private,
-        )
-    return list(items.values())
+    source: str
+    items: list[FeedItem]
+    cursor: str | None
+    validators: dict[str, Validator]
+    tally: SourceTally
+    polled_at: datetime
+    failure: Failure | None = None
 
 
-def _entry_link(entry: Any) -> str | None:
-    link = entry.get("link")
-    if link:
-        return str(link)
-    for candidate in entry.get("links", []):
-        if candidate.get("rel", "alternate") == "alternate" and candidate.get("href"):
-            return str(candidate["href"])
-    return None
+def poll_source(
+    source: Source,
+    fetcher: Fetcher,
+    *,
+    validators: Mapping[str, Validator],
+    cursor: str | None,
+    now: datetime,
+    verify_after: timedelta = timedelta(hours=6),
+) -> Poll:
+    """Poll one source; a failure is returned in the Poll, never raised."""
+    reader = SourceReader(fetcher, validators, now, verify_after)
+    try:
+        found = discover(source, reader, cursor)
+    except FetchError as exc:
+        failure = Failure(source.name, exc.url or source.location, "discover", exc.reason)
+        return Poll(source.name, [], cursor, reader.updated, reader.tally, now, failure)
+    return Poll(source.name, found.items, found.cursor, reader.updated, reader.tally, now)
 
 
-def _entry_time(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC).replace(tzinfo=None)
-            except (OverflowError, ValueError):
-                continue
-    return None
+def discover(source: Source, reader: SourceReader, cursor: str | None = None) -> Discovery:
+    """Poll `source` through `reader`; raise FetchError if it yields nothing usable."""
+    if isinstance(source, FeedSource):
+        return Discovery(read_feed(source, reader), cursor)
+    raise NotImplementedError(f"source kind {source.kind} is not readable yet")
 
 
 def unseen_items(

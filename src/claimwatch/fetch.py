@@ -8,6 +8,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -98,15 +99,21 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def get(self, url: str, *, accept: str = "*/*") -> Page:
-        """GET `url`, retrying transient failures; raise FetchError with the reason."""
+    def get(
+        self, url: str, *, accept: str = "*/*", headers: Mapping[str, str] | None = None
+    ) -> Page:
+        """GET `url`, retrying transient failures; raise FetchError with the reason.
+
+        `headers` are sent as well (e.g. If-None-Match). A 304 Not Modified is
+        returned as a Page with status 304 and no content.
+        """
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError(url, f"unsupported scheme {scheme or '(none)'!r}; use http or https")
         attempt = 0
         while True:
             try:
-                return self._get_once(url, accept)
+                return self._get_once(url, accept, headers or {})
             except _Transient as exc:
                 if attempt >= self.config.retries:
                     raise FetchError(url, f"{exc.reason} (after {attempt + 1} attempts)") from None
@@ -125,10 +132,11 @@ class Fetcher:
         with self._hosts_lock:
             return self._hosts[host]
 
-    def _get_once(self, url: str, accept: str) -> Page:
+    def _get_once(self, url: str, accept: str, headers: Mapping[str, str]) -> Page:
         with self._global, self._host_slot(url):
             try:
-                with self._client.stream("GET", url, headers={"Accept": accept}) as response:
+                request_headers = {"Accept": accept, **headers}
+                with self._client.stream("GET", url, headers=request_headers) as response:
                     if response.status_code in RETRY_STATUSES:
                         raise _Transient(
                             f"HTTP {response.status_code}",
@@ -136,7 +144,8 @@ class Fetcher:
                         )
                     if response.status_code >= 400:
                         raise FetchError(url, f"HTTP {response.status_code}")
-                    content = self._read_capped(url, response)
+                    not_modified = response.status_code == 304
+                    content = b"" if not_modified else self._read_capped(url, response)
                     return Page(
                         url=url,
                         final_url=str(response.url),

@@ -17,6 +17,9 @@ class FeedItem:
     is_sample: bool = False
     # Its source opted in to loopback and private addresses.
     allow_private: bool = False
+    # Set for pages read from disk (a `directory` source): the file, and for a
+    # WARC file the record's byte offset, as "path" or "path#offset".
+    archive: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

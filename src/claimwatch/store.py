@@ -167,8 +167,8 @@ def _upsert_sources(con: duckdb.DuckDBPyConnection, sources: SourceList, now: da
         [
             {
                 "name": s.name,
-                "kind": s.kind.value,
-                "url": str(s.url),
+                "kind": str(s.kind),
+                "url": s.location,
                 "is_sample": s.sample,
                 "enabled": s.enabled,
                 "updated_at": now,

@@ -49,6 +49,11 @@ def describe_validation_error(path: Path, exc: ValidationError, items: list[Any]
         label = item.get("id") or item.get("name") if isinstance(item, dict) else None
         where += f": {key[:-1]} {label!r}" if label else f": {key[:-1]} #{index + 1}"
         loc = loc[2:]
+        # A tagged union (source kinds) puts its tag first, which is not a key of the item.
+        if len(loc) > 1 and isinstance(item, dict) and loc[0] not in item:
+            loc = loc[1:]
+    if first["type"] == "unknown_kind":  # a tagged union (source kinds) got an unknown tag
+        loc.append("kind")
     field = ".".join(str(part) for part in loc) or "(top level)"
     extra = f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     message = first["msg"].removeprefix("Value error, ")
