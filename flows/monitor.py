@@ -1,14 +1,16 @@
 """The monitoring pass: sources → new links → pages → articles → matches → warehouse.
 
-Tasks are coarse (one per source, one per batch of pages) and only this flow's
-process writes to DuckDB, in the single `store` task at the end. Submitted tasks
-run on threads, or on a Dask cluster when CLAIMWATCH_TASK_RUNNER=dask; `store`
-is called, not submitted, so it always runs in the flow's process.
+Tasks are coarse (one per source, one per batch of pages). Only this flow's
+process writes to DuckDB: the store tasks are called, not submitted, so they run
+here, one short transaction per batch, then `finish-pass` records what the next
+pass needs (see claimwatch.passes). Submitted tasks run on threads, or on a Dask
+cluster when CLAIMWATCH_TASK_RUNNER=dask.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,12 +28,24 @@ from claimwatch.articles import fetch_articles
 from claimwatch.catalog import Catalog, load_catalog
 from claimwatch.discover import Poll, poll_source, unseen_items
 from claimwatch.fetch import FetchConfig, shared_fetcher
+from claimwatch.filters import apply_filters
+from claimwatch.history import PassMemory, read_pass_memory
+from claimwatch.incremental import Validator
 from claimwatch.logs import set_levels
 from claimwatch.match import Matcher
+from claimwatch.passes import (
+    SourcePolled,
+    begin_pass,
+    finish_pass,
+    page_attempts,
+    pass_lock,
+    source_logs,
+    store_batch,
+)
 from claimwatch.records import Article, Failure, FeedItem, Match
 from claimwatch.settings import load_settings
 from claimwatch.sources import Source, SourceList, load_sources
-from claimwatch.store import RunStats, known_urls, store_pass, utcnow
+from claimwatch.store import RunStats, utcnow
 from claimwatch.summary import summary_markdown
 
 # Every process that runs this flow imports this file, so library log levels are set here.
@@ -52,9 +66,15 @@ class PassSummary:
 # Network retries (with backoff and Retry-After) happen per request inside the
 # fetcher; a task retry only covers the unexpected.
 @task(name="discover-source", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def discover_source(source: Source, config: FetchConfig, now: datetime) -> Poll:
+def discover_source(
+    source: Source,
+    config: FetchConfig,
+    validators: dict[str, Validator],
+    cursor: str | None,
+    now: datetime,
+) -> Poll:
     fetcher = shared_fetcher(_opened(config, source.allow_private))
-    return poll_source(source, fetcher, validators={}, cursor=None, now=now)
+    return poll_source(source, fetcher, validators=validators, cursor=cursor, now=now)
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
@@ -76,14 +96,19 @@ def match_batch(articles: list[Article], catalog: Catalog, threshold: float) -> 
     return [m for article in articles for m in matcher.match_article(article)]
 
 
-@task(name="read-known-urls", cache_policy=NO_CACHE)
-def read_known_urls(db: Path) -> set[str]:
-    return known_urls(db)
+@task(name="read-pass-memory", cache_policy=NO_CACHE)
+def read_memory(db: Path, now: datetime, wait: float) -> PassMemory:
+    return read_pass_memory(db, now, wait=wait)
 
 
-@task(name="store", cache_policy=NO_CACHE)
-def store(db: Path, migrations: Path, **rows: object) -> RunStats:
-    return store_pass(db, migrations, **rows)  # type: ignore[arg-type]
+@task(name="store-batch", cache_policy=NO_CACHE)
+def store(db: Path, **rows: Any) -> tuple[int, int]:
+    return store_batch(db, **rows)
+
+
+@task(name="finish-pass", cache_policy=NO_CACHE)
+def finish(db: Path, **rows: Any) -> RunStats:
+    return finish_pass(db, **rows)
 
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
@@ -114,83 +139,134 @@ def _batches(items: list[FeedItem], size: int) -> list[list[FeedItem]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _in_order(
+    batches: list[list[FeedItem]], submit: Callable[[list[FeedItem]], PrefectFuture[Any]]
+) -> Iterator[tuple[list[FeedItem], Any]]:
+    """Each batch with its result, in order, keeping only a few batches in flight.
+
+    Bounding what is fetched ahead of the store step keeps a pass's memory flat.
+    """
+    ahead = 4
+    futures = [submit(b) for b in batches[:ahead]]
+    for number, batch in enumerate(batches):
+        if number + ahead < len(batches):
+            futures.append(submit(batches[number + ahead]))
+        yield batch, futures[number].result()
+        futures[number] = None  # type: ignore[call-overload]
+
+
 @flow(name="monitor", log_prints=True, task_runner=_task_runner())
 def monitor(
     sources: str | None = None, claims: str | None = None, db: str | None = None
 ) -> PassSummary:
-    """One monitoring pass over every enabled source."""
+    """One monitoring pass over every enabled source that is due."""
     logger = get_run_logger()
     settings = load_settings(sources=sources, claims=claims, db=db)
     source_list: SourceList = load_sources(settings.sources)
     catalog = load_catalog(settings.claims)
     started_at = utcnow()
-
-    known = read_known_urls(settings.db)
-    enabled = source_list.enabled
-    logger.info("reading %d sources; %d articles already stored", len(enabled), len(known))
-    polls: list[Poll] = _results(
-        [discover_source.submit(s, settings.fetch, started_at) for s in enabled]
-    )
-    found: list[list[FeedItem]] = []
-    failures: list[Failure] = []
-    for poll in polls:
-        if poll.failure:
-            logger.warning(
-                "source %s failed: %s: %s", poll.source, poll.failure.url, poll.failure.reason
-            )
-            failures.append(poll.failure)
-        else:
-            logger.info("source %s: %d items", poll.source, len(poll.items))
-            found.append(poll.items)
-    new_items, skipped = unseen_items(found, known)
-
-    batches = _batches(new_items, settings.batch_size)
-    logger.info(
-        "fetching %d new pages in %d batches (%d already stored)",
-        len(new_items),
-        len(batches),
-        skipped,
-    )
-    fetched = [fetch_batch.submit(batch, settings.fetch) for batch in batches]
-    articles: list[Article] = []
-    matched: list[PrefectFuture[list[Match]]] = []
-    for number, (batch_articles, batch_failures) in enumerate(_results(fetched), start=1):
-        logger.info(
-            "batch %d/%d: %d articles, %d failed pages",
-            number,
-            len(batches),
-            len(batch_articles),
-            len(batch_failures),
+    run_id = str(flow_run.get_id() or f"local-{started_at:%Y%m%dT%H%M%S}")
+    wait = settings.lock_wait
+    with pass_lock(settings.db):
+        begin_pass(
+            settings.db,
+            settings.warehouse_dir / "migrations",
+            sources=source_list,
+            catalog=catalog,
+            wait=wait,
         )
-        articles.extend(batch_articles)
-        failures.extend(batch_failures)
-        matched.append(match_batch.submit(batch_articles, catalog, settings.match_threshold))
-    matches = [m for batch in _results(matched) for m in batch]
+        memory = read_memory(settings.db, started_at, wait)
+        enabled = {s.name: s for s in source_list.enabled}
+        due = [s for s in enabled.values() if memory.is_due(s, started_at)]
+        idle = [s for s in enabled.values() if s not in due]
+        logger.info(
+            "reading %d sources (%d not due yet); %d pages stored or attempted before",
+            len(due),
+            len(idle),
+            len(memory.known),
+        )
+        polls: list[Poll] = _results(
+            [
+                discover_source.submit(
+                    s,
+                    settings.fetch,
+                    memory.validators.get(s.name, {}),
+                    memory.state[s.name].cursor if s.name in memory.state else None,
+                    started_at,
+                )
+                for s in due
+            ]
+        )
+        failures = [p.failure for p in polls if p.failure]
+        for poll in polls:
+            if poll.failure:
+                logger.warning("source %s failed: %s", poll.source, poll.failure.reason)
+            else:
+                logger.info("source %s: %d items", poll.source, len(poll.items))
+        new_items, skipped = unseen_items([p.items for p in polls], memory.known)
+        retries = memory.retry_items(enabled)
+        new_items += retries
 
-    stats = store(
-        settings.db,
-        settings.warehouse_dir / "migrations",
-        stats=RunStats(
-            run_id=str(flow_run.get_id() or f"local-{started_at:%Y%m%dT%H%M%S}"),
-            started_at=started_at,
-            finished_at=utcnow(),
-            status="completed with failures" if failures else "completed",
-            sources_total=len(enabled),
-            sources_failed=sum(f.stage == "discover" for f in failures),
-            items_seen=sum(len(items) for items in found),
-            pages_skipped=skipped,
-            pages_fetched=len(new_items),
-            articles_new=0,
-            matches_new=0,
-            failures=len(failures),
-        ),
-        sources=source_list,
-        catalog=catalog,
-        articles=articles,
-        matches=matches,
-        failures=failures,
-        wait=settings.lock_wait,
-    )
+        batches = _batches(new_items, settings.batch_size)
+        logger.info(
+            "fetching %d new pages (%d retries) in %d batches; %d skipped as seen",
+            len(new_items),
+            len(retries),
+            len(batches),
+            skipped,
+        )
+        articles_new = matches_new = 0
+        matches: list[Match] = []
+        page_failures: list[Failure] = []
+        for number, (batch, (articles, failed)) in enumerate(
+            _in_order(batches, lambda b: fetch_batch.submit(b, settings.fetch)), start=1
+        ):
+            kept, dropped = apply_filters(articles, enabled)
+            found = match_batch.submit(kept, catalog, settings.match_threshold).result()
+            added = store(
+                settings.db,
+                run_id=run_id,
+                articles=kept,
+                matches=found,
+                failures=failed,
+                attempts=page_attempts(batch, failed + dropped, memory.attempts, utcnow()),
+                wait=wait,
+            )
+            articles_new += added[0]
+            matches_new += added[1]
+            matches.extend(found)
+            page_failures.extend(failed + dropped)
+            logger.info(
+                "batch %d/%d: %d articles (%d new), %d off topic, %d failed pages",
+                number,
+                len(batches),
+                len(kept),
+                added[0],
+                len(dropped),
+                len(failed),
+            )
+        failures += [f for f in page_failures if f.stage != "filter"]
+        stats = finish(
+            settings.db,
+            stats=RunStats(
+                run_id=run_id,
+                started_at=started_at,
+                finished_at=utcnow(),
+                status="completed with failures" if failures else "completed",
+                sources_total=len(enabled),
+                sources_failed=sum(p.failure is not None for p in polls),
+                items_seen=sum(len(p.items) for p in polls),
+                pages_skipped=skipped,
+                pages_fetched=len(new_items),
+                articles_new=articles_new,
+                matches_new=matches_new,
+                failures=len(failures),
+            ),
+            polled=[SourcePolled(p.source, p.polled_at, p.cursor, p.validators) for p in polls],
+            log=source_logs(due, idle, polls, new_items, page_failures),
+            failures=[p.failure for p in polls if p.failure],
+            wait=wait,
+        )
     logger.info(
         "pass %s: %d new articles, %d new matches, %d failures",
         stats.status,

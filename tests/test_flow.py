@@ -52,8 +52,13 @@ def test_pass_stores_articles_and_matches_then_reruns_idempotently(
     ]
 
     second = monitor(**args)
-    assert second.stats.pages_skipped == feed_items
-    assert second.stats.pages_fetched == 0
+    # The unchanged feed answers the conditional request with 304: nothing to list.
+    assert (second.stats.items_seen, second.stats.pages_fetched) == (0, 0)
+    log = "SELECT requests, ok, not_modified, items_seen, articles_new FROM fetch_log"
+    assert _rows(db, f"{log} WHERE source = 'sample' ORDER BY logged_at") == [
+        (1, 1, 0, feed_items, feed_items),
+        (1, 0, 1, 0, 0),
+    ]
     assert (second.stats.articles_new, second.stats.matches_new) == (0, 0)
     assert len(_rows(db, "SELECT * FROM claim_matches")) == len(matches)
     assert _rows(db, "SELECT count(*) FROM runs") == [(2,)]
@@ -78,3 +83,32 @@ def test_private_hosts_need_an_opt_in(
     assert "refused" in summary.failures[0].reason
     assert summary.stats.articles_new >= 12  # fetched through the opted-in source
     assert _rows(db, "SELECT DISTINCT source FROM articles") == [("opted-in",)]
+
+
+def test_filters_and_poll_intervals(monitor: Any, sample_url: str, tmp_path: Path) -> None:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        "sources:\n"
+        f"  - name: nato-only\n    url: {sample_url}feed.xml\n    allow_private: true\n"
+        "    topic_terms: [NATO]\n    languages: [en]\n"
+        f"  - name: hourly\n    url: {sample_url}feed.xml?hourly\n    allow_private: true\n"
+        "    poll_minutes: 60\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    args = {"sources": str(sources), "claims": str(SEEDS / "claims.yaml"), "db": str(db)}
+    first = monitor(**args)
+    assert first.failures == []  # filtered pages are not failures
+    kept = _rows(db, "SELECT text, language FROM articles WHERE source = 'nato-only'")
+    filtered = _rows(db, "SELECT url, reason FROM page_attempts WHERE stage = 'filter'")
+    assert kept and filtered
+    assert all("NATO" in text and language != "fr" for text, language in kept)
+    reasons = {url.rsplit("/", 1)[1]: reason for url, reason in filtered}
+    assert reasons["northgate-aukus-at-five-workforce.html"] == "off topic: none of NATO"
+    assert reasons["le-veilleur-otan-indo-pacifique-paris-prudence.html"].startswith("language fr")
+    log = _rows(db, "SELECT source, polled, off_topic FROM fetch_log ORDER BY source")
+    assert log == [("hourly", True, 0), ("nato-only", True, len(filtered))]
+
+    monitor(**args)  # within the hour: the hourly source is not polled
+    log = _rows(db, "SELECT source, polled, requests FROM fetch_log ORDER BY logged_at, source")
+    assert log[2:] == [("hourly", False, 0), ("nato-only", True, 1)]

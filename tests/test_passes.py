@@ -1,0 +1,175 @@
+"""Writing a pass in steps, what the next pass reads back, the pass lock and the filters."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from claimwatch.catalog import Catalog
+from claimwatch.filters import apply_filters, off_topic_reason
+from claimwatch.history import MAX_FETCH_ATTEMPTS, read_pass_memory
+from claimwatch.incremental import SourceTally, Validator
+from claimwatch.passes import (
+    PassInProgress,
+    SourceLog,
+    SourcePolled,
+    begin_pass,
+    finish_pass,
+    page_attempts,
+    pass_lock,
+    store_batch,
+)
+from claimwatch.records import Article, Failure, FeedItem
+from claimwatch.sources import FeedSource, SourceList
+from claimwatch.store import RunStats, connect
+from tests.conftest import ROOT
+
+MIGRATIONS = ROOT / "warehouse" / "migrations"
+NOW = datetime(2026, 11, 25, 12, 0)
+SOURCE = FeedSource(name="s", url="https://x.example/feed")  # type: ignore[arg-type]
+
+
+def _article(url: str, text: str = "NATO met in Brussels.", language: str = "en") -> Article:
+    return Article(url, url, None, "s", False, "x", "T", None, text, language, None, NOW, "h")
+
+
+def _stats(run_id: str) -> RunStats:
+    return RunStats(run_id, NOW, NOW, "completed", 1, 0, 0, 0, 0, 0, 0, 0)
+
+
+def _begin(db: Path, catalog: Catalog) -> None:
+    begin_pass(db, MIGRATIONS, sources=SourceList(sources=(SOURCE,)), catalog=catalog)
+
+
+def test_failed_pages_back_off_then_give_up(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    _begin(db, catalog)
+    item = FeedItem("https://x.example/a", "s", title="A")
+    attempted = NOW
+    for attempt in range(1, MAX_FETCH_ATTEMPTS + 1):
+        memory = read_pass_memory(db, attempted)
+        failure = Failure("s", item.url, "fetch", "HTTP 503 (after 3 attempts)")
+        rows = page_attempts([item], [failure], memory.attempts, attempted)
+        store_batch(
+            db, run_id=f"r{attempt}", articles=[], matches=[], failures=[failure], attempts=rows
+        )
+        retry_at = rows[0].retry_at
+        assert rows[0].attempts == attempt
+        if attempt == MAX_FETCH_ATTEMPTS:
+            assert retry_at is None  # given up
+            break
+        assert retry_at == attempted + timedelta(hours=2 ** (attempt - 1))
+        # Before the retry is due the page is left alone; once due it is tried again.
+        early = read_pass_memory(db, retry_at - timedelta(minutes=1))
+        assert item.url in early.known and early.retries == []
+        due = read_pass_memory(db, retry_at)
+        (retry,) = due.retry_items({"s": SOURCE})
+        assert (retry.url, retry.title) == (item.url, "A")
+        attempted = retry_at
+    assert read_pass_memory(db, NOW + timedelta(days=30)).retries == []
+
+
+def test_a_stored_retry_clears_its_attempt(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    _begin(db, catalog)
+    item = FeedItem("https://x.example/a", "s")
+    failure = Failure("s", item.url, "fetch", "read timed out")
+    store_batch(
+        db,
+        run_id="r1",
+        articles=[],
+        matches=[],
+        failures=[failure],
+        attempts=page_attempts([item], [failure], {}, NOW),
+    )
+    store_batch(
+        db, run_id="r2", articles=[_article(item.url)], matches=[], failures=[], attempts=[]
+    )
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM page_attempts").fetchone() == (0,)
+
+
+def test_extract_failures_and_filtered_pages_are_not_retried(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _begin(db, catalog)
+    items = [FeedItem(f"https://x.example/{n}", "s") for n in "ab"]
+    failures = [
+        Failure("s", items[0].url, "extract", "no article text found"),
+        Failure("s", items[1].url, "filter", "off topic: none of NATO"),
+    ]
+    rows = page_attempts(items, failures, {}, NOW)
+    assert [r.retry_at for r in rows] == [None, None]
+    store_batch(db, run_id="r", articles=[], matches=[], failures=[], attempts=rows)
+    memory = read_pass_memory(db, NOW + timedelta(days=365))
+    assert {i.url for i in items} <= memory.known and memory.retries == []
+
+
+def test_finish_records_validators_cursor_and_log(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    _begin(db, catalog)
+    validator = Validator("https://x.example/feed", '"e"', None, "abc", NOW, NOW)
+    tally = SourceTally(requests=2, ok=1, not_modified=1, bytes=512, seconds=0.25)
+    store_batch(
+        db,
+        run_id="r",
+        articles=[_article("https://x.example/a")],
+        matches=[],
+        failures=[],
+        attempts=[],
+    )
+    for cursor in ("c1", "c2"):  # the second pass replaces the first's state
+        finish_pass(
+            db,
+            stats=_stats("r"),
+            polled=[SourcePolled("s", NOW, cursor, {validator.url: validator})],
+            log=[SourceLog("s", True, tally, 3, 1, 0, 2, False)],
+            failures=[],
+        )
+    memory = read_pass_memory(db, NOW)
+    assert memory.validators == {"s": {validator.url: validator}}
+    assert memory.state["s"].cursor == "c2"
+    with connect(db, read_only=True) as con:
+        log = con.execute(
+            "SELECT requests, not_modified, bytes, items_seen, off_topic, articles_new"
+            " FROM fetch_log"
+        ).fetchall()
+    assert log == [(2, 1, 512, 3, 2, 1)] * 2
+
+
+def test_only_one_pass_at_a_time(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    held = r"another pass is running \(process \d+\)"
+    with pass_lock(db), pytest.raises(PassInProgress, match=held), pass_lock(db):
+        pass
+    with pass_lock(db):  # released when the first pass ended
+        pass
+
+
+def test_topic_terms_match_whole_words_in_every_group() -> None:
+    source = FeedSource(
+        name="s",
+        url="https://x.example/feed",  # type: ignore[arg-type]
+        topic_terms=(("NATO", "North Atlantic"), ("Indo-Pacific", "Taiwan")),
+    )
+    keep = _article("u1", "NATO leaders discussed Taiwan.")
+    assert off_topic_reason(keep, source) is None
+    senator = _article("u2", "The senator spoke about Taiwan.")  # "nato" inside a word
+    assert off_topic_reason(senator, source) == "off topic: none of NATO, North Atlantic"
+    no_asia = _article("u3", "The north atlantic alliance met.")
+    assert off_topic_reason(no_asia, source) == "off topic: none of Indo-Pacific, Taiwan"
+
+
+def test_language_filter_keeps_unknown_languages() -> None:
+    source = FeedSource(name="s", url="https://x.example/f", languages=("en",))  # type: ignore[arg-type]
+    articles = [
+        _article("fr", language="fr"),
+        _article("en-gb", language="en-GB"),
+        _article("none", language=None),
+    ]  # type: ignore[arg-type]
+    kept, dropped = apply_filters(articles, {"s": source})
+    assert [a.url for a in kept] == ["en-gb", "none"]
+    assert [(f.url, f.stage, f.reason) for f in dropped] == [
+        ("fr", "filter", "language fr is not one of en")
+    ]
