@@ -173,3 +173,30 @@ def test_language_filter_keeps_unknown_languages() -> None:
     assert [(f.url, f.stage, f.reason) for f in dropped] == [
         ("fr", "filter", "language fr is not one of en")
     ]
+
+
+def test_source_health_flags_silent_and_off_topic_sources(tmp_path: Path, catalog: Catalog) -> None:
+    db = tmp_path / "w.duckdb"
+    names = ("quiet", "offtopic", "fine")
+    sources = tuple(
+        FeedSource(name=n, url=f"https://{n}.example/feed")  # type: ignore[arg-type]
+        for n in names
+    )
+    begin_pass(db, MIGRATIONS, sources=SourceList(sources=sources), catalog=catalog)
+    finish_pass(db, stats=_stats("r"), polled=[], log=[], failures=[])
+    # A history of passes: (source, hours ago, new items, off-topic pages).
+    history = [("quiet", 240, 4, 0), ("quiet", 216, 2, 0), ("quiet", 192, 3, 0)]
+    history += [("quiet", h, 0, 0) for h in (48, 24, 1)]
+    history += [("offtopic", 1, 5, 5)]
+    history += [("fine", h, 2, 0) for h in (3, 2, 1)]
+    with connect(db) as con:
+        for source, hours, new, off in history:
+            con.execute(
+                "INSERT INTO fetch_log VALUES (?, ?, true, 1, 1, 0, 0, 100, 0.1, ?, ?, 0, ?, ?,"
+                " false, (now() AT TIME ZONE 'UTC') - to_hours(CAST(? AS BIGINT)))",
+                ["r", source, new, new, off, new - off, hours],
+            )
+        health = dict(con.execute("SELECT source, status FROM source_health").fetchall())
+        gap = con.execute("SELECT usual_gap_hours FROM source_health WHERE source = 'quiet'")
+        assert gap.fetchone() == (24.0,)
+    assert health == {"quiet": "silent", "offtopic": "off-topic", "fine": "ok"}
