@@ -34,6 +34,7 @@ from claimwatch.store import connect
 from tests.conftest import ROOT
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.test_cli import claimwatch
+from tests.test_stories import WIRE, WIRE_QUOTE, variants
 from tests.warehouses import (
     UKRAINE,
     UKRAINE_QUOTE,
@@ -550,3 +551,54 @@ def test_digest_flow_delivers_writes_the_overview_and_publishes_artifacts(
     assert "Channel analysts: delivered" in str(digest_md.data)
     page = overview.read_text(encoding="utf-8")
     assert '<svg class="chart' in page and "&lt;script&gt;" in page
+
+
+def test_three_syndicated_copies_are_one_story_listed_once(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    db = tmp_path / "w.duckdb"
+    copy = variants()
+    copies = [
+        article("nato-asia", "Polar Wire", 1, WIRE, title="NATO widens its Indo-Pacific ties"),
+        article(
+            "allies-look-east",
+            "The Meridian Post",
+            2,
+            copy["other boilerplate"],
+            title="Allies look east as Tokyo joins Baltic drills",
+            source="meridian",
+        ),
+        article(
+            "nato-pacific",
+            "Eastern Star Daily",
+            3,
+            copy["6 words edited"],
+            title="NATO and Pacific partners agree closer ties",
+            source="star",
+        ),
+    ]
+    store(db, catalog, "run-1", 10, copies, [match_in(a, UKRAINE, WIRE_QUOTE) for a in copies])
+    config = load_digest_config(
+        write_config(tmp_path / "d.yaml", [{"name": "terminal", "kind": "stdout"}])
+    )
+    (digest,) = prepare(db, WAREHOUSE / "reports", WAREHOUSE / "migrations", config)
+    (group,) = digest.groups
+    assert (digest.matches, group.articles, group.story_count) == (3, 3, 1)
+    (story,) = group.stories
+    assert story.lead.outlet == "Polar Wire"
+    assert [c.outlet for c in story.also_in] == ["The Meridian Post", "Eastern Star Daily"]
+
+    text = digest.render("text")
+    assert "[ukraine-today-asia-tomorrow] 3 new articles in 1 story" in text
+    assert text.count("NATO widens its Indo-Pacific ties") == 1
+    assert "Allies look east" not in text and "closer ties" not in text
+    assert (
+        "also in: The Meridian Post (http://meridian.example/allies-look-east), "
+        "Eastern Star Daily (http://star.example/nato-pacific)"
+    ) in text
+    markdown = digest.render("markdown")
+    assert "· 3 new articles in 1 story" in markdown
+    assert "also in: [The Meridian Post](http://meridian.example/allies-look-east)" in markdown
+    html = digest.render("html")
+    assert "3 new articles in 1 story" in html and "also in:" in html
+    assert html.count("NATO widens its Indo-Pacific ties") == 1

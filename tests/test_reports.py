@@ -19,7 +19,8 @@ from claimwatch.reports import get_report, list_reports, run_report, run_sql
 from claimwatch.store import connect, migrate
 from tests.conftest import MIGRATIONS, ROOT
 from tests.test_cli import claimwatch
-from tests.warehouses import UKRAINE, WAR, empty_warehouse, populated_warehouse
+from tests.test_stories import WIRE_QUOTE, copies_and_others
+from tests.warehouses import UKRAINE, WAR, empty_warehouse, match_in, populated_warehouse, store
 
 REPORTS = ROOT / "warehouse" / "reports"
 NAMES = [r.name for r in list_reports(REPORTS)]
@@ -344,3 +345,51 @@ def test_duckdb_reads_the_views_directly(populated: Path) -> None:
             " WHERE outlet_rank = 1 AND NOT is_sample ORDER BY claim_id"
         ).fetchall()
     assert top == [(UKRAINE, "The Meridian Post"), (WAR, "Eastern Star Daily")]
+
+
+def test_reports_count_stories_beside_articles(populated: Path) -> None:
+    per_claim = {
+        r[0]: r for r in run_report(populated, get_report(REPORTS, "matches-per-claim")).rows
+    }
+    columns = run_report(populated, get_report(REPORTS, "matches-per-claim")).columns
+    ukraine = dict(zip(columns, per_claim[UKRAINE], strict=True))
+    # Two copies of the syndicated story and the sample page: 3 articles, 2 stories.
+    assert (ukraine["articles"], ukraine["outlets"], ukraine["stories"]) == (3, 3, 2)
+    daily = rows(
+        populated,
+        "SELECT sum(stories) AS stories FROM daily_mentions WHERE claim_id = $c AND NOT is_sample",
+        {"c": UKRAINE},
+    )
+    assert daily == [{"stories": 2}]  # one a day: the copies came out a day apart
+    echoes = run_report(populated, get_report(REPORTS, "story-echoes"), {"days": "0"})
+    (story,) = [dict(zip(echoes.columns, r, strict=True)) for r in echoes.rows]
+    assert story["first_outlet"] == "The Meridian Post" and story["copies"] == 2
+    assert story["echo_outlets"] == ["Polar Wire"]
+    assert story["echo_urls"] == ["http://wire.example/ukr-2"]
+    assert story["claims"] == [UKRAINE]
+
+
+def test_story_echoes_of_long_copies(tmp_path: Path, catalog: Catalog) -> None:
+    """Four copies under four headlines in four outlets: one story, three echoes."""
+    db = tmp_path / "w.duckdb"
+    copies, others = copies_and_others()
+    matched = [a for a in copies if WIRE_QUOTE in a.text]
+    store(
+        db,
+        catalog,
+        "run-1",
+        10,
+        copies + others,
+        [match_in(a, UKRAINE, WIRE_QUOTE) for a in matched],
+    )
+    report = get_report(REPORTS, "story-echoes")
+    result = run_report(db, report, {"days": "0"})
+    (story,) = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
+    assert story["first_outlet"] == "Polar Wire" and story["copies"] == 4
+    assert story["echo_outlets"] == ["The Meridian Post", "Eastern Star Daily", "Tideline"]
+    assert story["claims"] == [UKRAINE]
+    assert len(run_report(db, report, {"days": "0", "min_copies": "1"}).rows) == 4
+    assert run_report(db, report, {"days": "0", "claim_id": WAR}).rows == []
+    per_claim = run_report(db, get_report(REPORTS, "matches-per-claim"), {})
+    counts = {r[0]: dict(zip(per_claim.columns, r, strict=True)) for r in per_claim.rows}
+    assert (counts[UKRAINE]["articles"], counts[UKRAINE]["stories"]) == (len(matched), 1)

@@ -58,7 +58,7 @@ class DigestItem:
 
 @dataclass(frozen=True, slots=True)
 class Story:
-    """Copies of one story (same headline, canonical URL or text) that carry a claim."""
+    """Copies of one story that carry a claim (similar text, same page or headline; stories.py)."""
 
     story_id: str
     items: tuple[DigestItem, ...]  # oldest first
@@ -72,6 +72,17 @@ class Story:
     def copies(self) -> tuple[DigestItem, ...]:
         return self.items[1:]
 
+    @property
+    def also_in(self) -> tuple[DigestItem, ...]:
+        """The first copy in each other outlet: a second page of the lead's outlet adds nothing."""
+        seen = {self.lead.outlet}
+        firsts = []
+        for item in self.copies:
+            if item.outlet not in seen:
+                seen.add(item.outlet)
+                firsts.append(item)
+        return tuple(firsts)
+
 
 @dataclass(frozen=True, slots=True)
 class ClaimGroup:
@@ -81,6 +92,14 @@ class ClaimGroup:
     stories: tuple[Story, ...]  # new stories, newest first, at most max_stories_per_claim
     hidden_stories: int  # new stories beyond that cap: counted, covered, not listed
     echoes: tuple[Story, ...]  # new copies of stories an earlier digest sent
+    articles: int  # new articles carrying the claim
+    story_count: int  # the stories they belong to: listed, hidden and echoed
+
+    @property
+    def counts(self) -> str:
+        """Per claim, as the digest says it: "3 new articles in 1 story"."""
+        articles = f"{self.articles} new article{'s' if self.articles != 1 else ''}"
+        return f"{articles} in {self.story_count} stor{'ies' if self.story_count != 1 else 'y'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +240,8 @@ def build_digest(
                 stories=tuple(new[:limit]),
                 hidden_stories=max(len(new) - limit, 0),
                 echoes=echoes,
+                articles=len({i.article_url for i in claim_items}),
+                story_count=len(stories),
             )
         )
     groups.sort(key=lambda g: (-g.matches, -_best(g), g.claim_id))

@@ -36,6 +36,7 @@ from claimwatch.records import Article, Failure, FeedItem, Match
 from claimwatch.sources import Source, SourceList
 from claimwatch.store import (
     RunStats,
+    _assign_stories,
     _insert_articles,
     _insert_failures,
     _insert_matches,
@@ -155,6 +156,7 @@ def store_batch(
 
         def write() -> None:
             added.append(_insert_articles(con, articles, run_id))
+            _assign_stories(con, run_id, now)
             added.append(_insert_matches(con, matches, run_id, now))
             _insert_failures(con, failures, run_id, now)
             _upsert_attempts(con, attempts, run_id)

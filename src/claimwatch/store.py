@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from claimwatch import stories
 from claimwatch.catalog import Catalog
 from claimwatch.exceptions import WarehouseError
 from claimwatch.migrations import apply_migrations
@@ -144,6 +145,7 @@ def store_pass(
             _upsert_sources(con, sources, now)
             _upsert_claims(con, catalog, now)
             articles_new = _insert_articles(con, articles, stats.run_id)
+            _assign_stories(con, stats.run_id, now)
             matches_new = _insert_matches(con, matches, stats.run_id, now)
             _insert_failures(con, failures, stats.run_id, now)
             stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
@@ -225,6 +227,117 @@ def _insert_articles(
     ).fetchone()
     con.unregister("new_articles")
     return int(result[0]) if result else 0
+
+
+def _assign_stories(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
+    """Sketch the articles of `run_id` that have none yet (this pass's or batch's new ones)
+    and give each its story (see stories.py).
+
+    Stored sketches are not loaded into memory: the new ones are joined with them
+    band by band in DuckDB, which returns only the pairs within the distance. That
+    scans every stored sketch (8 bytes each) once per pass, and keeps stories that
+    resurface after months (a window of recent days would scan less and miss those).
+    """
+    rows = con.execute(
+        """
+        SELECT url, canonical_url, final_url, story_headline(title), text, content_sha256,
+               fetched_at
+        FROM articles AS a
+        WHERE run_id = ?
+          AND NOT EXISTS (SELECT 1 FROM article_sketches AS s WHERE s.article_url = a.url)
+        """,
+        [run_id],
+    ).fetchall()
+    if not rows:
+        return
+    sketches = [
+        stories.sketch(
+            url,
+            text,
+            page=stories.page_key(canonical, final),
+            headline=headline if len(headline) >= 16 else None,
+            text_sha256=sha,
+            fetched_at=fetched_at,
+        )
+        for url, canonical, final, headline, text, sha, fetched_at in rows
+    ]
+    con.register(
+        "new_sketches",
+        pa.table(
+            {
+                "url": [s.url for s in sketches],
+                "simhash": pa.array([s.simhash for s in sketches], pa.uint64()),
+                "page": pa.array([s.page for s in sketches], pa.string()),
+                "headline": pa.array([s.headline for s in sketches], pa.string()),
+                "text_sha256": [s.text_sha256 for s in sketches],
+            }
+        ),
+    )
+    # Stored articles that may carry the same story: a shared band within the distance,
+    # or the same text or page, or for a text too short to sketch the same headline as a
+    # short one or as one stored before sketches existed (the headline rule they had).
+    found = con.execute(
+        """
+        WITH near AS (
+            SELECT DISTINCT n.url AS new_url, s.url, bit_count(xor(n.simhash, s.simhash)) AS d
+            FROM (
+                SELECT url, simhash, b, (simhash >> ($bits * b)) & $mask AS band
+                FROM new_sketches, range($bands) AS r(b) WHERE simhash IS NOT NULL
+            ) AS n
+            JOIN (
+                SELECT article_url AS url, simhash, b, (simhash >> ($bits * b)) & $mask AS band
+                FROM article_sketches, range($bands) AS r(b) WHERE simhash IS NOT NULL
+            ) AS s USING (b, band)
+            WHERE bit_count(xor(n.simhash, s.simhash)) <= $max_distance
+        ),
+        same AS (
+            SELECT n.url AS new_url, a.url
+            FROM new_sketches AS n JOIN articles AS a ON a.content_sha256 = n.text_sha256
+            UNION
+            SELECT n.url, a.url
+            FROM new_sketches AS n
+            JOIN articles AS a ON coalesce(a.canonical_url, a.final_url) = n.page
+            UNION
+            SELECT n.url, a.url
+            FROM new_sketches AS n
+            JOIN (
+                SELECT a.url, story_headline(a.title) AS headline
+                FROM articles AS a
+                LEFT JOIN article_sketches AS k ON k.article_url = a.url
+                WHERE k.simhash IS NULL
+            ) AS a USING (headline)
+            WHERE n.simhash IS NULL
+        ),
+        found AS (
+            SELECT new_url, url, d FROM near
+            UNION ALL
+            SELECT new_url, url, 0 FROM same WHERE url NOT IN (SELECT url FROM new_sketches)
+        )
+        SELECT f.new_url, f.url, st.story_id, min(f.d), a.fetched_at
+        FROM found AS f
+        JOIN article_stories AS st ON st.article_url = f.url
+        JOIN articles AS a ON a.url = f.url
+        GROUP BY ALL
+        """,
+        {
+            "bits": stories.BAND_BITS,
+            "mask": (1 << stories.BAND_BITS) - 1,
+            "bands": stories.BANDS,
+            "max_distance": stories.MAX_DISTANCE,
+        },
+    ).fetchall()
+    con.unregister("new_sketches")
+    assigned = stories.assign_stories(sketches, [stories.Candidate(*row) for row in found])
+    table = pa.Table.from_pylist(
+        [
+            {"article_url": a.url, "simhash": a.simhash, "story_id": a.story_id, "assigned_at": now}
+            for a in assigned
+        ],
+        schema=_SKETCHES_SCHEMA,
+    )
+    con.register("new_story_sketches", table)
+    con.execute("INSERT INTO article_sketches BY NAME SELECT * FROM new_story_sketches")
+    con.unregister("new_story_sketches")
 
 
 def _matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Table:
@@ -333,6 +446,14 @@ _FAILURES_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("run_id", pa.string()),
         ("failed_at", _TS),
+    ]
+)
+_SKETCHES_SCHEMA = pa.schema(
+    [
+        ("article_url", pa.string()),
+        ("simhash", pa.uint64()),
+        ("story_id", pa.string()),
+        ("assigned_at", _TS),
     ]
 )
 

@@ -1,5 +1,5 @@
 -- title: Stories per claim
--- description: Each story that carries a claim, with its copies across outlets (same headline, canonical URL or text).
+-- description: Each story that carries a claim, with its copies across outlets (similar text, the same page, or for short texts the same headline).
 -- param claim_id: null  # one claim only
 -- param include_sample: true
 -- param limit: 100
