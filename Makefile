@@ -60,9 +60,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-# Matching benchmarks (benchmarks/bench_match.py): ratios measured in the same run.
+# Benchmarks, each printing ratios measured in the same run (README "Benchmarks"):
+# matching, fetching (one by one vs the pool, ~70 s), and whole passes (~5 min).
 bench: setup
 	$(BIN)/python benchmarks/bench_match.py all
+	$(BIN)/python benchmarks/bench_fetch.py
+	$(BIN)/python benchmarks/bench_pass.py all
 
 # Re-resolve requirements.in into requirements.lock (exact versions, no index URLs).
 lock: setup

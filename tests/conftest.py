@@ -7,6 +7,8 @@ from pathlib import Path
 # Prefect reads these when it is first imported; an offline machine must not send telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ["CLAIMWATCH_ALLOW_PRIVATE_HOSTS"] = "1"
+# Local servers need no politeness delay; tests of the delay set it on their FetchConfig.
+os.environ["CLAIMWATCH_FETCH__HOST_DELAY"] = "0"
 
 import pytest
 
@@ -46,3 +48,12 @@ def write_sources(path: Path, *feeds: tuple[str, str], sample: bool = False) -> 
         lines += ["    sample: true"] if sample else []
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """A real `prefect server` for the whole session: (API URL, its process)."""
+    from tests.processes import prefect_server_running
+
+    with prefect_server_running(tmp_path_factory.mktemp("prefect-server")) as running:
+        yield running

@@ -93,7 +93,8 @@ def scripted_server(port: int = 0) -> Iterator[ScriptedServer]:
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll makes shutdown() (each test's teardown) take ~50 ms instead of ~500.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

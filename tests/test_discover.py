@@ -43,7 +43,7 @@ def test_rss_items_resolved_normalised_and_deduplicated(server: ScriptedServer) 
     url = server.add(
         "/feeds/rss.xml", Reply(body=RSS, headers={"Content-Type": "application/rss+xml"})
     )
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         items = discover(_source(url, sample=True), fetcher)
     assert [i.url for i in items] == [
         server.url("/feeds/articles/one.html"),
@@ -71,7 +71,10 @@ def test_html_page_is_not_a_feed(server: ScriptedServer) -> None:
         "/page",
         Reply(body=b"<html><body>hello</body></html>", headers={"Content-Type": "text/html"}),
     )
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher, pytest.raises(FetchError) as info:
+    with (
+        Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher,
+        pytest.raises(FetchError) as info,
+    ):
         discover(_source(url), fetcher)
     assert "not" in info.value.reason and "feed" in info.value.reason
 

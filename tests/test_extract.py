@@ -75,8 +75,8 @@ def test_batch_records_each_failure_and_goes_on(server: ScriptedServer) -> None:
     pdf = server.add("/doc.pdf", Reply(body=b"%PDF", headers={"Content-Type": "application/pdf"}))
     missing = server.url("/gone")
     items = [FeedItem(u, "src") for u in (good, pdf, missing)]
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         articles, failures = fetch_articles(items, fetcher)
     assert [a.url for a in articles] == [good]
-    assert {(f.url, f.stage) for f in failures} == {(pdf, "extract"), (missing, "fetch")}
+    assert {(f.url, f.stage) for f in failures} == {(pdf, "fetch"), (missing, "fetch")}
     assert next(f for f in failures if f.url == missing).reason == "HTTP 404"

@@ -1,16 +1,32 @@
 import gzip
+import itertools
+import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import suppress
 
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import FetchConfig, Fetcher, parse_retry_after
+from claimwatch.fetch import HTML, FetchConfig, Fetcher, interleave_hosts, parse_retry_after
+from tests.faultserver import FaultServer, fault_server, reset, respond, silent, truncated, unsized
 from tests.httpserver import Reply, ScriptedServer
 
 FAST = FetchConfig(
-    backoff_seconds=0.01, retries=2, connect_timeout=2, read_timeout=2, allow_private=True
+    backoff_seconds=0.01,
+    retries=2,
+    connect_timeout=2,
+    read_timeout=2,
+    host_delay=0,
+    allow_private=True,
 )
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultServer]:
+    with fault_server() as state:
+        yield state
 
 
 def test_get_sends_user_agent_and_follows_redirects(server: ScriptedServer) -> None:
@@ -21,7 +37,7 @@ def test_get_sends_user_agent_and_follows_redirects(server: ScriptedServer) -> N
     assert page.content == b"<html>ok</html>"
     assert page.final_url == server.url("/final")
     assert page.url == start
-    assert server.requests[0].headers["User-Agent"].startswith("claimwatch/")
+    assert all(r.headers["User-Agent"].startswith("claimwatch/") for r in server.requests)
 
 
 def test_gzip_bodies_are_decoded(server: ScriptedServer) -> None:
@@ -29,7 +45,8 @@ def test_gzip_bodies_are_decoded(server: ScriptedServer) -> None:
     url = server.add("/gz", Reply(body=gzip.compress(body), headers={"Content-Encoding": "gzip"}))
     with Fetcher(FAST) as fetcher:
         assert fetcher.get(url).content == body
-    assert "gzip" in server.requests[0].headers["Accept-Encoding"]
+    (request,) = [r for r in server.requests if r.path == "/gz"]
+    assert "gzip" in request.headers["Accept-Encoding"]
 
 
 def test_body_cap_holds_after_decompression(server: ScriptedServer) -> None:
@@ -79,10 +96,13 @@ def test_client_errors_are_not_retried(server: ScriptedServer) -> None:
     assert server.hits("/missing") == 1
 
 
-def test_retry_after_is_honoured(server: ScriptedServer) -> None:
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_honoured(server: ScriptedServer, status: int) -> None:
     url = server.add(
         "/busy",
-        lambda request: Reply(429, headers={"Retry-After": "1"}) if request.count == 1 else Reply(),
+        lambda request: (
+            Reply(status, headers={"Retry-After": "1"}) if request.count == 1 else Reply()
+        ),
     )
     started = time.monotonic()
     with Fetcher(FAST) as fetcher:
@@ -100,10 +120,35 @@ def test_too_long_retry_after_fails_fast(server: ScriptedServer) -> None:
 def test_redirect_loops_are_bounded(server: ScriptedServer) -> None:
     url = server.add("/loop", Reply(302, headers={"Location": "/loop"}))
     with (
-        Fetcher(FetchConfig(max_redirects=3, allow_private=True)) as fetcher,
-        pytest.raises(FetchError, match="redirects"),
+        Fetcher(FAST.model_copy(update={"max_redirects": 3})) as fetcher,
+        pytest.raises(FetchError) as info,
     ):
         fetcher.get(url)
+    assert info.value.reason == "more than 3 redirects"
+    assert server.hits("/loop") == 4
+
+
+def test_each_redirect_hop_obeys_its_own_hosts_robots_txt(server: ScriptedServer) -> None:
+    with fault_server() as outlet, Fetcher(FAST) as fetcher:
+        outlet.add("/robots.txt", respond(body=b"User-agent: *\nDisallow: /private/\n"))
+        target = outlet.add("/private/story", respond(body=b"story"))
+        url = server.add("/go", Reply(302, headers={"Location": target}))
+        with pytest.raises(FetchError) as info:
+            fetcher.get(url)
+    assert info.value.url == url
+    assert info.value.reason == (
+        f"redirected to {target}: disallowed by robots.txt ({outlet.url('/robots.txt')})"
+    )
+    assert outlet.hits("/private/story") == 0
+
+
+def test_redirect_to_another_scheme_is_refused(server: ScriptedServer) -> None:
+    url = server.add("/ftp", Reply(301, headers={"Location": "ftp://files.example/a"}))
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == (
+        "redirected to ftp://files.example/a: unsupported scheme 'ftp'; use http or https"
+    )
 
 
 def test_unreachable_host_fails_with_reason() -> None:
@@ -118,7 +163,7 @@ def test_only_http_and_https() -> None:
 
 def test_per_host_concurrency_is_capped(server: ScriptedServer) -> None:
     server.add("/slow", Reply(body=b"ok", delay=0.2))
-    config = FetchConfig(max_connections=8, max_per_host=2, allow_private=True)
+    config = FetchConfig(max_connections=8, max_per_host=2, host_delay=0, allow_private=True)
     with Fetcher(config) as fetcher:
         threads = [
             threading.Thread(target=fetcher.get, args=(server.url("/slow"),)) for _ in range(6)
@@ -136,3 +181,170 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+
+
+def test_read_timeout_fails_with_reason(server: ScriptedServer) -> None:
+    url = server.add("/stuck", Reply(body=b"late", delay=1.0))
+    config = FAST.model_copy(update={"read_timeout": 0.2, "retries": 1})
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == "read timed out: timed out (after 2 attempts)"
+
+
+def test_a_body_that_trickles_in_hits_the_body_deadline(faults: FaultServer) -> None:
+    def trickle(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        with suppress(OSError):  # the client hangs up at its deadline
+            for _ in range(100):
+                conn.sendall(b"x")
+                time.sleep(0.05)  # always within the read timeout
+
+    url = faults.add("/trickle", trickle)
+    config = FAST.model_copy(update={"read_timeout": 1.0, "body_timeout": 0.5, "retries": 0})
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == "body not received within 0.5 s"
+
+
+def test_a_head_then_silence_times_out_too(faults: FaultServer) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+    url = faults.add("/drip", silent(1.0, head))
+    config = FAST.model_copy(update={"read_timeout": 0.2, "retries": 0})
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == "read timed out: timed out (after 1 attempt)"
+
+
+def test_connection_reset_is_retried_then_reported(faults: FaultServer) -> None:
+    url = faults.add("/reset", reset())
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason.startswith("connection lost: [Errno 104] Connection reset by peer")
+    assert info.value.reason.endswith("(after 3 attempts)")
+    assert faults.hits("/reset") == 3
+
+
+def test_truncated_body_is_an_error_not_a_short_page(faults: FaultServer) -> None:
+    url = faults.add("/cut", truncated(b"<html>" + b"a" * 94, declared=1000))
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == (
+        "protocol error: peer closed connection without sending complete message body"
+        " (received 100 bytes, expected 1000) (after 3 attempts)"
+    )
+
+
+def test_body_cap_holds_without_content_length(faults: FaultServer) -> None:
+    url = faults.add("/endless", unsized(5_000_000))
+    config = FAST.model_copy(update={"max_bytes": 200_000})
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url)
+    assert info.value.reason == "body exceeds the 200000-byte cap"
+    assert faults.hits("/endless") == 1  # a cap is final, not retried
+
+
+def test_control_page_from_the_fault_server(faults: FaultServer) -> None:
+    url = faults.add("/fine", respond(body=b"<p>ok</p>", headers={"Content-Type": "text/html"}))
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.get(url, expect=HTML).content == b"<p>ok</p>"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media"),
+    [
+        ("application/pdf", "application/pdf"),
+        ("image/png", "image/png"),
+        ("Application/Octet-Stream; name=x.bin", "application/octet-stream"),
+    ],
+)
+def test_non_html_is_refused_before_its_body(
+    faults: FaultServer, content_type: str, media: str
+) -> None:
+    # The head promises 10 MB and then says nothing: reading the body would time out.
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: 10000000\r\n\r\n"
+    url = faults.add("/doc", silent(2.0, head.encode()))
+    started = time.monotonic()
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url, expect=HTML)
+    assert info.value.reason == f"not HTML (Content-Type {media})"
+    assert time.monotonic() - started < 1.0
+    assert faults.hits("/doc") == 1
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/html; charset=utf-8", "application/xhtml+xml", None]
+)
+def test_html_and_untyped_pages_pass_the_check(server: ScriptedServer, content_type: str) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    url = server.add("/page", Reply(body=b"<p>hi</p>", headers=headers))
+    with Fetcher(FAST) as fetcher:
+        page = fetcher.get(url, expect=HTML)
+    assert page.content == b"<p>hi</p>"
+    assert page.content_type == (content_type or "")
+
+
+def test_without_expect_any_type_is_returned(server: ScriptedServer) -> None:
+    url = server.add("/a.pdf", Reply(body=b"%PDF", headers={"Content-Type": "application/pdf"}))
+    with Fetcher(FAST) as fetcher:
+        assert fetcher.get(url).content == b"%PDF"
+
+
+def test_not_modified_passes_the_check(server: ScriptedServer) -> None:
+    url = server.add("/feed", Reply(304, headers={"Content-Type": "application/rss+xml"}))
+    with Fetcher(FAST) as fetcher:
+        page = fetcher.get(url, headers={"If-None-Match": '"v1"'}, expect=HTML)
+    assert (page.status, page.content) == (304, b"")
+
+
+def starts_of(server: ScriptedServer, path: str) -> list[float]:
+    """Route `path` to a page that records when each request reached the server."""
+    starts: list[float] = []
+
+    def route(request: object) -> Reply:
+        starts.append(time.monotonic())
+        return Reply(body=b"ok")
+
+    server.add(path, route)
+    return starts
+
+
+def test_requests_to_one_host_start_host_delay_apart(server: ScriptedServer) -> None:
+    starts = starts_of(server, "/paced")
+    config = FAST.model_copy(update={"host_delay": 0.25, "max_per_host": 2})
+    with Fetcher(config) as fetcher:
+        threads = [
+            threading.Thread(target=fetcher.get, args=(server.url("/paced"),)) for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert len(gaps) == 3
+    assert min(gaps) >= 0.24
+
+
+def test_host_delay_is_per_host_and_robots_txt_is_not_paced(server: ScriptedServer) -> None:
+    other_starts: list[float] = []
+    config = FAST.model_copy(update={"host_delay": 2.0})
+    with Fetcher(config) as fetcher, fault_server() as other:
+        other.add("/x", lambda conn: (other_starts.append(time.monotonic()), respond()(conn)))
+        server.add("/x", Reply(body=b"ok"))
+        started = time.monotonic()
+        fetcher.get(server.url("/x"))  # after its robots.txt, with no delay between
+        fetcher.get(other.url("/x"))  # another host: its own turn, not this one's
+        assert time.monotonic() - started < 1.0
+    assert server.hits("/robots.txt") == 1 and other.hits("/robots.txt") == 1
+
+
+def test_interleave_hosts_takes_turns_and_keeps_each_hosts_order() -> None:
+    urls = ["http://a/1", "http://a/2", "http://a/3", "http://B/1", "http://c/1", "http://b/2"]
+    assert interleave_hosts(urls, str) == [
+        "http://a/1",
+        "http://B/1",
+        "http://c/1",
+        "http://a/2",
+        "http://b/2",
+        "http://a/3",
+    ]
+    assert interleave_hosts([], str) == []

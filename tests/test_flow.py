@@ -47,6 +47,8 @@ def test_pass_stores_articles_and_matches_then_reruns_idempotently(
         m[:2] for m in matches
     }
     assert _rows(db, "SELECT count(*) FROM articles WHERE text = ''") == [(0,)]
+    # Every stored article is sketched and given a story, batch by batch.
+    assert _rows(db, "SELECT count(*) FROM article_sketches") == [(feed_items,)]
     assert _rows(db, "SELECT stage, url FROM fetch_failures") == [
         ("discover", "http://127.0.0.1:9/feed.xml")
     ]

@@ -33,7 +33,7 @@ def test_etag_and_last_modified_are_sent_and_304_means_nothing_new(
         return Reply(body=b"<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Tue, 24 Nov"})
 
     url = server.add("/feed", feed)
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         body, validators, _ = _poll(fetcher, url, {})
         assert body == b"<rss/>"
         body, validators, reader = _poll(fetcher, url, validators, NOW + timedelta(minutes=15))
@@ -45,7 +45,7 @@ def test_etag_and_last_modified_are_sent_and_304_means_nothing_new(
 
 def test_unchanged_body_without_validators_is_nothing_new(server: ScriptedServer) -> None:
     url = server.add("/feed", Reply(body=b"<rss>same</rss>"))
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         _, validators, _ = _poll(fetcher, url, {})
         body, _, reader = _poll(fetcher, url, validators)
     assert body is None
@@ -55,7 +55,7 @@ def test_unchanged_body_without_validators_is_nothing_new(server: ScriptedServer
 
 def test_changed_body_is_read(server: ScriptedServer) -> None:
     url = server.add("/feed", lambda r: Reply(body=b"<rss>%d</rss>" % r.count))
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         _, validators, _ = _poll(fetcher, url, {})
         body, _, _ = _poll(fetcher, url, validators)
     assert body == b"<rss>2</rss>"
@@ -72,7 +72,7 @@ def test_a_server_that_answers_304_for_a_changed_body_is_caught(server: Scripted
         return Reply(body=current["body"], headers={"ETag": '"forever"'})
 
     url = server.add("/feed", lying)
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         _, validators, _ = _poll(fetcher, url, {})
         current["body"] = next(bodies)
         # Within verify_after the 304 is believed: that is the lower-rate part of the guard.
@@ -96,7 +96,7 @@ def test_an_honest_304_survives_the_check(server: ScriptedServer) -> None:
         return Reply(body=b"<rss>1</rss>", headers={"ETag": '"v1"'})
 
     url = server.add("/feed", honest)
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         _, validators, _ = _poll(fetcher, url, {})
         body, validators, reader = _poll(fetcher, url, validators, NOW + timedelta(hours=7))
     assert body is None and validators[url].conditional
@@ -106,7 +106,7 @@ def test_an_honest_304_survives_the_check(server: ScriptedServer) -> None:
 
 def test_errors_are_counted(server: ScriptedServer) -> None:
     url = server.add("/gone", Reply(404))
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         reader = _reader(fetcher, {}, NOW)
         with pytest.raises(FetchError, match="HTTP 404"):
             reader.get(url)

@@ -46,7 +46,7 @@ def test_loopback_is_refused_before_any_request(server: ScriptedServer, host: st
 
 def test_opt_in_allows_private_hosts(server: ScriptedServer) -> None:
     url = server.add("/ok", Reply(body=b"fine"))
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         assert fetcher.get(url).content == b"fine"
 
 

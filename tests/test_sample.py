@@ -28,7 +28,7 @@ def expected_claims(answers: Path) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def found(sample_url: str, catalog: Catalog) -> dict[str, set[str]]:
     source = FeedSource(name="sample", url=sample_url + "feed.xml", sample=True)  # type: ignore[arg-type]
-    with Fetcher(FetchConfig(allow_private=True)) as fetcher:
+    with Fetcher(FetchConfig(allow_private=True, host_delay=0)) as fetcher:
         items = poll_source(source, fetcher, validators={}, cursor=None, now=utcnow()).items
         articles, failures = fetch_articles(items, fetcher)
     assert failures == []

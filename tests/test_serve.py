@@ -8,21 +8,16 @@ own process group and stopped by its id at the end, also when a test fails.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 import pytest
 import yaml
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
@@ -37,103 +32,13 @@ from claimwatch.exceptions import ConfigError
 from claimwatch.settings import Settings
 from claimwatch.store import connect
 from tests.conftest import ROOT, SEEDS, write_sources
+from tests.processes import PREFECT, Process, base_env, free_port, started, wait_for
 
 pytestmark = pytest.mark.slow
 
-PREFECT = Path(sys.executable).with_name("prefect")
 # The monitor's schedule here: every minute, as cron, since the scheduler bug that
 # SQLAlchemy 2.1 brings (DESIGN.md) stops cron runs while manual runs still work.
 EVERY_MINUTE = "* * * * *"
-T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _base_env(home: Path) -> dict[str, str]:
-    """This environment without Prefect or claimwatch settings, plus a private PREFECT_HOME."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAIMWATCH_"))}
-    home.mkdir(parents=True, exist_ok=True)
-    return env | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-
-
-@dataclass
-class Process:
-    """A child process in its own process group, with its output in a file."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        """SIGTERM to the group (the process and the runs it started), SIGKILL if it lingers."""
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-        # Children that outlived their parent still carry the group's id.
-        with suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
-
-    def tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
-@contextmanager
-def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[Process]:
-    with log.open("wb") as out:
-        popen = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    process = Process(popen, log)
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-def wait_for(what: str, check: Callable[[], T | None], timeout: float, process: Process) -> T:
-    """Poll `check` until it returns a value; fail with the process's log if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
-            pytest.fail(f"{what}: process exited with {process.popen.returncode}\n{process.tail()}")
-        value = check()
-        if value is not None:
-            return value
-        time.sleep(1)
-    pytest.fail(f"{what}: not within {timeout:.0f} s\n{process.tail()}")
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Process]]:
-    """`prefect server start` on a free loopback port; yields its API URL."""
-    tmp = tmp_path_factory.mktemp("prefect-server")
-    port = _free_port()
-    env = _base_env(tmp / "home") | {
-        "PREFECT_UI_ENABLED": "false",
-        # Look for runs to schedule every few seconds rather than every minute.
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
-    }
-    command = [str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-    with started(command, env, tmp / "server.log") as server:
-        api = f"http://127.0.0.1:{port}/api"
-
-        def healthy() -> bool | None:
-            try:
-                return httpx.get(f"{api}/health", timeout=2).status_code == 200 or None
-            except httpx.TransportError:
-                return None
-
-        wait_for("server health", healthy, 90, server)
-        yield api, server
 
 
 @dataclass
@@ -152,7 +57,7 @@ def served(
     tmp = tmp_path_factory.mktemp("serve")
     sources = write_sources(tmp / "sources.yaml", ("sample", sample_url + "feed.xml"), sample=True)
     db = tmp / "warehouse.duckdb"
-    env = _base_env(tmp / "home") | {
+    env = base_env(tmp / "home") | {
         "PREFECT_API_URL": api,
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "CLAIMWATCH_SOURCES": str(sources),
@@ -289,7 +194,7 @@ def test_failed_run_sends_the_documented_notification(served: Served, tmp_path: 
         )
         created = subprocess.run(
             [str(PREFECT), "automation", "create", "--from-file", str(automation)],
-            env=_base_env(tmp_path / "home") | {"PREFECT_API_URL": served.api},
+            env=base_env(tmp_path / "home") | {"PREFECT_API_URL": served.api},
             capture_output=True,
             text=True,
             timeout=120,
@@ -360,7 +265,7 @@ def test_prefect_deploy_registers_prefect_yaml(
     prefect_server: tuple[str, Process], tmp_path: Path
 ) -> None:
     api, _ = prefect_server
-    env = _base_env(tmp_path / "home") | {"PREFECT_API_URL": api, "PWD": str(ROOT)}
+    env = base_env(tmp_path / "home") | {"PREFECT_API_URL": api, "PWD": str(ROOT)}
 
     def prefect(*args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -392,7 +297,7 @@ def test_prefect_deploy_registers_prefect_yaml(
 
 
 def test_serve_without_a_server_says_so_in_one_line(tmp_path: Path) -> None:
-    env = _base_env(tmp_path / "home")
+    env = base_env(tmp_path / "home")
     missing = subprocess.run(
         [sys.executable, "-m", "claimwatch", "serve"],
         env=env,
@@ -406,7 +311,7 @@ def test_serve_without_a_server_says_so_in_one_line(tmp_path: Path) -> None:
         "Error: serve needs a Prefect server: start one with `prefect server start` and set "
         "PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
     ]
-    nobody = f"http://127.0.0.1:{_free_port()}/api"
+    nobody = f"http://127.0.0.1:{free_port()}/api"
     down = subprocess.run(
         [sys.executable, "-m", "claimwatch", "serve"],
         env=env | {"PREFECT_API_URL": nobody},

@@ -6,9 +6,10 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from claimwatch.directory import read_archive
 from claimwatch.exceptions import FetchError
 from claimwatch.extract import ExtractError, extract_article
-from claimwatch.fetch import Fetcher
+from claimwatch.fetch import HTML, Fetcher, interleave_hosts
 from claimwatch.records import Article, Failure, FeedItem
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,8 @@ def fetch_articles(
 
     Items whose source allows private addresses use `private_fetcher` if given.
     """
-    items = list(items)
+    # Taking turns between hosts keeps every thread busy despite the per-host cap.
+    items = interleave_hosts(items, lambda item: item.url)
     workers = max(1, min(fetcher.config.max_connections, len(items)))
 
     def fetch(item: FeedItem) -> Article | Failure:
@@ -39,7 +41,11 @@ def fetch_articles(
 
 def _fetch_one(item: FeedItem, fetcher: Fetcher) -> Article | Failure:
     try:
-        page = fetcher.get(item.url, accept=HTML_ACCEPT)
+        # Pages from a `directory` source are read from disk, never over the network.
+        if item.archive:
+            page = read_archive(item)
+        else:
+            page = fetcher.get(item.url, accept=HTML_ACCEPT, expect=HTML)
     except FetchError as exc:
         log.warning("fetch failed: %s", exc)
         return Failure(item.source, item.url, "fetch", exc.reason)

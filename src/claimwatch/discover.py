@@ -9,13 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import assert_never
 
+from claimwatch.directory import read_directory
 from claimwatch.exceptions import FetchError
 from claimwatch.feeds import read_feed
 from claimwatch.fetch import Fetcher
+from claimwatch.gdelt import read_gdelt
+from claimwatch.googlenews import read_google_news
 from claimwatch.incremental import SourceReader, SourceTally, Validator
 from claimwatch.records import Failure, FeedItem
-from claimwatch.sources import FeedSource, Source
+from claimwatch.sitefeeds import read_site
+from claimwatch.sitemaps import read_sitemaps
+from claimwatch.sources import (
+    DirectorySource,
+    FeedSource,
+    GdeltSource,
+    GoogleNewsSource,
+    SitemapSource,
+    SiteSource,
+    Source,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +77,17 @@ def discover(source: Source, reader: SourceReader, cursor: str | None = None) ->
     """Poll `source` through `reader`; raise FetchError if it yields nothing usable."""
     if isinstance(source, FeedSource):
         return Discovery(read_feed(source, reader), cursor)
-    raise NotImplementedError(f"source kind {source.kind} is not readable yet")
+    if isinstance(source, GoogleNewsSource):
+        return Discovery(read_google_news(source, reader), cursor)
+    if isinstance(source, GdeltSource):
+        return Discovery(*read_gdelt(source, reader, cursor))
+    if isinstance(source, SitemapSource):
+        return Discovery(*read_sitemaps(source, reader, cursor))
+    if isinstance(source, SiteSource):
+        return Discovery(*read_site(source, reader, cursor))
+    if isinstance(source, DirectorySource):
+        return Discovery(*read_directory(source, cursor))
+    assert_never(source)
 
 
 def unseen_items(

@@ -20,6 +20,8 @@ class FeedItem:
     # Set for pages read from disk (a `directory` source): the file, and for a
     # WARC file the record's byte offset, as "path" or "path#offset".
     archive: str | None = None
+    # The outlet that published it, when the source names it (a Google News <source>).
+    outlet: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

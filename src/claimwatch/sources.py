@@ -126,6 +126,8 @@ class GdeltSource(BaseSource):
     timespan_hours: float = Field(default=24.0, gt=0, le=24 * 90)
     slice_hours: float = Field(default=3.0, gt=0)
     endpoint: AnyHttpUrl = AnyHttpUrl("https://api.gdeltproject.org/api/v2/doc/doc")
+    # GDELT answers "Please limit requests to one every 5 seconds" to faster clients.
+    request_interval_seconds: float = Field(default=5.0, ge=0, le=60)
 
     @property
     def location(self) -> str:

@@ -1,0 +1,265 @@
+"""Saved pages in a local folder: HTML files and WARC archives, read with no network.
+
+Discovery lists the pages (an HTML file's canonical URL or its file:// URI; a WARC
+response record's target URI) and marks each item with where it lives on disk,
+`path` or `path#offset`; the fetch step then reads it with `read_archive`.
+The cursor is a digest of the folder's listing (names, sizes, modification
+times), so an unchanged folder is not read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lxml.etree
+import lxml.html
+from warcio.archiveiterator import ArchiveIterator
+
+from claimwatch.exceptions import FetchError
+from claimwatch.fetch import Page
+from claimwatch.records import FeedItem
+from claimwatch.sources import DirectorySource
+from claimwatch.urls import normalize_url
+
+log = logging.getLogger(__name__)
+
+PAGE_SUFFIXES = (".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Files one poll lists; a folder larger than this is read in part (logged).
+MAX_FILES = 20_000
+# Nesting deeper than this is a link loop or an accident, not an archive's layout.
+MAX_DEPTH = 16
+# A WARC of a large crawl holds millions of records; one file gives at most this many pages.
+MAX_RECORDS_PER_WARC = 100_000
+# The fetcher's default body cap: a bigger page is not an article.
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+
+
+def read_directory(
+    source: DirectorySource, cursor: str | None
+) -> tuple[list[FeedItem], str | None]:
+    """Pages saved in the folder, and the digest of its listing (the cursor); none when the
+    listing is unchanged. Raise FetchError if the folder cannot be read."""
+    try:
+        root = source.path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise FetchError(str(source.path), f"cannot open the folder: {exc}") from None
+    if not root.is_dir():
+        raise FetchError(str(source.path), "not a folder")
+    files = _listing(root)
+    digest = _digest(root, files)
+    if cursor == digest:
+        return [], cursor
+    items: dict[str, FeedItem] = {}
+    complete = True
+    for path in files:
+        try:
+            found = _warc_items(path, source) if _is_warc(path) else [_page_item(path, source)]
+        except (OSError, ValueError) as exc:
+            log.warning("%s: skipped %s: %s", source.name, path, exc)
+            complete = False
+            continue
+        for item in found:
+            items.setdefault(item.url, item)
+    # A file skipped this time (unreadable, half written) is tried again next poll.
+    return list(items.values()), digest if complete else None
+
+
+def read_archive(item: FeedItem) -> Page:
+    """The page an item from a `directory` source points to, read from disk.
+
+    Raise FetchError naming the file if it cannot be read.
+    """
+    archive = item.archive or ""
+    head, sep, offset = archive.rpartition("#")
+    try:
+        if sep and offset.isdigit() and head.lower().endswith(WARC_SUFFIXES):
+            return _warc_page(Path(head), int(offset), item)
+        return _file_page(Path(archive), item)
+    except Exception as exc:  # warcio raises assorted errors on a malformed record
+        raise FetchError(item.url, f"cannot read {archive}: {exc}"[:500]) from None
+
+
+def _listing(root: Path) -> list[Path]:
+    """Page and WARC files under `root`, depth first in name order; symlinks leading out
+    of `root` are skipped with a warning."""
+    files: list[Path] = []
+    seen = {root}
+
+    def walk(folder: Path, depth: int) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as exc:
+            log.warning("skipped folder %s: %s", folder, exc)
+            return
+        for entry in entries:
+            if len(files) >= MAX_FILES:
+                return
+            path = Path(entry.path)
+            try:
+                target = path.resolve(strict=True)
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except (OSError, RuntimeError) as exc:
+                log.warning("skipped %s: %s", path, exc)
+                continue
+            if not target.is_relative_to(root):
+                log.warning("skipped %s: a symlink leading out of %s", path, root)
+            elif is_dir and depth < MAX_DEPTH and target not in seen:
+                seen.add(target)
+                walk(path, depth + 1)
+            elif is_file and (_is_warc(path) or path.name.lower().endswith(PAGE_SUFFIXES)):
+                files.append(path)
+
+    walk(root, 0)
+    if len(files) >= MAX_FILES:
+        log.warning(
+            "%s holds more than %d pages and archives; the rest are not read", root, MAX_FILES
+        )
+    return files
+
+
+def _digest(root: Path, files: list[Path]) -> str:
+    listing = hashlib.sha256()
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        name = path.relative_to(root).as_posix()
+        listing.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return f"listing:{listing.hexdigest()}"
+
+
+def _is_warc(path: Path) -> bool:
+    return path.name.lower().endswith(WARC_SUFFIXES)
+
+
+def _page_item(path: Path, source: DirectorySource) -> FeedItem:
+    content = _read_page(path)
+    canonical, title = _page_meta(content)
+    return FeedItem(
+        url=canonical or path.as_uri(),
+        source=source.name,
+        title=title,
+        is_sample=source.sample,
+        allow_private=source.allow_private,
+        archive=str(path),
+    )
+
+
+def _read_page(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        content = stream.read(MAX_PAGE_BYTES + 1)
+    if len(content) > MAX_PAGE_BYTES:
+        raise ValueError(f"larger than {MAX_PAGE_BYTES} bytes")
+    return content
+
+
+def _page_meta(content: bytes) -> tuple[str | None, str | None]:
+    """The page's http(s) canonical URL and its title, where it has them."""
+    try:
+        doc = lxml.html.document_fromstring(content, parser=lxml.html.HTMLParser(no_network=True))
+    except (lxml.etree.ParserError, ValueError):
+        return None, None
+    canonical = None
+    for link in doc.xpath("//link[@href]"):
+        href = link.get("href").strip()
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and href.lower().startswith(("http://", "https://")):
+            try:
+                canonical = normalize_url(href)
+            except ValueError:  # a malformed host or port
+                continue
+            break
+    title = " ".join((doc.findtext(".//title") or "").split()) or None
+    return canonical, title
+
+
+def _warc_items(path: Path, source: DirectorySource) -> list[FeedItem]:
+    """One item per HTML response record, kept as far as the file reads."""
+    items: list[FeedItem] = []
+    with path.open("rb") as stream:
+        records = ArchiveIterator(stream)
+        try:
+            for count, record in enumerate(records):
+                if count >= MAX_RECORDS_PER_WARC:
+                    log.warning("%s: only the first %d records read", path, count)
+                    break
+                target = _html_target(record)
+                try:
+                    url = normalize_url(target) if target else None
+                except ValueError:  # a malformed host or port
+                    url = None
+                if url is None:
+                    continue
+                items.append(
+                    FeedItem(
+                        url=url,
+                        source=source.name,
+                        published_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                        is_sample=source.sample,
+                        allow_private=source.allow_private,
+                        archive=f"{path}#{records.get_record_offset()}",
+                    )
+                )
+        except Exception as exc:  # warcio raises assorted errors on a malformed record
+            log.warning("%s: unreadable past its first %d pages: %s", path, len(items), exc)
+    return items
+
+
+def _html_target(record: Any) -> str | None:
+    """The target URI of a successful HTML response record; None for any other record."""
+    if record.rec_type != "response":
+        return None
+    http = record.http_headers
+    if http is None or not (http.get_statuscode() or "").startswith("2"):
+        return None
+    media_type = (http.get_header("Content-Type") or "").split(";")[0].strip().lower()
+    # WARC 1.1 writers sometimes wrap the URI in angle brackets.
+    target = (record.rec_headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
+    if media_type not in HTML_TYPES or not target.lower().startswith(("http://", "https://")):
+        return None
+    return str(target)
+
+
+def _warc_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    except (ValueError, OverflowError):
+        return None
+
+
+def _file_page(path: Path, item: FeedItem) -> Page:
+    content = _read_page(path)
+    return Page(item.url, item.url, 200, "text/html", content, {})
+
+
+def _warc_page(path: Path, offset: int, item: FeedItem) -> Page:
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)), None)
+        target = None if record is None else _html_target(record)
+        if record is None or target is None:
+            raise ValueError(f"no HTML response record at offset {offset}")
+        content = record.content_stream().read(MAX_PAGE_BYTES + 1)
+        if len(content) > MAX_PAGE_BYTES:
+            raise ValueError(f"record at offset {offset} is larger than {MAX_PAGE_BYTES} bytes")
+        http = record.http_headers
+        return Page(
+            url=item.url,
+            final_url=target,
+            status=int(http.get_statuscode() or 200),
+            content_type=http.get_header("Content-Type") or "text/html",
+            content=content,
+            headers={key: value for key, value in http.headers},
+        )

@@ -1,0 +1,113 @@
+"""Child processes for tests: started in their own process group, stopped with it.
+
+Also starts a real `prefect server` (the `prefect_server` fixture in conftest uses it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFECT = Path(sys.executable).with_name("prefect")
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """This environment without Prefect or claimwatch settings, plus a private PREFECT_HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAIMWATCH_"))}
+    home.mkdir(parents=True, exist_ok=True)
+    return env | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+@dataclass
+class Process:
+    """A child process in its own process group, with its output in a file."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        """SIGTERM to the group (the process and the runs it started), SIGKILL if it lingers."""
+        with suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        # Children that outlived their parent still carry the group's id.
+        with suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def started(command: list[str], env: dict[str, str], log: Path) -> Iterator[Process]:
+    with log.open("wb") as out:
+        popen = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    process = Process(popen, log)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float, process: Process) -> T:
+    """Poll `check` until it returns a value; fail with the process's log if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            pytest.fail(f"{what}: process exited with {process.popen.returncode}\n{process.tail()}")
+        value = check()
+        if value is not None:
+            return value
+        time.sleep(1)
+    pytest.fail(f"{what}: not within {timeout:.0f} s\n{process.tail()}")
+
+
+@contextmanager
+def prefect_server_running(tmp: Path) -> Iterator[tuple[str, Process]]:
+    """`prefect server start` on a free loopback port; yields its API URL."""
+    port = free_port()
+    env = base_env(tmp / "home") | {
+        "PREFECT_UI_ENABLED": "false",
+        # Look for runs to schedule every few seconds rather than every minute.
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
+    }
+    command = [str(PREFECT), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    with started(command, env, tmp / "server.log") as server:
+        api = f"http://127.0.0.1:{port}/api"
+
+        def healthy() -> bool | None:
+            try:
+                return httpx.get(f"{api}/health", timeout=2).status_code == 200 or None
+            except httpx.TransportError:
+                return None
+
+        wait_for("server health", healthy, 90, server)
+        yield api, server
