@@ -13,7 +13,9 @@ def test_seed_sources_hold_the_sample_and_live_feeds() -> None:
     assert len(samples) == 1 and samples[0].allow_private
     live = [s for s in sources.sources if not s.sample]
     assert len(live) >= 5
-    assert all(s.url.scheme in ("http", "https") for s in live)
+    assert all(s.location.startswith(("http://", "https://")) for s in live)
+    kinds = {s.kind for s in live}
+    assert {"feed", "google_news", "gdelt"} <= kinds
 
 
 @pytest.mark.parametrize(
