@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, directory: Path) -> list[st
             )
             con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise WarehouseError(f"{path}: migration failed: {exc}") from None
         applied.append(path.name)
     return applied

@@ -18,7 +18,7 @@ import fcntl
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -231,7 +231,9 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, db: Path, write: Callable[[]
         write()
         con.execute("COMMIT")
     except (duckdb.Error, OSError) as exc:
-        con.execute("ROLLBACK")
+        # A failed COMMIT (say, a full disk) has already ended the transaction.
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WarehouseError(f"{db}: write failed, nothing of this batch stored: {first}") from None
 

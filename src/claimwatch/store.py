@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,7 +152,8 @@ def store_pass(
             _insert_run(con, stats)
             con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise WarehouseError(f"{db}: write failed, nothing stored: {exc}") from None
     return stats
 
@@ -523,6 +524,7 @@ def replace_matches(
             _insert_run(con, stats)
             con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            with suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                con.execute("ROLLBACK")
             raise WarehouseError(f"{db}: re-match failed, nothing changed: {exc}") from None
     return stats, int(removed[0]) if removed else 0

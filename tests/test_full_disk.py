@@ -1,0 +1,114 @@
+"""A pass that cannot write (a full disk) fails with one line and stores no partial batch.
+
+The disk fills up for the pass's process only: RLIMIT_FSIZE caps the size of any
+file it writes, and with SIGXFSZ ignored a write past it fails with EFBIG, as a
+write to a full disk fails with ENOSPC. The pass runs against a real `prefect
+server`, so Prefect's own database is not under the cap.
+"""
+
+from __future__ import annotations
+
+import random
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claimwatch.store import connect
+from tests.conftest import ROOT, SAMPLE, SEEDS
+from tests.httpserver import Reply, ScriptedServer
+from tests.processes import base_env
+
+pytestmark = pytest.mark.slow
+
+
+def _run(sources: Path, db: Path, env: dict[str, str], file_cap: int | None = None):
+    def cap_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        if file_cap is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
+
+    command = [sys.executable, "-m", "claimwatch", "run", "--sources", str(sources)]
+    return subprocess.run(
+        [*command, "--db", str(db)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=cap_files,
+    )
+
+
+def _counts(db: Path) -> tuple[int, int, int]:
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM matches),"
+            " (SELECT count(*) FROM runs)"
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
+    prefect_server: tuple[str, object], server: ScriptedServer, tmp_path: Path
+) -> None:
+    api, _ = prefect_server
+    pages = sorted((SAMPLE / "articles").glob("*.html"))
+    rng = random.Random(7)
+    for page in pages:
+        server.add(
+            f"/articles/{page.name}",
+            Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}),
+        )
+        # The same pages again under other URLs, padded with words that don't compress,
+        # so the second pass has megabytes to write.
+        noise = " ".join(f"w{rng.getrandbits(40):x}" for _ in range(40_000))
+        padded = page.read_bytes().replace(b"</article>", f"<p>{noise}.</p></article>".encode())
+        server.add(f"/more/{page.name}", Reply(body=padded, headers={"Content-Type": "text/html"}))
+    feed = (SAMPLE / "feed.xml").read_bytes()
+    server.add("/feed.xml", Reply(body=feed, headers={"Content-Type": "application/rss+xml"}))
+    server.add(
+        "/more.xml",
+        Reply(
+            body=feed.replace(b"articles/", b"more/"),
+            headers={"Content-Type": "application/rss+xml"},
+        ),
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - name: sample\n    url: {server.url('/feed.xml')}\n"
+        "    allow_private: true\n",
+        encoding="utf-8",
+    )
+    env = base_env(tmp_path / "home") | {
+        "PREFECT_API_URL": api,
+        "CLAIMWATCH_CLAIMS": str(SEEDS / "claims.yaml"),
+        "CLAIMWATCH_ALLOW_PRIVATE_HOSTS": "1",
+        "CLAIMWATCH_FETCH__HOST_DELAY": "0",
+    }
+    db = tmp_path / "w.duckdb"
+    first = _run(sources, db, env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = _counts(db)
+
+    sources.write_text(
+        sources.read_text(encoding="utf-8")
+        + f"  - name: more\n    url: {server.url('/more.xml')}\n    allow_private: true\n",
+        encoding="utf-8",
+    )
+    cap = db.stat().st_size + 256 * 1024  # room for little more than the pass's bookkeeping
+    full = _run(sources, db, env, file_cap=cap)
+    assert full.returncode == 1, full.stdout[-2000:] + full.stderr[-2000:]
+    # Prefect's log above it shows the failed task; the pass ends on one line for the user.
+    last_line = full.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(f"Error: {db}: write failed"), last_line
+    assert "File too large" in last_line
+    assert _counts(db) == before  # nothing of the failed batch, and no run row
+
+    again = _run(sources, db, env)  # with room again, the pass completes
+    assert again.returncode == 0, again.stderr[-2000:]
+    articles, _, runs = _counts(db)
+    assert (articles, runs) == (before[0] + len(pages), before[2] + 1)
