@@ -215,3 +215,10 @@ def test_robots_txt_goes_through_the_private_address_guard(server: ScriptedServe
     # The page's own refusal, not a robots.txt verdict: the host is what is refused.
     assert info.value.reason.startswith("refused: 127.0.0.1 resolves to non-public address")
     assert server.requests == []
+
+
+def test_a_site_that_cannot_be_reached_is_reported_as_such() -> None:
+    with Fetcher(FAST) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get("http://127.0.0.1:9/feed.xml")  # nothing listens on port 9
+    assert info.value.reason.startswith("connection failed: ")
+    assert info.value.reason.endswith("(asking for http://127.0.0.1:9/robots.txt)")

@@ -62,6 +62,9 @@ class Robots:
     def refusal(self, url: str) -> str | None:
         """Why `url` may not be fetched, or None if it may."""
         if self.unreachable is not None:
+            if self.unreachable.startswith(("connection failed", "connect timed out")):
+                # No connection at all: the site is down or unknown, whatever its rules say.
+                return f"{self.unreachable} (asking for {self.url})"
             return f"robots.txt unreachable, so disallowed for now ({self.url}: {self.unreachable})"
         if self.rules is not None and not self.rules.can_fetch(url, AGENT):
             return f"disallowed by robots.txt ({self.url})"
