@@ -347,9 +347,12 @@ def _to_webhook(digest: Digest) -> str:
         ) from None
     if 200 <= response.status_code < 300:
         return f"{where} answered HTTP {response.status_code}"
-    reason = (
-        f"{where}: HTTP {response.status_code} {' '.join(response.text[:200].split())}".rstrip()
-    )
+    excerpt = " ".join(response.text[:200].split())
+    # Some servers echo the request path, which for a webhook is its secret.
+    secret_parts = {urlsplit(url).path, urlsplit(url).query} - {"", "/"}
+    for part in secret_parts:
+        excerpt = excerpt.replace(part, "[redacted]")
+    reason = f"{where}: HTTP {response.status_code} {excerpt}".rstrip()
     if response.status_code == 429 or response.status_code >= 500:
         raise _Transient(reason)
     raise _Permanent(reason)

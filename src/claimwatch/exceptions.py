@@ -13,6 +13,8 @@ ClaimwatchError
 Each message is one line that names the file, line or URL at fault.
 """
 
+from claimwatch.urls import without_credentials
+
 
 class ClaimwatchError(Exception):
     """Base class of every error claimwatch raises on purpose."""
@@ -50,6 +52,8 @@ class FetchError(ClaimwatchError):
     """A URL could not be fetched."""
 
     def __init__(self, url: str, reason: str) -> None:
+        # A private feed's user:password@ stays out of logs and the warehouse.
+        url, reason = without_credentials(url), without_credentials(reason)
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from claimwatch.records import Failure, Match
 from claimwatch.store import RunStats
+from claimwatch.urls import without_credentials
 
 MAX_LINES = 20
 
@@ -46,8 +47,8 @@ def summary_markdown(
 
 
 def _cell(text: str) -> str:
-    """One table cell: no line breaks, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """One table cell: no line breaks, pipes escaped, no credentials in URLs."""
+    return " ".join(without_credentials(text).split()).replace("|", "\\|")
 
 
 def _more(total: int) -> list[str]:

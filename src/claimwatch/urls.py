@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only track the reader; they never change the page.
@@ -26,3 +27,12 @@ def normalize_url(url: str) -> str:
     )
     path = parts.path if parts.path in ("", "/") else parts.path.rstrip("/")
     return urlunsplit((scheme, host, path or "/", query, ""))
+
+
+# The user:password@ of a URL anywhere in a text.
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def without_credentials(text: str) -> str:
+    """`text` with the user:password@ of every URL in it removed, for logs and records."""
+    return _USERINFO.sub("", text)

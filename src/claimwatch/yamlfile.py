@@ -12,10 +12,76 @@ from claimwatch.exceptions import ConfigError
 
 # Files an analyst edits are small; anything bigger is a mistake (or an alias bomb in disguise).
 MAX_YAML_BYTES = 5 * 1024 * 1024
+# Values aliases may add to a document. PyYAML shares an aliased node, but everything that
+# reads the data (pydantic, the catalog) walks the expansion: nine nested aliases of ten
+# ("billion laughs") in a few hundred bytes would hang it. A shared tag list reused by
+# every claim adds a few thousand.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class _AliasBomb(yaml.YAMLError):
+    """A document whose aliases expand too far, or into themselves."""
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no Python tags) that also measures what its aliases expand to."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+        return super().compose_node(parent, index)
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None and self.aliases:
+            _check_expansion(node)
+        return node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Raise _AliasBomb if the document, aliases expanded, has too many more values than nodes."""
+    sizes: dict[int, int] = {}  # node id -> values under it, aliases expanded
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise _AliasBomb("an alias refers to the collection that holds it")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    if sizes[id(root)] - len(sizes) > MAX_ALIAS_EXPANSION:
+        raise _AliasBomb(
+            f"its aliases expand it to {sizes[id(root)]} values, more than "
+            f"{MAX_ALIAS_EXPANSION} beyond what it spells out (a YAML bomb?)"
+        )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def read_yaml(path: Path, error: type[ConfigError]) -> Any:
-    """Parse `path` with the safe loader; raise `error` with file and line on failure."""
+    """Parse `path` with the safe loader; raise `error` with file and line on failure.
+
+    No Python tags (`!!python/object`), no alias bombs, no nesting deep enough to
+    exhaust the parser: each is an `error` naming the file, never a crash or a hang.
+    """
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -29,7 +95,11 @@ def read_yaml(path: Path, error: type[ConfigError]) -> Any:
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # a SafeLoader: no Python tags
+    except _AliasBomb as exc:
+        raise error(f"{path}: refused: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: invalid YAML: nested too deeply") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
