@@ -656,8 +656,8 @@ def test_seed_files_are_untouched_by_the_hardened_loader() -> None:
 
 
 def test_fetch_errors_carry_no_credentials() -> None:
-    with Fetcher(FetchConfig(allow_private=True, host_delay=0, retries=0)) as fetcher:
-        with pytest.raises(FetchError) as info:
-            fetcher.get(f"http://reader:{HOOK_PASSWORD}@127.0.0.1:9/feed.xml")
+    config = FetchConfig(allow_private=True, host_delay=0, retries=0)
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(f"http://reader:{HOOK_PASSWORD}@127.0.0.1:9/feed.xml")
     assert HOOK_PASSWORD not in str(info.value) and HOOK_PASSWORD not in info.value.url
     assert info.value.url == "http://127.0.0.1:9/feed.xml"
