@@ -80,3 +80,15 @@ def test_batch_records_each_failure_and_goes_on(server: ScriptedServer) -> None:
     assert [a.url for a in articles] == [good]
     assert {(f.url, f.stage) for f in failures} == {(pdf, "fetch"), (missing, "fetch")}
     assert next(f for f in failures if f.url == missing).reason == "HTTP 404"
+
+
+def test_outlet_named_by_the_source_stands_in_for_a_missing_site_name() -> None:
+    body = (
+        b"<html><head><title>Summit</title></head><body><article><p>"
+        + b"NATO leaders met in Vilnius to talk about the Indo-Pacific partners. " * 8
+        + b"</p></article></body></html>"
+    )
+    page = Page("https://x.example/a", "https://x.example/a", 200, "text/html", body, {})
+    plain = extract_article(page, FeedItem("https://x.example/a", "s"))
+    named = extract_article(page, FeedItem("https://x.example/a", "s", outlet="The Example Times"))
+    assert (plain.outlet, named.outlet) == ("x.example", "The Example Times")

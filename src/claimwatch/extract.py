@@ -63,7 +63,8 @@ def extract_article(page: Page, item: FeedItem, *, fetched_at: datetime | None =
         canonical_url=canonical,
         source=item.source,
         is_sample=item.is_sample,
-        outlet=doc.sitename or urlsplit(canonical or page.final_url).hostname or "",
+        # The page's own site name, else the outlet its source named (Google News), else the host.
+        outlet=doc.sitename or item.outlet or urlsplit(canonical or page.final_url).hostname or "",
         title=title,
         author=doc.author or None,
         text=text,
