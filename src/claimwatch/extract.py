@@ -63,8 +63,7 @@ def extract_article(page: Page, item: FeedItem, *, fetched_at: datetime | None =
         canonical_url=canonical,
         source=item.source,
         is_sample=item.is_sample,
-        # The page's own site name, else the outlet its source named (Google News), else the host.
-        outlet=doc.sitename or item.outlet or urlsplit(canonical or page.final_url).hostname or "",
+        outlet=_outlet(doc.sitename, item.outlet, canonical or page.final_url),
         title=title,
         author=doc.author or None,
         text=text,
@@ -86,6 +85,17 @@ def _run_extraction(extract: Callable[[], T]) -> T:
         raise ExtractError("page nested too deeply to parse") from None
     except MemoryError:
         raise ExtractError("page too large to parse") from None
+
+
+def _outlet(site_name: str | None, named: str | None, url: str) -> str:
+    """The page's own site name, else the outlet its source named (Google News), else the host.
+
+    trafilatura falls back to the host name when a page names no site: that counts as none.
+    """
+    host = urlsplit(url).hostname or ""
+    if site_name and site_name.lower() not in (host, host.removeprefix("www.")):
+        return site_name
+    return named or site_name or host
 
 
 def _declared_language(html: str) -> str | None:
