@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,16 @@ def test_eval_prints_tiers_misses_and_sweep() -> None:
     exact = next(line for line in out.splitlines() if line.startswith("exact "))
     assert exact.split()[-1] == "1.000"
     assert "Misses (" in out and "False hits (" in out and "Threshold sweep" in out
+
+
+def test_a_second_run_says_the_source_is_unchanged(
+    warehouse: Path, sample_url: str, tmp_path: Path
+) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    sources = write_sources(
+        tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"), sample=True
+    )
+    result = claimwatch("run", "--sources", str(sources), "--db", str(db))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Pass completed: 1 sources (0 not due, 1 unchanged), 0 links," in result.stdout

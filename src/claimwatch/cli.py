@@ -84,10 +84,12 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
     )
     stats = summary.stats
+    idle, unchanged = _quiet_sources(settings.db, stats.run_id)
     click.echo(
-        f"\nPass {stats.status}: {stats.sources_total} sources, {stats.items_seen} links, "
-        f"{stats.pages_skipped} already stored, {stats.articles_new} new articles, "
-        f"{stats.matches_new} new matches, {stats.failures} failures."
+        f"\nPass {stats.status}: {stats.sources_total} sources ({idle} not due, {unchanged}"
+        f" unchanged), {stats.items_seen} links, {stats.pages_skipped} already stored,"
+        f" {stats.articles_new} new articles, {stats.matches_new} new matches,"
+        f" {stats.failures} failures."
     )
     for failure in summary.failures:
         click.echo(f"  failed [{failure.stage}] {failure.source}: {failure.url}: {failure.reason}")
@@ -98,6 +100,20 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         click.echo(render(result.columns, result.rows, "table"))
     else:
         click.echo("\nNo new matches. Stored ones: claimwatch report latest-matches")
+
+
+def _quiet_sources(db: Path, run_id: str) -> tuple[int, int]:
+    """Sources of a pass that were not due yet, and those that answered "nothing new"."""
+    from claimwatch.store import connect
+
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT polled),"
+            " count(*) FILTER (WHERE polled AND NOT failed AND ok = 0 AND not_modified > 0)"
+            " FROM fetch_log WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+    return (row[0], row[1]) if row else (0, 0)
 
 
 def _prepare_prefect() -> None:
