@@ -1,5 +1,6 @@
 """The monitor flow under Prefect's test harness, against the sample over real HTTP."""
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from prefect.flows import load_flow_from_entrypoint
 from prefect.testing.utilities import prefect_test_harness
 
 from claimwatch.store import connect
-from tests.conftest import ROOT, SEEDS, write_sources
+from tests.conftest import ROOT, SAMPLE, SEEDS, write_sources
+from tests.httpserver import Reply, ScriptedServer
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,86 @@ def test_filters_and_poll_intervals(monitor: Any, sample_url: str, tmp_path: Pat
     monitor(**args)  # within the hour: the hourly source is not polled
     log = _rows(db, "SELECT source, polled, requests FROM fetch_log ORDER BY logged_at, source")
     assert log[2:] == [("hourly", False, 0), ("nato-only", True, 1)]
+
+
+def test_a_pass_over_faulty_servers_stores_every_healthy_page(
+    monitor: Any, server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One feed whose links hit every fault; the pass completes and records each with its reason."""
+    monkeypatch.setenv("CLAIMWATCH_FETCH__READ_TIMEOUT", "1")
+    monkeypatch.setenv("CLAIMWATCH_FETCH__MAX_BYTES", "300000")
+    monkeypatch.setenv("CLAIMWATCH_FETCH__RETRIES", "1")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    healthy = sorted((SAMPLE / "articles").glob("*.html"))[:3]
+    for page in healthy:
+        server.add(f"/ok/{page.name}", Reply(body=page.read_bytes(), headers=html))
+    wrong_charset = healthy[0].read_text(encoding="utf-8").replace("’", "'")
+    wrong_charset = wrong_charset.replace("Renewed efforts by", "Renewed café efforts by")
+    server.add("/latin1", Reply(body=wrong_charset.encode("cp1252"), headers=html))
+    server.add(
+        "/later",
+        lambda r: (
+            Reply(429, headers={"Retry-After": "1"})
+            if r.count == 1
+            else Reply(body=healthy[1].read_bytes(), headers=html)
+        ),
+    )
+    server.add("/down", Reply(503))
+    server.add("/slow", Reply(body=b"<html></html>", headers=html, delay=3))
+    server.add("/doc.pdf", Reply(body=b"%PDF-1.7", headers={"Content-Type": "application/pdf"}))
+    server.add("/big", Reply(body=b"<p>" + b"x" * 400_000, headers=html))
+    bomb = gzip.compress(b"<p>" + b"a" * 5_000_000)
+    server.add("/bomb", Reply(body=bomb, headers=html | {"Content-Encoding": "gzip"}))
+    server.add("/loop", Reply(302, headers={"Location": server.url("/loop-back")}))
+    server.add("/loop-back", Reply(302, headers={"Location": server.url("/loop")}))
+    server.add("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /private/\n"))
+    server.add("/private/page", Reply(body=healthy[2].read_bytes(), headers=html))
+    links = [f"/ok/{p.name}" for p in healthy]
+    faults = [
+        "/later",
+        "/latin1",
+        "/down",
+        "/slow",
+        "/doc.pdf",
+        "/big",
+        "/bomb",
+        "/loop",
+        "/private/page",
+    ]
+    items = "".join(f"<item><link>{server.url(link)}</link></item>" for link in links + faults)
+    feed = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
+    server.add(
+        "/feed.xml", Reply(body=feed.encode(), headers={"Content-Type": "application/rss+xml"})
+    )
+    broken = feed.replace("</channel></rss>", "<item><link>").replace("/ok/", "/gone/")
+    server.add("/broken.xml", Reply(body=broken.encode(), headers={"Content-Type": "text/xml"}))
+    sources = write_sources(
+        tmp_path / "sources.yaml",
+        ("faulty", server.url("/feed.xml")),
+        ("broken", server.url("/broken.xml")),
+    )
+    db = tmp_path / "w.duckdb"
+    summary = monitor(sources=str(sources), claims=str(SEEDS / "claims.yaml"), db=str(db))
+
+    stored = {url.rsplit("/", 1)[-1] for (url,) in _rows(db, "SELECT url FROM articles")}
+    assert stored == {p.name for p in healthy} | {"later", "latin1"}
+    (text,) = _rows(db, f"SELECT text FROM articles WHERE url = '{server.url('/latin1')}'")[0]
+    assert "Renewed café efforts" in text  # cp1252 bytes served as UTF-8, read right
+    reasons = {
+        url.removeprefix(server.base_url.rstrip("/")): (stage, reason)
+        for url, stage, reason in _rows(db, "SELECT url, stage, reason FROM fetch_failures")
+    }
+    expected = {
+        "/down": "HTTP 503 (after 2 attempts)",
+        "/slow": "read timed out",
+        "/doc.pdf": "not HTML (Content-Type application/pdf)",
+        "/big": "exceeds the 300000-byte cap",
+        "/bomb": "exceeds the 300000-byte cap",
+        "/loop": "more than 5 redirects",
+        "/private/page": "disallowed by robots.txt",
+    }
+    for path, reason in expected.items():
+        assert reasons[path][0] == "fetch" and reason in reasons[path][1], (path, reasons[path])
+    # The ill-formed feed is read as far as it goes: its links (all gone) are tried and recorded.
+    assert sum(path.startswith("/gone/") for path in reasons) == len(healthy)
+    assert summary.stats.status == "completed with failures"
