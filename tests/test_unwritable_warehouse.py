@@ -1,18 +1,23 @@
-"""A pass that cannot write (a full disk) fails with one line and stores no partial batch.
+"""A pass that cannot write fails with one line and stores no partial batch.
 
-The disk fills up for the pass's process only: RLIMIT_FSIZE caps the size of any
-file it writes, and with SIGXFSZ ignored a write past it fails with EFBIG, as a
-write to a full disk fails with ENOSPC. The pass runs against a real `prefect
-server`, so Prefect's own database is not under the cap.
+A full disk: it fills up for the pass's process only. RLIMIT_FSIZE caps the size
+of any file it writes, and with SIGXFSZ ignored a write past it fails with EFBIG,
+as a write to a full disk fails with ENOSPC. A read-only warehouse: the file and
+its folder lose their write bits (for root, who ignores those, they are made
+immutable with `chattr +i`). Passes run against a real `prefect server`, so
+Prefect's own database is not under the cap.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,7 +30,12 @@ from tests.processes import base_env
 pytestmark = pytest.mark.slow
 
 
-def _run(sources: Path, db: Path, env: dict[str, str], file_cap: int | None = None):
+def _run(
+    sources: Path,
+    db: Path,
+    env: dict[str, str],
+    file_cap: int | None = None,
+) -> subprocess.CompletedProcess[str]:
     def cap_files() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         if file_cap is not None:
@@ -40,6 +50,26 @@ def _run(sources: Path, db: Path, env: dict[str, str], file_cap: int | None = No
         text=True,
         preexec_fn=cap_files,
     )
+
+
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """Make `paths` unwritable: write bits off, or for root (who ignores them) immutable."""
+    if os.geteuid() != 0:
+        for path in paths:
+            path.chmod(path.stat().st_mode & 0o555)
+        try:
+            yield
+        finally:
+            for path in paths:
+                path.chmod(path.stat().st_mode | 0o200)
+        return
+    if subprocess.run(["chattr", "+i", *map(str, paths)], capture_output=True).returncode:
+        pytest.skip("running as root where `chattr +i` is not possible")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, paths)], check=True)
 
 
 def _counts(db: Path) -> tuple[int, int, int]:
@@ -112,3 +142,35 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
     assert again.returncode == 0, again.stderr[-2000:]
     articles, _, runs = _counts(db)
     assert (articles, runs) == (before[0] + len(pages), before[2] + 1)
+
+
+def test_read_only_warehouse_fails_before_anything_is_fetched(
+    prefect_server: tuple[str, object], server: ScriptedServer, tmp_path: Path
+) -> None:
+    api, _ = prefect_server
+    page = sorted((SAMPLE / "articles").glob("*.html"))[0]
+    server.add("/a.html", Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}))
+    feed = f"<rss version='2.0'><channel><item><link>{server.url('/a.html')}</link></item>"
+    server.add("/feed.xml", Reply(body=(feed + "</channel></rss>").encode()))
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - name: s\n    url: {server.url('/feed.xml')}\n    allow_private: true\n",
+        encoding="utf-8",
+    )
+    env = base_env(tmp_path / "home") | {
+        "PREFECT_API_URL": api,
+        "CLAIMWATCH_CLAIMS": str(SEEDS / "claims.yaml"),
+        "CLAIMWATCH_FETCH__HOST_DELAY": "0",
+    }
+    folder = tmp_path / "warehouse"
+    folder.mkdir()
+    db = folder / "w.duckdb"
+    assert _run(sources, db, env).returncode == 0
+    before = _counts(db)
+    with read_only(db, folder):
+        result = _run(sources, db, env)
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(f"Error: {db}: cannot open"), last_line
+    assert server.hits("/feed.xml") == 1  # the failed pass asked no source
+    assert _counts(db) == before
