@@ -11,9 +11,7 @@ digest runs on one warehouse from sending the same matches at the same time.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -29,6 +27,7 @@ import pyarrow as pa
 
 from claimwatch.digest_config import Channel, DigestConfig, Format
 from claimwatch.exceptions import DigestError, WarehouseError
+from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.migrations import apply_migrations
 from claimwatch.render import render_html, render_text
 from claimwatch.reports import get_report, run_report
@@ -432,26 +431,13 @@ _ITEMS = pa.schema(
 def exclusive_run(db: Path) -> Iterator[None]:
     """Hold `<db>.digest.lock` for a whole run, so two runs never send the same matches."""
     path = db.with_name(db.name + ".digest.lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise DigestError(
-                f"{path}: another digest run (process {holder}) is sending; try again later"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        try:
+    try:
+        with exclusive_lock(path):
             yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except LockHeld as held:
+        raise DigestError(
+            f"{path}: another digest run (process {held.holder}) is sending; try again later"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import lxml.etree
 import lxml.html
 from warcio.archiveiterator import ArchiveIterator
 
+from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
 from claimwatch.records import FeedItem
@@ -203,7 +203,7 @@ def _warc_items(path: Path, source: DirectorySource) -> list[FeedItem]:
                     FeedItem(
                         url=url,
                         source=source.name,
-                        published_at=_warc_date(record.rec_headers.get_header("WARC-Date")),
+                        published_at=iso_to_utc(record.rec_headers.get_header("WARC-Date")),
                         is_sample=source.sample,
                         allow_private=source.allow_private,
                         archive=f"{path}#{records.get_record_offset()}",
@@ -227,16 +227,6 @@ def _html_target(record: Any) -> str | None:
     if media_type not in HTML_TYPES or not target.lower().startswith(("http://", "https://")):
         return None
     return str(target)
-
-
-def _warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-    except (ValueError, OverflowError):
-        return None
 
 
 def _file_page(path: Path, item: FeedItem) -> Page:

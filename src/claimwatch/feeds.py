@@ -14,6 +14,7 @@ import feedparser
 
 from claimwatch.budget import OverBudget, cpu_budget
 from claimwatch.charset import Decoded, decode_body, looks_binary, xml_as_utf8
+from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
 from claimwatch.incremental import SourceReader
@@ -151,20 +152,10 @@ def _json_feed_entries(page: Page, text: str) -> list[_Entry]:
             (
                 urljoin(page.final_url, link) if isinstance(link, str) else None,
                 title if isinstance(title, str) else None,
-                _json_time(item.get("date_published") or item.get("date_modified")),
+                iso_to_utc(item.get("date_published") or item.get("date_modified")),
             )
         )
     return entries
-
-
-def _json_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _item_url(link: str) -> str | None:

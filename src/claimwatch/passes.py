@@ -14,8 +14,6 @@ process dies).
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -31,6 +29,7 @@ from claimwatch.discover import Poll
 from claimwatch.exceptions import WarehouseError
 from claimwatch.history import next_retry
 from claimwatch.incremental import SourceTally, Validator
+from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.migrations import apply_migrations
 from claimwatch.records import Article, Failure, FeedItem, Match
 from claimwatch.sources import Source, SourceList
@@ -95,25 +94,13 @@ class PassInProgress(WarehouseError):
 @contextmanager
 def pass_lock(db: Path) -> Iterator[None]:
     """Hold the warehouse's pass lock, or raise PassInProgress naming the holder."""
-    lock_path = db.with_name(db.name + ".pass-lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock_path.open("a+")
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise PassInProgress(
-                f"{db}: another pass is running (process {holder}); wait for it to finish"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
+        with exclusive_lock(db.with_name(db.name + ".pass-lock")):
+            yield
+    except LockHeld as held:
+        raise PassInProgress(
+            f"{db}: another pass is running (process {held.holder}); wait for it to finish"
+        ) from None
 
 
 def begin_pass(

@@ -13,12 +13,13 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 
+from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
 from claimwatch.incremental import SourceReader
@@ -186,7 +187,7 @@ def _entries(
         fields = _fields(element)
         news = next(_elements(element, "news"), None)
         news_fields = _fields(news) if news is not None else {}
-        when = _date(news_fields.get("publication_date")) or _date(fields.get("lastmod"))
+        when = iso_to_utc(news_fields.get("publication_date")) or iso_to_utc(fields.get("lastmod"))
         link = _link(base, fields.get("loc"), normal=True)
         if link is None or (when is not None and when < cutoff):
             continue
@@ -203,7 +204,7 @@ def _children(root: Any, base: str, cutoff: datetime) -> list[str]:
             break
         fields = _fields(element)
         link = _link(base, fields.get("loc"))
-        when = _date(fields.get("lastmod"))
+        when = iso_to_utc(fields.get("lastmod"))
         if link is None or (when is not None and when < cutoff):
             continue
         if when is None:
@@ -229,17 +230,6 @@ def _fields(parent: Any) -> dict[str, str]:
         for child in parent
         if isinstance(child.tag, str)
     }
-
-
-def _date(value: str | None) -> datetime | None:
-    """A W3C datetime (2026-11-25, 2026-11-25T10:15:00+01:00, …) as naive UTC."""
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.strip())
-        return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
-    except (ValueError, OverflowError):
-        return None
 
 
 def _link(base: str, loc: str | None, *, normal: bool = False) -> str | None:
