@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -207,3 +208,21 @@ def test_a_second_run_says_the_source_is_unchanged(
     result = claimwatch("run", "--sources", str(sources), "--db", str(db))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Pass completed: 1 sources (0 not due, 1 unchanged), 0 links," in result.stdout
+
+
+def test_a_second_pass_beside_a_running_one_stops_with_one_line(
+    warehouse: Path, sample_url: str, tmp_path: Path
+) -> None:
+    from claimwatch.passes import pass_lock
+
+    before = _digest(warehouse)
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
+    with pass_lock(warehouse):  # a pass holds the warehouse (this process stands in for it)
+        result = claimwatch("run", "--sources", str(sources), "--db", str(warehouse))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == [
+        f"Error: {warehouse}: another pass is running (process {os.getpid()});"
+        " wait for it to finish"
+    ]
+    assert _digest(warehouse) == before
