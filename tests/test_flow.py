@@ -11,6 +11,7 @@ from prefect.testing.utilities import prefect_test_harness
 
 from claimwatch.store import connect
 from tests.conftest import ROOT, SAMPLE, SEEDS, write_sources
+from tests.faultserver import FaultServer, fault_server, reset, truncated
 from tests.httpserver import Reply, ScriptedServer
 
 
@@ -18,6 +19,12 @@ from tests.httpserver import Reply, ScriptedServer
 def monitor() -> Iterator[Any]:
     with prefect_test_harness(server_startup_timeout=120):
         yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
+
+
+@pytest.fixture
+def faults() -> Iterator[FaultServer]:
+    with fault_server() as running:
+        yield running
 
 
 def _rows(db: Path, sql: str) -> list[tuple]:
@@ -119,7 +126,11 @@ def test_filters_and_poll_intervals(monitor: Any, sample_url: str, tmp_path: Pat
 
 
 def test_a_pass_over_faulty_servers_stores_every_healthy_page(
-    monitor: Any, server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monitor: Any,
+    server: ScriptedServer,
+    faults: FaultServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One feed whose links hit every fault; the pass completes and records each with its reason."""
     monkeypatch.setenv("CLAIMWATCH_FETCH__READ_TIMEOUT", "1")
@@ -151,7 +162,7 @@ def test_a_pass_over_faulty_servers_stores_every_healthy_page(
     server.add("/robots.txt", Reply(body=b"User-agent: *\nDisallow: /private/\n"))
     server.add("/private/page", Reply(body=healthy[2].read_bytes(), headers=html))
     links = [f"/ok/{p.name}" for p in healthy]
-    faults = [
+    fault_paths = [
         "/later",
         "/latin1",
         "/down",
@@ -162,7 +173,13 @@ def test_a_pass_over_faulty_servers_stores_every_healthy_page(
         "/loop",
         "/private/page",
     ]
-    items = "".join(f"<item><link>{server.url(link)}</link></item>" for link in links + faults)
+    # Faults that break HTTP itself come from a second host that misbehaves on purpose.
+    broken_http = [
+        faults.add("/reset", reset()),
+        faults.add("/cut", truncated(b"<html>" + b"a" * 94, declared=1000)),
+    ]
+    urls = [server.url(link) for link in links + fault_paths] + broken_http
+    items = "".join(f"<item><link>{url}</link></item>" for url in urls)
     feed = f"<rss version='2.0'><channel><title>t</title>{items}</channel></rss>"
     server.add(
         "/feed.xml", Reply(body=feed.encode(), headers={"Content-Type": "application/rss+xml"})
@@ -194,8 +211,13 @@ def test_a_pass_over_faulty_servers_stores_every_healthy_page(
         "/loop": "more than 5 redirects",
         "/private/page": "disallowed by robots.txt",
     }
+    expected |= {
+        faults.url("/reset"): "connection lost: [Errno 104] Connection reset by peer",
+        faults.url("/cut"): "peer closed connection without sending complete message body",
+    }
     for path, reason in expected.items():
         assert reasons[path][0] == "fetch" and reason in reasons[path][1], (path, reasons[path])
     # The ill-formed feed is read as far as it goes: its links (all gone) are tried and recorded.
     assert sum(path.startswith("/gone/") for path in reasons) == len(healthy)
+    assert len(reasons) == len(expected) + len(healthy)  # every fault, nothing else
     assert summary.stats.status == "completed with failures"
