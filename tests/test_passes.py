@@ -200,3 +200,25 @@ def test_source_health_flags_silent_and_off_topic_sources(tmp_path: Path, catalo
         gap = con.execute("SELECT usual_gap_hours FROM source_health WHERE source = 'quiet'")
         assert gap.fetchone() == (24.0,)
     assert health == {"quiet": "silent", "offtopic": "off-topic", "fine": "ok"}
+
+
+def test_a_source_polled_now_and_then_is_judged_by_its_own_polls(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    db = tmp_path / "w.duckdb"
+    _begin(db, catalog)
+
+    def health_after(run: str, polled: bool, failed: bool) -> tuple[str, int]:
+        log = SourceLog("s", polled, SourceTally(requests=int(polled)), 0, 0, 0, 0, failed)
+        finish_pass(db, stats=_stats(run), polled=[], log=[log], failures=[])
+        with connect(db, read_only=True) as con:
+            row = con.execute(
+                "SELECT status, failed_passes_in_a_row FROM source_health WHERE source = 's'"
+            ).fetchone()
+        assert row is not None
+        return row
+
+    assert health_after("r1", polled=True, failed=True) == ("failing", 1)
+    assert health_after("r2", polled=False, failed=False) == ("failing", 1)  # not due: no news
+    assert health_after("r3", polled=True, failed=True) == ("failing", 2)
+    assert health_after("r4", polled=True, failed=False) == ("ok", 0)

@@ -57,7 +57,8 @@ CREATE TABLE fetch_log (
     logged_at      TIMESTAMP NOT NULL
 );
 
--- Source health, now from the fetch log too. New statuses: 'silent' (no new item for
+-- Source health, now from the fetch log too: a source is failing when its latest poll
+-- failed (not the latest pass, which may not have polled it). New statuses: 'silent' (no new item for
 -- more than three times its usual gap between new items, once it has a history of
 -- three or more) and 'off-topic' (in the last 7 days it yielded pages, all of them
 -- left out by its filters). Order of precedence: paused, unknown, failing, silent,
@@ -124,6 +125,22 @@ rhythm AS (
     FROM new_items
     GROUP BY source
 ),
+-- A source polled less often than every pass (poll_minutes) is judged by its own polls.
+polls AS (
+    SELECT
+        source,
+        arg_max(failed, logged_at) AS last_poll_failed,
+        max(logged_at) FILTER (WHERE NOT failed) AS last_ok_poll
+    FROM fetch_log
+    WHERE polled
+    GROUP BY source
+),
+poll_streak AS (
+    SELECT l.source, count(*) AS failed_polls_in_a_row
+    FROM fetch_log AS l JOIN polls AS p USING (source)
+    WHERE l.polled AND l.failed AND l.logged_at > coalesce(p.last_ok_poll, TIMESTAMP '1970-01-01')
+    GROUP BY l.source
+),
 recent AS (
     SELECT
         source,
@@ -146,7 +163,7 @@ SELECT
     CASE
         WHEN NOT s.enabled THEN 'paused'
         WHEN (SELECT count(*) FROM runs) = 0 THEN 'unknown'
-        WHEN coalesce(f.feed_failed_latest_pass, 0) > 0 THEN 'failing'
+        WHEN coalesce(pl.last_poll_failed, f.feed_failed_latest_pass > 0, false) THEN 'failing'
         WHEN rh.yields >= 3 AND date_diff('second', rh.last_new_item_at, now() AT TIME ZONE 'UTC')
              / 3600.0 > 3 * rh.usual_gap_hours THEN 'silent'
         WHEN coalesce(rc.off_topic_7d, 0) > 0 AND coalesce(rc.articles_new_7d, 0) = 0
@@ -154,7 +171,7 @@ SELECT
         WHEN coalesce(f.failures_latest_pass, 0) > 0 THEN 'degraded'
         ELSE 'ok'
     END AS status,
-    coalesce(st.failed_passes_in_a_row, 0) AS failed_passes_in_a_row,
+    coalesce(ps.failed_polls_in_a_row, st.failed_passes_in_a_row, 0) AS failed_passes_in_a_row,
     coalesce(y.articles, 0) AS articles,
     coalesce(y.articles_7d, 0) AS articles_7d,
     coalesce(mt.matches, 0) AS matches,
@@ -177,4 +194,6 @@ LEFT JOIN failures AS f ON f.source = s.name
 LEFT JOIN streak AS st ON st.source = s.name
 LEFT JOIN last_ok AS lo ON lo.source = s.name
 LEFT JOIN rhythm AS rh ON rh.source = s.name
-LEFT JOIN recent AS rc ON rc.source = s.name;
+LEFT JOIN recent AS rc ON rc.source = s.name
+LEFT JOIN polls AS pl ON pl.source = s.name
+LEFT JOIN poll_streak AS ps ON ps.source = s.name;
