@@ -35,8 +35,13 @@ from claimwatch.digest import (
 from claimwatch.digest_config import DigestConfig, Format, load_digest_config
 from claimwatch.exceptions import DigestError
 from claimwatch.htmlreport import overview_page
+from claimwatch.logs import set_levels
 from claimwatch.reports import get_report, run_report
 from claimwatch.settings import Settings, load_settings
+
+# httpx logs each request's URL at INFO, and a webhook's URL is its secret: every
+# process that runs this flow keeps httpx at WARNING (as flows/monitor.py does).
+set_levels()
 
 
 @dataclass(frozen=True)
