@@ -10,6 +10,9 @@ the next pass converges on what one uninterrupted pass would have stored.
 Only one pass may run against a warehouse at a time: `pass_lock` holds an
 exclusive lock file beside it for the whole pass (released by the OS if the
 process dies).
+
+The row writers are store.py's (one place writes each table); this module only
+orders them into the steps of a pass.
 """
 
 from __future__ import annotations
