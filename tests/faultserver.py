@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from tests.httpserver import serving
+
 Fault = Callable[[socket.socket], None]
 
 
@@ -115,13 +117,6 @@ def fault_server() -> Iterator[FaultServer]:
 
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
-    # A short poll makes shutdown() (each test's teardown) take ~50 ms instead of ~500.
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(server) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

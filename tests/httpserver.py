@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -91,13 +92,19 @@ def scripted_server(port: int = 0) -> Iterator[ScriptedServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with serving(server) as base_url:
+        state.base_url = base_url
+        yield state
+
+
+@contextmanager
+def serving(server: socketserver.TCPServer) -> Iterator[str]:
+    """Run `server` in a thread; yield its base URL; stop it, also when a test fails."""
     # A short poll makes shutdown() (each test's teardown) take ~50 ms instead of ~500.
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
