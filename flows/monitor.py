@@ -197,7 +197,7 @@ def monitor(
                 for s in due
             ]
         )
-        failures = [p.failure for p in polls if p.failure]
+        source_failures = [p.failure for p in polls if p.failure]
         for poll in polls:
             if poll.failure:
                 logger.warning("source %s failed: %s", poll.source, poll.failure.reason)
@@ -245,7 +245,7 @@ def monitor(
                 len(dropped),
                 len(failed),
             )
-        failures += [f for f in page_failures if f.stage != "filter"]
+        failures = source_failures + [f for f in page_failures if f.stage != "filter"]
         stats = finish(
             settings.db,
             stats=RunStats(
@@ -254,7 +254,7 @@ def monitor(
                 finished_at=utcnow(),
                 status="completed with failures" if failures else "completed",
                 sources_total=len(enabled),
-                sources_failed=sum(p.failure is not None for p in polls),
+                sources_failed=len(source_failures),
                 items_seen=sum(len(p.items) for p in polls),
                 pages_skipped=skipped,
                 pages_fetched=len(new_items),
@@ -264,7 +264,7 @@ def monitor(
             ),
             polled=[SourcePolled(p.source, p.polled_at, p.cursor, p.validators) for p in polls],
             log=source_logs(due, idle, polls, new_items, page_failures),
-            failures=[p.failure for p in polls if p.failure],
+            failures=source_failures,
             wait=wait,
         )
     logger.info(

@@ -22,9 +22,8 @@ from claimwatch.passes import (
 from claimwatch.records import Article, Failure, FeedItem
 from claimwatch.sources import FeedSource, SourceList
 from claimwatch.store import RunStats, connect
-from tests.conftest import ROOT
+from tests.conftest import MIGRATIONS
 
-MIGRATIONS = ROOT / "warehouse" / "migrations"
 NOW = datetime(2026, 11, 25, 12, 0)
 SOURCE = FeedSource(name="s", url="https://x.example/feed")  # type: ignore[arg-type]
 

@@ -9,12 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from claimwatch.directory import read_archive
 from claimwatch.exceptions import FetchError
 from claimwatch.extract import ExtractError, extract_article
-from claimwatch.fetch import HTML, Fetcher, interleave_hosts
+from claimwatch.fetch import HTML, HTML_ACCEPT, Fetcher, interleave_hosts
 from claimwatch.records import Article, Failure, FeedItem
 
 log = logging.getLogger(__name__)
-
-HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 def fetch_articles(

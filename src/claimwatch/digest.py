@@ -22,7 +22,6 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import pyarrow as pa
 
 from claimwatch.digest_config import Channel, DigestConfig, Format
@@ -31,7 +30,7 @@ from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.migrations import apply_migrations
 from claimwatch.render import render_html, render_text
 from claimwatch.reports import get_report, run_report
-from claimwatch.store import connect, utcnow
+from claimwatch.store import connect, transaction, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,17 +379,11 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
             }
             for i in digest.items
         )
-    with connect(db, wait=wait) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("new_digests", pa.Table.from_pylist(attempts, schema=_DIGESTS))
-            con.register("new_items", pa.Table.from_pylist(items, schema=_ITEMS))
-            con.execute("INSERT INTO digests BY NAME SELECT * FROM new_digests")
-            con.execute("INSERT INTO digest_items BY NAME SELECT * FROM new_items")
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            raise WarehouseError(f"{db}: could not record digests: {exc}") from None
+    with connect(db, wait=wait) as con, transaction(con, f"{db}: could not record digests"):
+        con.register("new_digests", pa.Table.from_pylist(attempts, schema=_DIGESTS))
+        con.register("new_items", pa.Table.from_pylist(items, schema=_ITEMS))
+        con.execute("INSERT INTO digests BY NAME SELECT * FROM new_digests")
+        con.execute("INSERT INTO digest_items BY NAME SELECT * FROM new_items")
 
 
 _TS = pa.timestamp("us")

@@ -81,6 +81,8 @@ class MediaTypes:
 
 
 HTML = MediaTypes("HTML", ("text/html", "application/xhtml+xml"))
+# The Accept header of a request for a web page.
+HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import lxml.html
 
 from claimwatch.exceptions import FetchError
 from claimwatch.feeds import FEED_ACCEPT, parse_feed
-from claimwatch.fetch import Page
+from claimwatch.fetch import HTML_ACCEPT, Page
 from claimwatch.incremental import SourceReader
 from claimwatch.records import FeedItem
 from claimwatch.sources import GoogleNewsSource
@@ -30,7 +30,6 @@ from claimwatch.urls import normalize_url
 
 log = logging.getLogger(__name__)
 
-HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 # A search feed holds up to 100 items and each resolution costs a page fetch, so one
 # poll resolves this many; the rest keep Google's URL.
 MAX_RESOLVED = 40

@@ -15,7 +15,7 @@ from pathlib import Path
 from claimwatch.incremental import Validator
 from claimwatch.records import FeedItem
 from claimwatch.sources import Source
-from claimwatch.store import _has_table, connect
+from claimwatch.store import _has_table, connect, stored_urls
 
 # A page that failed to fetch is tried again after 1, 2, 4 hours; then given up.
 RETRY_FIRST = timedelta(hours=1)
@@ -98,9 +98,7 @@ def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemor
     if not db.exists():
         return memory
     with connect(db, read_only=True, wait=wait) as con:
-        if _has_table(con, "articles"):
-            rows = con.execute("SELECT url FROM articles UNION SELECT final_url FROM articles")
-            memory.known = {row[0] for row in rows.fetchall()}
+        memory.known = stored_urls(con)
         if not _has_table(con, "page_attempts"):
             return memory  # a warehouse from before migration 003
         for url, source, title, published, archive, attempts, retry_at in con.execute(

@@ -83,8 +83,10 @@ class SourceReader:
                 return None
             # Due for a check: does the body really match what the 304 vouched for?
             page = self._fetch(url, accept, {})
-            trusted = hashlib.sha256(page.content).hexdigest() == known.body_sha256
-        digest = hashlib.sha256(page.content).hexdigest()
+            digest = hashlib.sha256(page.content).hexdigest()
+            trusted = digest == known.body_sha256
+        else:
+            digest = hashlib.sha256(page.content).hexdigest()
         if known is not None and digest == known.body_sha256:
             self.tally.not_modified += 1
             self.updated[url] = replace(

@@ -18,8 +18,8 @@ orders them into the steps of a pass.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from claimwatch.store import (
     _upsert_claims,
     _upsert_sources,
     connect,
+    transaction,
     utcnow,
 )
 
@@ -121,12 +122,9 @@ def begin_pass(
     now = utcnow()
     with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
-
-        def write() -> None:
+        with transaction(con, _failed(db)):
             _upsert_sources(con, sources, now)
             _upsert_claims(con, catalog, now)
-
-        _in_transaction(con, db, write)
 
 
 def store_batch(
@@ -141,24 +139,18 @@ def store_batch(
 ) -> tuple[int, int]:
     """Store one batch in one transaction; return (articles added, matches added)."""
     now = utcnow()
-    added: list[int] = []
-    with connect(db, wait=wait) as con:
-
-        def write() -> None:
-            added.append(_insert_articles(con, articles, run_id))
-            _assign_stories(con, run_id, now)
-            added.append(_insert_matches(con, matches, run_id, now))
-            _insert_failures(con, failures, run_id, now)
-            _upsert_attempts(con, attempts, run_id)
-            # A page stored at last needs no more tries.
-            con.execute(
-                "DELETE FROM page_attempts"
-                " WHERE url IN (SELECT url FROM articles WHERE run_id = ?)",
-                [run_id],
-            )
-
-        _in_transaction(con, db, write)
-    return added[0], added[1]
+    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+        articles_new = _insert_articles(con, articles, run_id)
+        _assign_stories(con, run_id, now)
+        matches_new = _insert_matches(con, matches, run_id, now)
+        _insert_failures(con, failures, run_id, now)
+        _upsert_attempts(con, attempts, run_id)
+        # A page stored at last needs no more tries.
+        con.execute(
+            "DELETE FROM page_attempts WHERE url IN (SELECT url FROM articles WHERE run_id = ?)",
+            [run_id],
+        )
+    return articles_new, matches_new
 
 
 def finish_pass(
@@ -172,15 +164,11 @@ def finish_pass(
 ) -> RunStats:
     """Record what the next pass needs and the pass itself, in one transaction."""
     now = utcnow()
-    with connect(db, wait=wait) as con:
-
-        def write() -> None:
-            _insert_failures(con, failures, stats.run_id, now)
-            _upsert_polled(con, polled)
-            _insert_log(con, log, stats.run_id, now)
-            _insert_run(con, stats)
-
-        _in_transaction(con, db, write)
+    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+        _insert_failures(con, failures, stats.run_id, now)
+        _upsert_polled(con, polled)
+        _insert_log(con, log, stats.run_id, now)
+        _insert_run(con, stats)
     return stats
 
 
@@ -215,17 +203,8 @@ def page_attempts(
     return rows
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, db: Path, write: Callable[[], None]) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        write()
-        con.execute("COMMIT")
-    except (duckdb.Error, OSError) as exc:
-        # A failed COMMIT (say, a full disk) has already ended the transaction.
-        with suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WarehouseError(f"{db}: write failed, nothing of this batch stored: {first}") from None
+def _failed(db: Path) -> str:
+    return f"{db}: write failed, nothing of this batch stored"
 
 
 def _replace_rows(

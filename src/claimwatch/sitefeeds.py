@@ -17,14 +17,13 @@ import lxml.html
 
 from claimwatch.exceptions import FetchError
 from claimwatch.feeds import FEED_ACCEPT, parse_feed
-from claimwatch.fetch import Page
+from claimwatch.fetch import HTML_ACCEPT, Page
 from claimwatch.incremental import SourceReader
 from claimwatch.records import FeedItem
 from claimwatch.sources import SiteSource
 
 log = logging.getLogger(__name__)
 
-HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 # Sites announce a feed per section, tag and comment thread; the first few are the main ones.
 MAX_FEEDS = 5

@@ -95,15 +95,38 @@ def connect(
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, failure: str) -> Iterator[None]:
+    """Run the block in one transaction; on error roll back and raise WarehouseError.
+
+    `failure` starts the message, e.g. "w.duckdb: write failed, nothing stored".
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except (duckdb.Error, OSError) as exc:
+        # A failed COMMIT (say, on a full disk) has already ended the transaction.
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WarehouseError(f"{failure}: {first}") from None
+
+
 def known_urls(db: Path) -> set[str]:
     """Every URL an article is stored under (as found and after redirects)."""
     if not db.exists():
         return set()
     with connect(db, read_only=True) as con:
-        if not _has_table(con, "articles"):
-            return set()
-        rows = con.execute("SELECT url FROM articles UNION SELECT final_url FROM articles")
-        return {row[0] for row in rows.fetchall()}
+        return stored_urls(con)
+
+
+def stored_urls(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every URL an article is stored under, read through an open connection."""
+    if not _has_table(con, "articles"):
+        return set()
+    rows = con.execute("SELECT url FROM articles UNION SELECT final_url FROM articles")
+    return {row[0] for row in rows.fetchall()}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -140,8 +163,7 @@ def store_pass(
     now = utcnow()
     with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"{db}: write failed, nothing stored"):
             _upsert_sources(con, sources, now)
             _upsert_claims(con, catalog, now)
             articles_new = _insert_articles(con, articles, stats.run_id)
@@ -150,11 +172,6 @@ def store_pass(
             _insert_failures(con, failures, stats.run_id, now)
             stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
             _insert_run(con, stats)
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            with suppress(duckdb.Error):  # a failed COMMIT has ended it already
-                con.execute("ROLLBACK")
-            raise WarehouseError(f"{db}: write failed, nothing stored: {exc}") from None
     return stats
 
 
@@ -495,8 +512,7 @@ def replace_matches(
     now = utcnow()
     with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con, f"{db}: re-match failed, nothing changed"):
             _upsert_claims(con, catalog, now)
             con.register("rematched", _matches_table(matches, stats.run_id, now))
             removed = con.execute(
@@ -522,9 +538,4 @@ def replace_matches(
             con.unregister("rematched")
             stats = replace(stats, matches_new=added)
             _insert_run(con, stats)
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            with suppress(duckdb.Error):  # a failed COMMIT has ended it already
-                con.execute("ROLLBACK")
-            raise WarehouseError(f"{db}: re-match failed, nothing changed: {exc}") from None
     return stats, int(removed[0]) if removed else 0
