@@ -174,3 +174,11 @@ def test_detection_agrees_with_brute_force_ranking(matcher: Matcher) -> None:
     ranked = {h.claim_id for h in matcher.rank(text, top=50) if h.score >= 88}
     assert detected == ranked
     assert len(detected) == 3
+
+
+def test_quote_split_across_two_sentences(matcher: Matcher) -> None:
+    """Each sentence holds half the wording; only their pair can match."""
+    text = "The commentary was blunt: where NATO goes. War is most likely, it concluded."
+    hits = {h.claim_id: h for h in matcher.find(text)}
+    hit = hits["where-nato-goes-war-is-most-likely"]
+    assert "goes. War is" in hit.matched_text

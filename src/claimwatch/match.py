@@ -30,7 +30,8 @@ from rapidfuzz.utils import default_process
 from claimwatch.catalog import Catalog
 from claimwatch.normalize import Normalized, normalize, normalize_text, sentence_spans
 from claimwatch.records import Article, Match
-from claimwatch.terms import CJK, TermIndex, terms
+from claimwatch.required import RequiredTerms
+from claimwatch.terms import TermIndex, terms
 
 DEFAULT_THRESHOLD = 88.0
 # A window much shorter than a wording can score 100 by being a fragment of it
@@ -83,6 +84,11 @@ class _Window:
     # For a pair of sentences, the indexes of the two single-sentence windows.
     pair: tuple[int, int] | None = None
 
+    @property
+    def end(self) -> int:
+        """End of the stretch of normalised text the window covers."""
+        return self.start + len(self.text) if self.positions is None else self.positions[-1] + 1
+
     def to_norm(self, start: int, end: int) -> tuple[int, int]:
         if self.positions is None:
             return self.start + start, self.start + end
@@ -119,9 +125,15 @@ class Matcher:
         self._thresholds = {
             c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
         }
-        self._required = {
-            c.id: _any_term_pattern(c.required_terms) for c in catalog.claims if c.required_terms
+        groups = list(dict.fromkeys(c.required_terms for c in catalog.claims if c.required_terms))
+        self._required = RequiredTerms(groups)
+        group_of_claim = {
+            c.id: groups.index(c.required_terms) for c in catalog.claims if c.required_terms
         }
+        # For each wording, the required-term group of its claim, or -1.
+        self._required_of_row = np.array(
+            [group_of_claim.get(c, -1) for c in self._claim_of_row], dtype=np.int64
+        )
         self._index = TermIndex(self._normalized)
         # Below this partial_ratio a candidate is not rescored: slogans get a wider
         # margin, as a swapped word order costs them most.
@@ -132,8 +144,6 @@ class Matcher:
                 for c, w in zip(self._claim_of_row, self._normalized, strict=True)
             ]
         )
-        self._claim_number = {claim_id: n for n, claim_id in enumerate(self._thresholds)}
-        self._claim_index = np.array([self._claim_number[c] for c in self._claim_of_row])
 
     @property
     def claim_ids(self) -> list[str]:
@@ -191,18 +201,31 @@ class Matcher:
         windows = _windows(norm.text)
         if not windows:
             return []
+        named = self._required.named(norm.text, [(w.start, w.end) for w in windows])
         if detect:
-            best = self._verify_candidates(windows)
-            best = {c: b for c, b in best.items() if b.score >= self._rescue_floor[b.row]}
+            best = self._verify_candidates(windows, named)
         else:
-            best = self._score_all(windows)
+            best = self._score_all(windows, named)
         return [
             self._hit(claim_id, b.row, windows[b.window], norm, original, field_name, b.score)
             for claim_id, b in best.items()
         ]
 
-    def _verify_candidates(self, windows: list[_Window]) -> dict[str, _Best]:
-        """partial_ratio on the (window, wording) pairs the term index lets through."""
+    def _lacks_required(self, rows: np.ndarray, named: np.ndarray) -> np.ndarray:
+        """[window, column]: the wording of rows[column] needs a term the window lacks.
+
+        `named` is RequiredTerms.named over the windows.
+        """
+        required = self._required_of_row[rows]
+        if not named.shape[1]:  # no claim of the catalog requires terms
+            return np.zeros((len(named), len(rows)), dtype=bool)
+        return (required >= 0)[None, :] & ~named[:, np.maximum(required, 0)]
+
+    def _verify_candidates(self, windows: list[_Window], named: np.ndarray) -> dict[str, _Best]:
+        """partial_ratio on the (window, wording) pairs the term index lets through.
+
+        Pairs that cannot reach their wording's rescue floor score 0.
+        """
         window_terms: list[set[str]] = []
         for window in windows:
             # A pair's terms are its sentences' terms: no need to tokenise it again.
@@ -213,26 +236,27 @@ class Matcher:
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
             return {}
-        coverage = self._index.coverage_matrix(rows, window_terms)
+        coverage = self._index.coverage_matrix(rows, window_terms, [w.pair for w in windows])
         if len(rows) > MAX_CANDIDATES_PER_WINDOW:
             # Only the wordings a window covers best are worth a fuzzy score.
             kth = np.partition(coverage, -MAX_CANDIDATES_PER_WINDOW, axis=1)
             coverage[coverage < kth[:, -MAX_CANDIDATES_PER_WINDOW][:, None]] = 0
         passing = coverage >= self.min_coverage
+        # A pair of sentences is worth scoring for a wording only when each sentence
+        # adds some of the wording's terms (a quote split across the two).
+        for w, window in enumerate(windows):
+            if window.pair is not None:
+                passing[w] &= coverage[w] > coverage[list(window.pair)].max(axis=0)
         window_lengths = np.array([len(w.text) for w in windows])
         passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
-        self._drop_missing_required(passing, rows, windows)
-        texts = [self._normalized[r] for r in rows]
+        passing &= ~self._lacks_required(rows, named)
         scores = np.zeros(passing.shape, dtype=np.float32)
-        for w in np.nonzero(passing.any(axis=1))[0]:
-            columns = np.nonzero(passing[w])[0]
-            scores[w, columns] = process.cdist(
-                [windows[int(w)].text],
-                [texts[c] for c in columns],
-                scorer=fuzz.partial_ratio,
-                dtype=np.float32,
-                workers=1,
-            )[0]
+        floors = self._rescue_floor[rows]
+        for w, column in zip(*np.nonzero(passing), strict=True):
+            # The cutoff lets rapidfuzz give up early on hopeless pairs.
+            scores[w, column] = fuzz.partial_ratio(
+                windows[w].text, self._normalized[rows[column]], score_cutoff=floors[column]
+            )
         best_window = np.argmax(scores, axis=0)
         best_score = scores[best_window, np.arange(len(rows))]
         best: dict[str, _Best] = {}
@@ -244,19 +268,7 @@ class Matcher:
                 best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
         return best
 
-    def _drop_missing_required(
-        self, passing: np.ndarray, rows: np.ndarray, windows: list[_Window]
-    ) -> None:
-        """Clear the pairs whose claim names required terms that the window lacks."""
-        for claim_id, pattern in self._required.items():
-            columns = np.nonzero(self._claim_index[rows] == self._claim_number[claim_id])[0]
-            if not len(columns):
-                continue
-            for w in np.nonzero(passing[:, columns].any(axis=1))[0]:
-                if not pattern.search(windows[w].text):
-                    passing[w, columns] = False
-
-    def _score_all(self, windows: list[_Window]) -> dict[str, _Best]:
+    def _score_all(self, windows: list[_Window], named: np.ndarray) -> dict[str, _Best]:
         """partial_ratio of every wording against every window (ranking mode)."""
         scores = process.cdist(
             self._normalized,
@@ -267,11 +279,8 @@ class Matcher:
         )
         window_lengths = np.array([len(w.text) for w in windows])
         scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
-        for claim_id, pattern in self._required.items():
-            claim_rows = self._claim_index == self._claim_number[claim_id]
-            for column, window in enumerate(windows):
-                if not pattern.search(window.text):
-                    scores[claim_rows, column] = 0
+        every_row = np.arange(len(self._normalized))
+        scores[self._lacks_required(every_row, named).T] = 0
         best: dict[str, _Best] = {}
         for row, column in enumerate(np.argmax(scores, axis=1)):
             claim_id = self._claim_of_row[row]
@@ -320,16 +329,6 @@ class Matcher:
                 "negation_penalty": penalty,
             },
         )
-
-
-def _any_term_pattern(required: tuple[str, ...]) -> re.Pattern[str]:
-    """Any of the terms as a word, allowing a short ending (NATO's, Russian, России)."""
-    alternatives = []
-    for term in required:
-        escaped = re.escape(normalize_text(term))
-        # Chinese and Japanese have no word boundaries to anchor on.
-        alternatives.append(escaped if CJK.search(term) else rf"\b{escaped}\w{{0,3}}\b")
-    return re.compile("|".join(alternatives))
 
 
 _QUOTED = re.compile(r'"([^"]{2,}?)"')

@@ -16,6 +16,7 @@ _TRANSLATE = (
     | {ord(c): '"' for c in _DOUBLE_QUOTES}
     | {ord(c): "-" for c in _DASHES}
 )
+_TYPOGRAPHIC = re.compile(f"[{re.escape(_QUOTES + _DOUBLE_QUOTES + _DASHES)}]")
 # Invisible characters that split words in copy-pasted text.
 _DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029")
@@ -59,6 +60,9 @@ def normalize(text: str) -> Normalized:
         out.append(value)
         origins.extend(value_origins)
 
+    # Curly quotes and dashes map one to one, so mapping them first keeps every
+    # offset and lets the prose around them take the ASCII fast path below.
+    text = _TYPOGRAPHIC.sub(lambda found: _TRANSLATE[ord(found.group())], text)
     for piece in _PIECES.finditer(text):
         start, run = piece.start(), piece.group()
         if run[0].isspace():
@@ -96,11 +100,14 @@ _PIECES = re.compile(r"[!-~]+(?: [!-~]+)*|\s+|[\x00-\x1f\x7f]+|[^\x00-\x7f\s]+")
 
 # Money is written many ways: "$10tn", "US$10 trillion", "10 trillion dollars".
 # All become "$10 trillion" so that a number is compared as one wording.
+# Each rewrite comes with a string that any text it applies to holds: a cheap
+# test that spares most texts the regular expression.
 _AMOUNT_REWRITES = (
-    (re.compile(r"\bus ?\$"), "$"),
-    (re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?tn\b"), r"$\1 trillion"),
-    (re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?bn\b"), r"$\1 billion"),
+    ("$", re.compile(r"\bus ?\$"), "$"),
+    ("tn", re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?tn\b"), r"$\1 trillion"),
+    ("bn", re.compile(r"\$ ?(\d+(?:[.,]\d+)?) ?bn\b"), r"$\1 billion"),
     (
+        "dollars",
         re.compile(
             r"(?<![$\d])(\d+(?:[.,]\d+)?) (trillion|billion|million) (?:us |u\.s\. )?dollars\b"
         ),
@@ -110,8 +117,8 @@ _AMOUNT_REWRITES = (
 
 
 def _rewrite_amounts(text: str, origins: list[int]) -> Normalized:
-    for pattern, replacement in _AMOUNT_REWRITES:
-        if not pattern.search(text):
+    for needle, pattern, replacement in _AMOUNT_REWRITES:
+        if needle not in text or not pattern.search(text):
             continue
         pieces: list[str] = []
         new_origins: list[int] = []

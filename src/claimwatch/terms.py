@@ -152,8 +152,17 @@ class TermIndex:
         covered = np.bincount(rows, weights=weights, minlength=self.size)
         return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
 
-    def coverage_matrix(self, rows: np.ndarray, windows: list[set[str]]) -> np.ndarray:
-        """Coverage of each wording in `rows` (columns) by each window's terms (rows)."""
+    def coverage_matrix(
+        self,
+        rows: np.ndarray,
+        windows: list[set[str]],
+        unions: Sequence[tuple[int, int] | None] = (),
+    ) -> np.ndarray:
+        """Coverage of each wording in `rows` (columns) by each window's terms (rows).
+
+        `unions[w] = (a, b)` says window w holds exactly the terms of the earlier
+        windows a and b (two adjacent sentences), so its row is theirs combined.
+        """
         # The flat cells of every row in `rows`, concatenated, without a Python loop.
         lengths = self.starts[rows + 1] - self.starts[rows]
         segment_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
@@ -162,6 +171,10 @@ class TermIndex:
         stamp = np.zeros(len(self.term_ids), dtype=np.int32)
         present = np.zeros((len(windows), len(ids)), dtype=np.float32)
         for w, found in enumerate(windows):
+            union = unions[w] if w < len(unions) else None
+            if union is not None:
+                present[w] = np.maximum(present[union[0]], present[union[1]])
+                continue
             window_ids = [self.term_ids[t] for t in found if t in self.term_ids]
             # Mark this window's terms, then read which of the wordings' terms are marked.
             stamp[window_ids] = w + 1
