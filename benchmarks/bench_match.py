@@ -5,7 +5,8 @@
 brute    the matcher against brute force (rapidfuzz cdist of every wording against
          every window) on the same articles: time ratio, and each one's recall
          on the development set.
-extract  matcher time against trafilatura extraction time on the same pages.
+extract  matcher time against trafilatura extraction time on the same pages: the
+         offline sample's, then real pages from ../shared/corpora/pages if present.
 scale    25, 1,000 and 10,000 claims over the same articles: time and peak memory,
          each size in a fresh process so peak RSS is its own.
 """
@@ -30,9 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.corpus import (  # noqa: E402
+    CORPUS_PAGES,
     DEVSET,
     articles,
     catalog_of,
+    corpus_pages,
     sample_pages,
     seed_catalog,
     sentence_pools,
@@ -109,15 +112,27 @@ def bench_brute(repeat: int, count: int) -> None:
 
 
 def bench_extract(repeat: int) -> None:
-    pages = sample_pages()
     matcher = Matcher(seed_catalog())
+    extract_versus_match("pages of the offline sample", sample_pages(), matcher, repeat)
+    pages = corpus_pages()
+    if pages:
+        extract_versus_match(f"real pages from {CORPUS_PAGES}", pages, matcher, repeat)
+    else:
+        print(f"  (no real pages at {CORPUS_PAGES}: set CLAIMWATCH_CORPORA to measure them)")
+
+
+def extract_versus_match(name: str, pages: list[bytes], matcher: Matcher, repeat: int) -> None:
+    """trafilatura's time on each page against the matcher's on what it extracted."""
     docs = [trafilatura.bare_extraction(p, with_metadata=True) for p in pages]
+    texts = [(d.text, d.title) for d in docs if d is not None and d.text]
     extract = median_seconds(
         lambda: [trafilatura.bare_extraction(p, with_metadata=True) for p in pages], repeat
     )
-    match = median_seconds(lambda: [matcher.find(d.text, title=d.title) for d in docs], repeat)
+    match = median_seconds(
+        lambda: [matcher.find(text, title=title) for text, title in texts], repeat
+    )
     n = len(pages)
-    print(f"extract: {n} sample pages, median of {repeat}")
+    print(f"extract: {name} ({n}), median of {repeat}")
     print(f"  trafilatura  {extract / n * 1000:8.2f} ms/page")
     print(f"  matcher      {match / n * 1000:8.2f} ms/page")
     print(f"  matching / extraction: {match / extract:.2f}")

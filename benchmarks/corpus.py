@@ -17,6 +17,7 @@ a development-set text that states a seed claim.
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -27,10 +28,18 @@ from claimwatch.catalog import Catalog, Claim, load_catalog
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PAGES = sorted((ROOT / "seeds" / "sample" / "articles").glob("*.html"))
 DEVSET = ROOT / "tests" / "data" / "devset.jsonl"
+# Saved real web pages (third-party, not in the project): used when present.
+CORPORA = Path(os.environ.get("CLAIMWATCH_CORPORA") or ROOT.parent / "shared" / "corpora")
+CORPUS_PAGES = CORPORA / "pages"
 
 
 def sample_pages() -> list[bytes]:
     return [p.read_bytes() for p in SAMPLE_PAGES]
+
+
+def corpus_pages() -> list[bytes]:
+    """The real pages of the shared corpora, or none where they are absent."""
+    return [p.read_bytes() for p in sorted(CORPUS_PAGES.glob("*.html"))]
 
 
 def _devset() -> list[dict]:

@@ -244,9 +244,12 @@ class Matcher:
         passing = coverage >= self.min_coverage
         # A pair of sentences is worth scoring for a wording only when each sentence
         # adds some of the wording's terms (a quote split across the two).
-        for w, window in enumerate(windows):
-            if window.pair is not None:
-                passing[w] &= coverage[w] > coverage[list(window.pair)].max(axis=0)
+        pairs = [w for w, window in enumerate(windows) if window.pair is not None]
+        if pairs:
+            halves = np.array([windows[w].pair for w in pairs])
+            passing[pairs] &= coverage[pairs] > np.maximum(
+                coverage[halves[:, 0]], coverage[halves[:, 1]]
+            )
         window_lengths = np.array([len(w.text) for w in windows])
         passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
         passing &= ~self._lacks_required(rows, named)
@@ -347,6 +350,8 @@ def _windows(text: str) -> list[_Window]:
 
 def _quoted_parts(window: _Window) -> _Window | None:
     """The quoted parts of a window joined, when a quote is interrupted by its attribution."""
+    if '"' not in window.text:
+        return None
     parts = list(_QUOTED.finditer(window.text))
     if len(parts) < 2:
         return None

@@ -8,7 +8,6 @@ checked only where it occurs: much faster than one regex alternation per claim.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,16 +43,16 @@ class RequiredTerms:
     def named(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
         """named[s, g]: whether span s = [start, end) of normalised `text` names group g."""
         by_term = np.zeros((len(spans), len(self._needles)), dtype=bool)
+        span_starts, span_ends = np.array(spans, dtype=np.int64).reshape(-1, 2).T
         for t in range(len(self._needles)):
             found = self._occurrences(text, t)
             if not found:
                 continue
-            starts = [start for start, _ in found]
-            for s, (start, end) in enumerate(spans):
-                # Occurrences do not overlap, so the first one to start inside
-                # the span is the one that may also end inside it.
-                i = bisect_left(starts, start)
-                by_term[s, t] = i < len(found) and found[i][1] <= end
+            starts, ends = np.array([*found, (len(text) + 1, len(text) + 1)]).T
+            # Occurrences do not overlap, so the first one to start inside a
+            # span is the one that may also end inside it (the sentinel never does).
+            first = np.searchsorted(starts, span_starts)
+            by_term[:, t] = ends[first] <= span_ends
         named = np.zeros((len(spans), len(self.group_terms)), dtype=bool)
         for g, indexes in enumerate(self.group_terms):
             named[:, g] = by_term[:, indexes].any(axis=1)

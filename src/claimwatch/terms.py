@@ -160,8 +160,9 @@ class TermIndex:
     ) -> np.ndarray:
         """Coverage of each wording in `rows` (columns) by each window's terms (rows).
 
-        `unions[w] = (a, b)` says window w holds exactly the terms of the earlier
-        windows a and b (two adjacent sentences), so its row is theirs combined.
+        `unions[w] = (a, b)` says window w holds exactly the terms of windows a
+        and b (two adjacent sentences), so its row is theirs combined; a and b
+        must not be unions themselves.
         """
         # The flat cells of every row in `rows`, concatenated, without a Python loop.
         lengths = self.starts[rows + 1] - self.starts[rows]
@@ -170,15 +171,15 @@ class TermIndex:
         ids, weights = self.flat_ids[cells], self.flat_weights[cells]
         stamp = np.zeros(len(self.term_ids), dtype=np.int32)
         present = np.zeros((len(windows), len(ids)), dtype=np.float32)
-        for w, found in enumerate(windows):
-            union = unions[w] if w < len(unions) else None
-            if union is not None:
-                present[w] = np.maximum(present[union[0]], present[union[1]])
-                continue
-            window_ids = [self.term_ids[t] for t in found if t in self.term_ids]
+        combined = [w for w, union in enumerate(unions) if union is not None]
+        for w in sorted(set(range(len(windows))) - set(combined)):
+            window_ids = [self.term_ids[t] for t in windows[w] if t in self.term_ids]
             # Mark this window's terms, then read which of the wordings' terms are marked.
             stamp[window_ids] = w + 1
             present[w] = stamp[ids] == w + 1
+        if combined:
+            halves = np.array([unions[w] for w in combined])
+            present[combined] = np.maximum(present[halves[:, 0]], present[halves[:, 1]])
         covered = np.add.reduceat(present * weights, segment_starts, axis=1)
         return covered / self.total[rows].astype(np.float32)
 
