@@ -1,11 +1,13 @@
 """Library loggers reach Prefect's run logs (console and API) at the intended levels."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
 
-from claimwatch.logs import extra_loggers, route_to_prefect
+from claimwatch.exceptions import WarehouseError
+from claimwatch.logs import ExpectedErrorsFilter, extra_loggers, route_to_prefect
 
 PROBE = """
 import json, logging
@@ -49,3 +51,21 @@ def test_prefect_handlers_are_attached_in_a_fresh_process() -> None:
     assert loggers["httpx"][0] == loggers["trafilatura"][0] == "WARNING"
     for name in ("claimwatch", "httpx", "trafilatura", "mylib"):
         assert "APILogHandler" in loggers[name][1], loggers
+
+
+def _record(exc: BaseException) -> logging.LogRecord:
+    try:
+        raise exc
+    except type(exc):
+        return logging.LogRecord(
+            "prefect.task_runs", logging.ERROR, "", 0, "failed", (), sys.exc_info()
+        )
+
+
+def test_expected_errors_lose_their_traceback_and_others_keep_it() -> None:
+    expected = _record(WarehouseError("w.duckdb: write failed"))
+    unexpected = _record(RuntimeError("a bug"))
+    for record in (expected, unexpected):
+        assert ExpectedErrorsFilter().filter(record)
+    assert expected.exc_info is None
+    assert unexpected.exc_info is not None and unexpected.exc_info[0] is RuntimeError

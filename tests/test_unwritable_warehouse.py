@@ -132,7 +132,9 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
     cap = db.stat().st_size + 256 * 1024  # room for little more than the pass's bookkeeping
     full = _run(sources, db, env, file_cap=cap)
     assert full.returncode == 1, full.stdout[-2000:] + full.stderr[-2000:]
-    # Prefect's log above it shows the failed task; the pass ends on one line for the user.
+    # Prefect's log above it names the failed task, without a traceback; the pass
+    # ends on one line for the user.
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
     last_line = full.stderr.strip().splitlines()[-1]
     assert last_line.startswith(f"Error: {db}: write failed"), last_line
     assert "File too large" in last_line

@@ -15,6 +15,8 @@ import logging
 import os
 from collections.abc import MutableMapping
 
+from claimwatch.exceptions import ClaimwatchError
+
 LEVELS: dict[str, int] = {
     "claimwatch": logging.INFO,
     "httpx": logging.WARNING,
@@ -44,7 +46,26 @@ def route_to_prefect(environ: MutableMapping[str, str] | None = None) -> None:
     env.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
 
+# Prefect's loggers for failed task and flow runs, which log a traceback.
+RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")
+
+
+class ExpectedErrorsFilter(logging.Filter):
+    """Keeps Prefect's line about a run that failed on a ClaimwatchError, without the
+    traceback: the error's own message already names what to fix, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], ClaimwatchError):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def set_levels() -> None:
-    """Set the level of each routed logger, in this process."""
+    """Set the level of each routed logger, and quiet expected errors, in this process."""
     for name, level in LEVELS.items():
         logging.getLogger(name).setLevel(level)
+    for name in RUN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedErrorsFilter) for f in logger.filters):
+            logger.addFilter(ExpectedErrorsFilter())
