@@ -150,6 +150,7 @@ class Fetcher:
         accept: str = "*/*",
         headers: Mapping[str, str] | None = None,
         expect: MediaTypes | None = None,
+        stop_at: Callable[[str], bool] | None = None,
     ) -> Page:
         """GET `url`, retrying transient failures; raise FetchError with the reason.
 
@@ -157,7 +158,9 @@ class Fetcher:
         returned as a Page with status 304 and no content. With `expect` (e.g.
         HTML), a response of another Content-Type fails before its body is read.
         Redirects are followed one hop at a time, each hop a request like any
-        other (robots.txt, caps, delay of its own host).
+        other (robots.txt, caps, delay of its own host). A redirect to a URL for
+        which `stop_at` is true is not followed: the redirect is returned, with
+        that URL as its final_url.
         """
         target = url
         for _ in range(self.config.max_redirects + 1):
@@ -171,6 +174,8 @@ class Fetcher:
             if not location:
                 return replace(page, url=url)
             target = urljoin(target, location)
+            if stop_at is not None and stop_at(target):
+                return replace(page, url=url, final_url=target)
         raise FetchError(url, f"more than {self.config.max_redirects} redirects")
 
     def _hop(

@@ -2,8 +2,10 @@
 to the outlet's own article URL where possible.
 
 A search feed links every item to a news.google.com redirect and names the outlet
-in `<source url="...">Outlet</source>`. Resolving a link follows the redirect; a
-page still on Google is searched for the URL it points to. A link that cannot be
+in `<source url="...">Outlet</source>`. Resolving a link follows Google's redirects
+up to the first one that leaves Google, whose target is not requested: the fetch
+step downloads the outlet's page, once. A page still on Google is searched for the
+URL it points to. A link that cannot be
 resolved keeps Google's URL (the fetch step follows the redirect anyway), and no
 resolution failure fails the source.
 """
@@ -123,7 +125,9 @@ def _resolve(
 ) -> str | None:
     """The outlet's URL behind a Google link (normalised), or None if it cannot be found."""
     try:
-        page = reader.get_fresh(url, accept=HTML_ACCEPT)
+        page = reader.get_fresh(
+            url, accept=HTML_ACCEPT, stop_at=lambda target: not _on_google(target, google_host)
+        )
     except FetchError as exc:
         log.info("google news link not resolved: %s", exc)
         return None

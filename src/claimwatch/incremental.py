@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -100,17 +100,28 @@ class SourceReader:
         return page
 
     def get_fresh(
-        self, url: str, *, accept: str = "*/*", headers: Mapping[str, str] | None = None
+        self,
+        url: str,
+        *,
+        accept: str = "*/*",
+        headers: Mapping[str, str] | None = None,
+        stop_at: Callable[[str], bool] | None = None,
     ) -> Page:
-        page = self._fetch(url, accept, headers or {})
+        page = self._fetch(url, accept, headers or {}, stop_at)
         self.tally.ok += 1
         return page
 
-    def _fetch(self, url: str, accept: str, headers: Mapping[str, str]) -> Page:
+    def _fetch(
+        self,
+        url: str,
+        accept: str,
+        headers: Mapping[str, str],
+        stop_at: Callable[[str], bool] | None = None,
+    ) -> Page:
         self.tally.requests += 1
         started = time.perf_counter()
         try:
-            page = self.fetcher.get(url, accept=accept, headers=headers)
+            page = self.fetcher.get(url, accept=accept, headers=headers, stop_at=stop_at)
         except FetchError:
             self.tally.errors += 1
             raise
