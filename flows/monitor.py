@@ -199,7 +199,12 @@ def monitor(
         )
         source_failures = [p.failure for p in polls if p.failure]
         for poll in polls:
-            if poll.failure:
+            if poll.failure and poll.items:
+                reason = poll.failure.reason
+                logger.warning(
+                    "source %s: %d items, then failed: %s", poll.source, len(poll.items), reason
+                )
+            elif poll.failure:
                 logger.warning("source %s failed: %s", poll.source, poll.failure.reason)
             else:
                 logger.info("source %s: %d items", poll.source, len(poll.items))

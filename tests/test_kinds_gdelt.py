@@ -175,7 +175,9 @@ def test_a_later_slice_failing_keeps_what_came_before(server: ScriptedServer) ->
 
     result = poll(source(server, timespan_hours=6, slice_hours=3))
 
-    assert result.failure is None
+    # The failed slice is recorded; what the first one found is kept.
+    assert result.failure is not None and result.failure.stage == "discover"
+    assert result.failure.reason == "GDELT answered: Invalid query: the query was too short."
     assert [i.url for i in result.items] == ["https://outlet.example/a"]
     assert result.cursor == "2026-11-25T09:00:00"
 

@@ -153,3 +153,18 @@ def test_a_site_with_no_feed_fails_with_one_line(server: ScriptedServer) -> None
     assert result.failure.reason == (
         'no feed announced with <link rel="alternate">, and none at /feed, /rss.xml, /atom.xml'
     )
+
+
+def test_an_announced_feed_that_fails_beside_another_is_recorded(server: ScriptedServer) -> None:
+    home = server.add("/", Reply(body=HOME, headers={"Content-Type": HTML}))
+    rss_type = {"Content-Type": "application/rss+xml"}
+    server.add("/feeds/news.xml", Reply(body=rss("/rss-only"), headers=rss_type))
+    server.add("/atom.xml", Reply(503, b"down"))
+
+    result = poll(source(home))
+
+    assert [i.url for i in result.items] == ["https://outlet.example/rss-only"]
+    assert result.failure is not None and result.failure.url == server.url("/atom.xml")
+    assert result.failure.reason.startswith("HTTP 503")
+    # The failed feed stays in the cursor: the next poll asks it again.
+    assert server.url("/atom.xml") in json.loads(result.cursor or "")["feeds"]

@@ -232,3 +232,16 @@ def test_an_index_whose_children_all_fail_fails_the_source(server: ScriptedServe
 
     assert result.failure is not None and result.failure.url == server.url("/gone.xml")
     assert result.failure.reason.startswith("HTTP 404")
+
+
+def test_a_child_that_fails_beside_readable_ones_is_recorded(server: ScriptedServer) -> None:
+    server.add("/news.xml", Reply(body=urlset("/a"), headers=XML))
+    children = (server.url("/news.xml"), None), (server.url("/gone.xml"), None)
+    url = server.add("/index.xml", Reply(body=index(*children), headers=XML))
+
+    result = poll(source(url))
+
+    assert [i.url for i in result.items] == ["https://outlet.example/a"]
+    assert result.failure is not None and result.failure.stage == "discover"
+    assert result.failure.url == server.url("/gone.xml")
+    assert result.failure.reason.startswith("HTTP 404")

@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
-from claimwatch.records import FeedItem
+from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import DirectorySource
 from claimwatch.urls import normalize_url
 
@@ -41,9 +41,7 @@ MAX_RECORDS_PER_WARC = 100_000
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 
 
-def read_directory(
-    source: DirectorySource, cursor: str | None
-) -> tuple[list[FeedItem], str | None]:
+def read_directory(source: DirectorySource, cursor: str | None) -> Discovery:
     """Pages saved in the folder, and the digest of its listing (the cursor); none when the
     listing is unchanged. Raise FetchError if the folder cannot be read."""
     try:
@@ -55,7 +53,7 @@ def read_directory(
     files = _listing(root)
     digest = _digest(root, files)
     if cursor == digest:
-        return [], cursor
+        return Discovery([], cursor)
     items: dict[str, FeedItem] = {}
     complete = True
     for path in files:
@@ -68,7 +66,7 @@ def read_directory(
         for item in found:
             items.setdefault(item.url, item)
     # A file skipped this time (unreadable, half written) is tried again next poll.
-    return list(items.values()), digest if complete else None
+    return Discovery(list(items.values()), digest if complete else None)
 
 
 def read_archive(item: FeedItem) -> Page:

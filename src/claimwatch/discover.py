@@ -18,7 +18,7 @@ from claimwatch.fetch import Fetcher
 from claimwatch.gdelt import read_gdelt
 from claimwatch.googlenews import read_google_news
 from claimwatch.incremental import SourceReader, SourceTally, Validator
-from claimwatch.records import Failure, FeedItem
+from claimwatch.records import Discovery, Failure, FeedItem
 from claimwatch.sitefeeds import read_site
 from claimwatch.sitemaps import read_sitemaps
 from claimwatch.sources import (
@@ -30,15 +30,6 @@ from claimwatch.sources import (
     SiteSource,
     Source,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Discovery:
-    """What one poll of a source found, and where the next poll should resume."""
-
-    items: list[FeedItem]
-    # A kind's own resume point (e.g. the end of the last GDELT slice asked for).
-    cursor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +59,15 @@ def poll_source(
     try:
         found = discover(source, reader, cursor)
     except FetchError as exc:
-        failure = Failure(source.name, exc.url or source.location, "discover", exc.reason)
-        return Poll(source.name, [], cursor, reader.updated, reader.tally, now, failure)
-    return Poll(source.name, found.items, found.cursor, reader.updated, reader.tally, now)
+        failed = _discover_failure(source, exc)
+        return Poll(source.name, [], cursor, reader.updated, reader.tally, now, failed)
+    partial = found.partial_failure
+    failure = None if partial is None else _discover_failure(source, partial)
+    return Poll(source.name, found.items, found.cursor, reader.updated, reader.tally, now, failure)
+
+
+def _discover_failure(source: Source, exc: FetchError) -> Failure:
+    return Failure(source.name, exc.url or source.location, "discover", exc.reason)
 
 
 def discover(source: Source, reader: SourceReader, cursor: str | None = None) -> Discovery:
@@ -80,13 +77,13 @@ def discover(source: Source, reader: SourceReader, cursor: str | None = None) ->
     if isinstance(source, GoogleNewsSource):
         return Discovery(read_google_news(source, reader), cursor)
     if isinstance(source, GdeltSource):
-        return Discovery(*read_gdelt(source, reader, cursor))
+        return read_gdelt(source, reader, cursor)
     if isinstance(source, SitemapSource):
-        return Discovery(*read_sitemaps(source, reader, cursor))
+        return read_sitemaps(source, reader, cursor)
     if isinstance(source, SiteSource):
-        return Discovery(*read_site(source, reader, cursor))
+        return read_site(source, reader, cursor)
     if isinstance(source, DirectorySource):
-        return Discovery(*read_directory(source, cursor))
+        return read_directory(source, cursor)
     assert_never(source)
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 from claimwatch.exceptions import FetchError
 from claimwatch.incremental import SourceReader
-from claimwatch.records import FeedItem
+from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import GdeltSource
 from claimwatch.urls import normalize_url
 
@@ -44,21 +44,21 @@ _pace_lock = threading.Lock()
 _next_request: dict[str, float] = {}
 
 
-def read_gdelt(
-    source: GdeltSource, reader: SourceReader, cursor: str | None
-) -> tuple[list[FeedItem], str | None]:
+def read_gdelt(source: GdeltSource, reader: SourceReader, cursor: str | None) -> Discovery:
     """Articles GDELT lists for the query since `cursor` (or over the time span), and a new
-    cursor: the end of the last slice answered. Raise FetchError if no slice was answered."""
+    cursor: the end of the last slice answered. Raise FetchError if no slice was answered;
+    a slice that fails after others answered is the poll's partial failure."""
     now = reader.now.replace(microsecond=0)
     start = now - timedelta(hours=source.timespan_hours)
     resumed = _parse_cursor(cursor, now)
     if resumed is not None:
         start = max(start, resumed - OVERLAP)
     if start >= now:
-        return [], cursor
+        return Discovery([], cursor)
     ask = _Asker(source, reader)
     items: dict[str, FeedItem] = {}
     answered: datetime | None = None
+    stopped: FetchError | None = None
     try:
         for low, high in _slices(start, now, timedelta(hours=source.slice_hours)):
             for end, rows in _answers(ask, low, high):
@@ -71,7 +71,10 @@ def read_gdelt(
         if answered is None:
             raise
         log.warning("%s: stopped at %s, to resume next poll: %s", source.name, answered, exc)
-    return list(items.values()), answered.isoformat() if answered else cursor
+        stopped = exc
+    return Discovery(
+        list(items.values()), answered.isoformat() if answered else cursor, partial_failure=stopped
+    )
 
 
 def _parse_cursor(cursor: str | None, now: datetime) -> datetime | None:

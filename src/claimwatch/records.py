@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from claimwatch.exceptions import FetchError
+
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
@@ -66,3 +68,15 @@ class Failure:
     url: str
     stage: str  # "discover", "fetch" or "extract"
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    """What one poll of a source found, and where the next poll should resume."""
+
+    items: list[FeedItem]
+    # A kind's own resume point (e.g. the end of the last GDELT slice asked for).
+    cursor: str | None = None
+    # A request that failed while others answered (a sitemap, a GDELT slice): what
+    # the others found is kept, and this is recorded as the source's failure.
+    partial_failure: FetchError | None = None

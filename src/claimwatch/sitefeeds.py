@@ -19,7 +19,7 @@ from claimwatch.exceptions import FetchError
 from claimwatch.feeds import FEED_ACCEPT, parse_feed
 from claimwatch.fetch import HTML_ACCEPT, Page
 from claimwatch.incremental import SourceReader
-from claimwatch.records import FeedItem
+from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import SiteSource
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,7 @@ MAX_FEEDS = 5
 COMMON_PATHS = ("/feed", "/rss.xml", "/atom.xml")
 
 
-def read_site(
-    source: SiteSource, reader: SourceReader, cursor: str | None
-) -> tuple[list[FeedItem], str | None]:
+def read_site(source: SiteSource, reader: SourceReader, cursor: str | None) -> Discovery:
     """Items of the site's feeds, and a cursor naming those feeds."""
     home = source.location
     page = reader.get(home, accept=HTML_ACCEPT)
@@ -51,7 +49,7 @@ def read_site(
 
 def _read_feeds(
     source: SiteSource, reader: SourceReader, feeds: list[str], *, guessed: bool
-) -> tuple[list[FeedItem], str]:
+) -> Discovery:
     """Items of the feeds merged; with `guessed`, only the first feed that reads."""
     items: dict[str, FeedItem] = {}
     read: list[str] = []
@@ -74,11 +72,16 @@ def _read_feeds(
             reason = f'no feed announced with <link rel="alternate">, and none at {tried}'
             raise FetchError(source.location, reason)
         raise errors[0]
-    if not guessed:
-        for error in errors:
-            log.warning("%s: feed skipped: %s", source.name, error)
-    # A feed that failed this time is kept if announced: the next poll asks it again.
-    return list(items.values()), json.dumps({"feeds": read if guessed else feeds})
+    if guessed:  # guesses that fail are expected: none is a failure of the site
+        return Discovery(list(items.values()), json.dumps({"feeds": read}))
+    for error in errors:
+        log.warning("%s: feed skipped: %s", source.name, error)
+    # A feed that failed this time is kept: the next poll asks it again.
+    return Discovery(
+        list(items.values()),
+        json.dumps({"feeds": feeds}),
+        partial_failure=errors[0] if errors else None,
+    )
 
 
 def _announced(page: Page) -> list[str]:

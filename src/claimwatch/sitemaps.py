@@ -23,7 +23,7 @@ from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
 from claimwatch.incremental import SourceReader
-from claimwatch.records import FeedItem
+from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import SitemapSource
 from claimwatch.urls import normalize_url
 
@@ -45,10 +45,11 @@ MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_ITEMS = 2_000
 
 
-def read_sitemaps(
-    source: SitemapSource, reader: SourceReader, cursor: str | None
-) -> tuple[list[FeedItem], str | None]:
-    """Recent entries of the source's sitemaps, and a cursor naming each index's children."""
+def read_sitemaps(source: SitemapSource, reader: SourceReader, cursor: str | None) -> Discovery:
+    """Recent entries of the source's sitemaps, and a cursor naming each index's children.
+
+    Raise FetchError if no sitemap could be read; one that failed while others
+    were read is the poll's partial failure."""
     crawl = _Crawl(source, reader, _remembered(cursor))
     roots = _roots(source, reader)
     errors: list[FetchError] = []
@@ -75,7 +76,11 @@ def read_sitemaps(
         )
         for url, title, when in entries
     ]
-    return items, json.dumps({"children": crawl.children}) if crawl.children else None
+    return Discovery(
+        items,
+        json.dumps({"children": crawl.children}) if crawl.children else None,
+        partial_failure=next(iter(errors + crawl.skipped), None),
+    )
 
 
 @dataclass
@@ -86,6 +91,8 @@ class _Crawl:
     children: dict[str, list[str]] = field(default_factory=dict)
     entries: dict[str, tuple[str, str | None, datetime | None]] = field(default_factory=dict)
     visited: set[str] = field(default_factory=set)
+    # Children of an index that could not be read while others could.
+    skipped: list[FetchError] = field(default_factory=list)
 
     @property
     def cutoff(self) -> datetime:
@@ -126,6 +133,7 @@ class _Crawl:
             raise failures[0]
         for failure in failures:
             log.warning("%s: sitemap skipped: %s", self.source.name, failure)
+        self.skipped += failures
 
 
 def _roots(source: SitemapSource, reader: SourceReader) -> list[str]:
