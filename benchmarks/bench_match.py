@@ -122,20 +122,29 @@ def bench_extract(repeat: int) -> None:
 
 
 def extract_versus_match(name: str, pages: list[bytes], matcher: Matcher, repeat: int) -> None:
-    """trafilatura's time on each page against the matcher's on what it extracted."""
+    """trafilatura's time on each page against the matcher's on what it extracted.
+
+    The two alternate within each repeat, and the ratio is the median of the
+    repeats' ratios, so a machine that slows down midway skews neither side.
+    """
     docs = [trafilatura.bare_extraction(p, with_metadata=True) for p in pages]
     texts = [(d.text, d.title) for d in docs if d is not None and d.text]
-    extract = median_seconds(
-        lambda: [trafilatura.bare_extraction(p, with_metadata=True) for p in pages], repeat
-    )
-    match = median_seconds(
-        lambda: [matcher.find(text, title=title) for text, title in texts], repeat
-    )
+    extract_times, match_times = [], []
+    for _ in range(repeat):
+        extract_times.append(
+            median_seconds(
+                lambda: [trafilatura.bare_extraction(p, with_metadata=True) for p in pages], 1
+            )
+        )
+        match_times.append(
+            median_seconds(lambda: [matcher.find(text, title=title) for text, title in texts], 1)
+        )
     n = len(pages)
+    ratio = statistics.median(m / e for m, e in zip(match_times, extract_times, strict=True))
     print(f"extract: {name} ({n}), median of {repeat}")
-    print(f"  trafilatura  {extract / n * 1000:8.2f} ms/page")
-    print(f"  matcher      {match / n * 1000:8.2f} ms/page")
-    print(f"  matching / extraction: {match / extract:.2f}")
+    print(f"  trafilatura  {statistics.median(extract_times) / n * 1000:8.2f} ms/page")
+    print(f"  matcher      {statistics.median(match_times) / n * 1000:8.2f} ms/page")
+    print(f"  matching / extraction: {ratio:.2f}")
 
 
 def scale_one(size: int, count: int, repeat: int) -> dict[str, float]:

@@ -1,7 +1,8 @@
 """Deterministic inputs for the benchmarks: pages, articles and large catalogs.
 
-The sentences of the offline sample and the development set's negatives are
-split in two pools, alternately: one for claims, one for articles.
+The sentences of six words or more of the offline sample and the development
+set's negatives are split in two pools, alternately: one for claims, one for
+articles.
 
 Recipe for a catalog of N claims: the seed catalog first (cut to N when N is
 smaller), then synthetic claims. Each synthetic claim is a stretch of 6-14 words
@@ -51,8 +52,11 @@ def sentence_pools() -> tuple[list[str], list[str]]:
     pool = []
     for page in sample_pages():
         text = trafilatura.extract(page) or ""
-        pool += [s.strip() for s in text.replace("\n", " ").split(". ") if len(s.split()) >= 6]
+        pool += [s.strip() for s in text.replace("\n", " ").split(". ")]
     pool += [d["text"] for d in _devset() if d["tier"] == "negative"]
+    # Synthetic claims are 6-14 word stretches; this also leaves out texts in
+    # scripts written without spaces.
+    pool = [s for s in pool if len(s.split()) >= 6]
     return pool[0::2], pool[1::2]
 
 
