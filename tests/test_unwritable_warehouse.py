@@ -136,7 +136,7 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
     # ends on one line for the user.
     assert "Traceback" not in full.stderr, full.stderr[-3000:]
     last_line = full.stderr.strip().splitlines()[-1]
-    assert last_line.startswith(f"Error: {db}: write failed"), last_line
+    assert last_line.startswith(f"Error: {db}: write failed"), full.stderr[-3000:]
     assert "File too large" in last_line
     assert _counts(db) == before  # nothing of the failed batch, and no run row
 
@@ -167,12 +167,13 @@ def test_read_only_warehouse_fails_before_anything_is_fetched(
     folder = tmp_path / "warehouse"
     folder.mkdir()
     db = folder / "w.duckdb"
-    assert _run(sources, db, env).returncode == 0
+    first = _run(sources, db, env)
+    assert first.returncode == 0, first.stderr[-3000:]
     before = _counts(db)
     with read_only(db, folder):
         result = _run(sources, db, env)
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith(f"Error: {db}: cannot open"), last_line
+    assert last_line.startswith(f"Error: {db}: cannot open"), result.stderr[-3000:]
     assert server.hits("/feed.xml") == 1  # the failed pass asked no source
     assert _counts(db) == before
