@@ -186,7 +186,7 @@ def test_claims_validate_and_list() -> None:
     assert "ukraine-today-asia-tomorrow" in ids and len(ids) == len(set(ids))
 
 
-def test_eval_prints_tiers_misses_and_sweep() -> None:
+def test_eval_prints_tiers_misses_sweep_and_ranking() -> None:
     result = claimwatch("eval", "--show", "3")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -195,6 +195,9 @@ def test_eval_prints_tiers_misses_and_sweep() -> None:
     exact = next(line for line in out.splitlines() if line.startswith("exact "))
     assert exact.split()[-1] == "1.000"
     assert "Misses (" in out and "False hits (" in out and "Threshold sweep" in out
+    ranking = out[out.index("Ranking mode") :].splitlines()
+    near = next(line for line in ranking if line.startswith("near "))
+    assert near.split()[2:] == ["1.000", "1.000", "1.000"]  # first, top 5, MRR
 
 
 def test_a_second_run_says_the_source_is_unchanged(

@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 
 from claimwatch.catalog import Catalog
-from claimwatch.evaluate import Evaluation, LabelledSetError, evaluate, load_judgements, sweep
+from claimwatch.evaluate import (
+    Evaluation,
+    Judgement,
+    LabelledSetError,
+    Outcome,
+    evaluate,
+    load_judgements,
+    ranking,
+    sweep,
+)
 from claimwatch.match import Matcher
 from tests.conftest import ROOT
 
@@ -77,3 +86,30 @@ def test_bad_labelled_line_is_named(tmp_path: Path, catalog: Catalog) -> None:
     path.write_text(json.dumps(good | {"claim_id": "nope"}) + "\n")
     with pytest.raises(LabelledSetError, match="claim 'nope' is not in the catalog"):
         load_judgements(path, catalog)
+
+
+def test_ranking_counts_places_per_positive_tier() -> None:
+    def outcome(tier: str, rank: int | None, label: bool = True) -> Outcome:
+        judgement = Judgement(id="x", claim_id="c", tier=tier, label=label, text="t")
+        return Outcome(judgement, predicted=False, score=0.0, threshold=88.0, rank=rank)
+
+    rows = ranking(
+        [
+            outcome("near", 1),
+            outcome("near", 2),
+            outcome("paraphrase", 7),
+            outcome("paraphrase", None),  # its claim scored nothing
+            outcome("negative", 1, label=False),  # negatives are not ranked
+        ]
+    )
+    assert [(r.tier, r.judgements) for r in rows] == [("near", 2), ("paraphrase", 2), ("all", 4)]
+    near, paraphrase, every = rows
+    assert (near.top1, near.top5, near.mrr) == (0.5, 1.0, 0.75)
+    assert (paraphrase.top1, paraphrase.top5) == (0.0, 0.0)
+    assert paraphrase.mrr == pytest.approx(1 / 7 / 2)
+    assert every.mrr == pytest.approx((1 + 0.5 + 1 / 7) / 4)
+
+
+def test_exact_and_near_ranks_reported_as_first(result: Evaluation) -> None:
+    rows = {r.tier: r for r in ranking(result.outcomes)}
+    assert rows["exact"].top1 == 1.0 and rows["near"].top1 == 1.0

@@ -599,13 +599,14 @@ def digest(
 )
 def evaluate_command(data: Path, claims: Path | None, threshold: float | None, show: int) -> None:
     """Measure the matcher on a labelled set: precision and recall per tier and
-    per claim, the misses and false hits with their scores, and a threshold sweep.
+    per claim, the misses and false hits with their scores, a threshold sweep,
+    and where ranking mode places each positive's claim.
 
     Example:
 
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
-    from claimwatch.evaluate import evaluate, load_judgements, sweep
+    from claimwatch.evaluate import evaluate, load_judgements, ranking, sweep
     from claimwatch.match import Matcher
 
     settings = _settings(claims=claims, match_threshold=threshold)
@@ -640,6 +641,12 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
         (t, rate(c.precision), rate(c.recall)) for t, c in sweep(result.outcomes, range(70, 100, 2))
     ]
     click.echo(render(["threshold", "precision", "recall"], sweep_rows))
+    click.echo("\nRanking mode (match --top K): where each positive's claim is placed:")
+    rank_rows = [
+        (r.tier, r.judgements, f"{r.top1:.3f}", f"{r.top5:.3f}", f"{r.mrr:.3f}")
+        for r in ranking(result.outcomes)
+    ]
+    click.echo(render(["", "judgements", "first", "top 5", "MRR"], rank_rows))
 
 
 def _tier_order(item: tuple[str, Any]) -> int:

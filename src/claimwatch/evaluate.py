@@ -1,5 +1,6 @@
 """Measuring the matcher on a labelled set: precision and recall per tier and claim,
-the false hits and misses with their scores, and a threshold sweep.
+the false hits and misses with their scores, a threshold sweep, and how well
+ranking mode (`claimwatch match --top K`) places each positive's claim.
 
 A labelled set is JSON lines, one judgement each:
     {"id": "d0001", "claim_id": "...", "tier": "exact", "label": true, "text": "..."}
@@ -36,12 +37,14 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One judgement: did detection report its claim, and the claim's best score."""
+    """One judgement: did detection report its claim, the claim's best score, and its
+    place in ranking mode (1 = first; None when it scored nothing)."""
 
     judgement: Judgement
     predicted: bool
     score: float
     threshold: float
+    rank: int | None = None
 
 
 @dataclass
@@ -131,14 +134,15 @@ def evaluate(matcher: Matcher, judgements: Iterable[Judgement]) -> Evaluation:
     outcomes = []
     for item in judgements:
         detected = {h.claim_id for h in matcher.find(item.text)}
-        ranked = matcher.rank(item.text, top=len(matcher.claim_ids))
-        score = next((h.score for h in ranked if h.claim_id == item.claim_id), 0.0)
+        ranked = [h for h in matcher.rank(item.text, top=len(matcher.claim_ids)) if h.score > 0]
+        place = next((n for n, h in enumerate(ranked, 1) if h.claim_id == item.claim_id), None)
         outcomes.append(
             Outcome(
                 item,
                 predicted=item.claim_id in detected,
-                score=score,
+                score=ranked[place - 1].score if place else 0.0,
                 threshold=matcher.threshold_of(item.claim_id),
+                rank=place,
             )
         )
     return tally(outcomes)
@@ -162,4 +166,41 @@ def sweep(outcomes: list[Outcome], thresholds: Iterable[float]) -> list[tuple[fl
         for o in outcomes:
             counts.add(o.judgement.label, o.score >= t)
         rows.append((t, counts))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Ranking mode over one tier's positives: how often their claim came first, came
+    in the top 5, and the mean reciprocal rank."""
+
+    tier: str
+    judgements: int
+    top1: float
+    top5: float
+    mrr: float
+
+
+def ranking(outcomes: list[Outcome]) -> list[Ranking]:
+    """Ranking quality per positive tier, in TIERS order, then over all positives."""
+    by_tier: dict[str, list[int | None]] = defaultdict(list)
+    for o in outcomes:
+        if o.judgement.label:
+            by_tier[o.judgement.tier].append(o.rank)
+            by_tier["all"].append(o.rank)
+    rows = []
+    for tier in [*(t for t in TIERS if t in by_tier), "all"]:
+        ranks = by_tier.get(tier)
+        if not ranks:
+            continue
+        n = len(ranks)
+        rows.append(
+            Ranking(
+                tier,
+                n,
+                top1=sum(r == 1 for r in ranks) / n,
+                top5=sum(r is not None and r <= 5 for r in ranks) / n,
+                mrr=sum(1 / r for r in ranks if r) / n,
+            )
+        )
     return rows
