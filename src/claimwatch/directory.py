@@ -15,13 +15,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-import lxml.etree
-import lxml.html
 from warcio.archiveiterator import ArchiveIterator
 
 from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
+from claimwatch.markup import html_document
 from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import DirectorySource
 from claimwatch.urls import normalize_url
@@ -162,9 +161,8 @@ def _read_page(path: Path) -> bytes:
 
 def _page_meta(content: bytes) -> tuple[str | None, str | None]:
     """The page's http(s) canonical URL and its title, where it has them."""
-    try:
-        doc = lxml.html.document_fromstring(content, parser=lxml.html.HTMLParser(no_network=True))
-    except (lxml.etree.ParserError, ValueError):
+    doc = html_document(content)
+    if doc is None:
         return None, None
     canonical = None
     for link in doc.xpath("//link[@href]"):

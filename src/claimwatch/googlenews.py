@@ -20,12 +20,12 @@ from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
-import lxml.html
 
 from claimwatch.exceptions import FetchError
 from claimwatch.feeds import FEED_ACCEPT, parse_feed
 from claimwatch.fetch import HTML_ACCEPT, Page
 from claimwatch.incremental import SourceReader
+from claimwatch.markup import html_document, xml_parser
 from claimwatch.records import FeedItem
 from claimwatch.sources import GoogleNewsSource
 from claimwatch.urls import normalize_url
@@ -55,11 +55,8 @@ def read_google_news(source: GoogleNewsSource, reader: SourceReader) -> list[Fee
 
 def _outlets(page: Page) -> dict[str, tuple[str, str]]:
     """Each item link's outlet as (name, url), from the items' <source> elements."""
-    parser = lxml.etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, recover=True
-    )
     try:
-        root = lxml.etree.fromstring(page.content, parser)
+        root = lxml.etree.fromstring(page.content, xml_parser(recover=True))
     except lxml.etree.XMLSyntaxError:
         return {}
     found: dict[str, tuple[str, str]] = {}
@@ -143,11 +140,8 @@ def _resolve(
 
 def _candidates(page: Page, outlet_host: str | None) -> Iterator[str]:
     """URLs a Google page points to, the most telling first."""
-    try:
-        doc = lxml.html.document_fromstring(
-            page.content, parser=lxml.html.HTMLParser(no_network=True)
-        )
-    except (lxml.etree.ParserError, ValueError):
+    doc = html_document(page.content)
+    if doc is None:
         return
     yield from doc.xpath("//@data-n-au")
     for content in doc.xpath("//meta[translate(@http-equiv, 'REFSH', 'refsh')='refresh']/@content"):

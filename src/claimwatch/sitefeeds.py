@@ -12,13 +12,11 @@ import json
 import logging
 from urllib.parse import urljoin, urlsplit
 
-import lxml.etree
-import lxml.html
-
 from claimwatch.exceptions import FetchError
 from claimwatch.feeds import FEED_ACCEPT, parse_feed
 from claimwatch.fetch import HTML_ACCEPT, Page
 from claimwatch.incremental import SourceReader
+from claimwatch.markup import html_document
 from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import SiteSource
 
@@ -86,11 +84,8 @@ def _read_feeds(
 
 def _announced(page: Page) -> list[str]:
     """The feed URLs in the page's <link rel="alternate" type="…"> elements, in page order."""
-    try:
-        doc = lxml.html.document_fromstring(
-            page.content, parser=lxml.html.HTMLParser(no_network=True)
-        )
-    except (lxml.etree.ParserError, ValueError):
+    doc = html_document(page.content)
+    if doc is None:
         return []
     feeds: list[str] = []
     for link in doc.xpath("//link[@href]"):

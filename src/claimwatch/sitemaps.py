@@ -23,6 +23,7 @@ from claimwatch.dates import iso_to_utc
 from claimwatch.exceptions import FetchError
 from claimwatch.fetch import Page
 from claimwatch.incremental import SourceReader
+from claimwatch.markup import xml_parser
 from claimwatch.records import Discovery, FeedItem
 from claimwatch.sources import SitemapSource
 from claimwatch.urls import normalize_url
@@ -168,16 +169,8 @@ def _parse(page: Page) -> Any:
             raise FetchError(page.url, f"not a readable gzip file: {exc}") from None
         if inflater.unconsumed_tail:
             raise FetchError(page.url, f"uncompressed sitemap exceeds {MAX_UNCOMPRESSED} bytes")
-    parser = lxml.etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
     try:
-        return lxml.etree.fromstring(content, parser)
+        return lxml.etree.fromstring(content, xml_parser(remove_comments=True, remove_pis=True))
     except lxml.etree.XMLSyntaxError as exc:
         reason = str(exc).splitlines()[0][:200] if str(exc) else "empty document"
         raise FetchError(page.url, f"not a readable sitemap: {reason}") from None
