@@ -109,3 +109,15 @@ def serving(server: socketserver.TCPServer) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def conditional(body: bytes, etag: str, content_type: str) -> Route:
+    """A route that answers 304 to a request naming the current ETag, else the body."""
+
+    def route(request: Request) -> Reply:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if headers.get("if-none-match") == etag:
+            return Reply(304, headers={"ETag": etag})
+        return Reply(body=body, headers={"Content-Type": content_type, "ETag": etag})
+
+    return route

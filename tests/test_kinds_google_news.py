@@ -12,22 +12,10 @@ from claimwatch.fetch import FetchConfig, Fetcher
 from claimwatch.incremental import Validator
 from claimwatch.sources import GoogleNewsSource
 from claimwatch.store import utcnow
-from tests.httpserver import Reply, Request, Route, ScriptedServer
+from tests.httpserver import Reply, ScriptedServer, conditional
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 CONFIG = FetchConfig(allow_private=True, retries=0, host_delay=0)
-
-
-def conditional(body: bytes, etag: str, content_type: str) -> Route:
-    """Answer 304 to a request that names the current ETag."""
-
-    def route(request: Request) -> Reply:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        if headers.get("if-none-match") == etag:
-            return Reply(304, headers={"ETag": etag})
-        return Reply(body=body, headers={"Content-Type": content_type, "ETag": etag})
-
-    return route
 
 
 def outlet_url(server: ScriptedServer, path: str) -> str:

@@ -9,7 +9,7 @@ from claimwatch.fetch import FetchConfig, Fetcher
 from claimwatch.incremental import Validator
 from claimwatch.sources import SiteSource
 from claimwatch.store import utcnow
-from tests.httpserver import Reply, Request, Route, ScriptedServer
+from tests.httpserver import Reply, ScriptedServer, conditional
 
 CONFIG = FetchConfig(allow_private=True, retries=0, host_delay=0)
 HTML = "text/html; charset=utf-8"
@@ -36,18 +36,6 @@ def rss(*paths: str) -> bytes:
     )
     channel = f"<channel><title>t</title>{items}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
-
-
-def conditional(body: bytes, etag: str, content_type: str) -> Route:
-    """Answer 304 to a request that names the current ETag."""
-
-    def route(request: Request) -> Reply:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        if headers.get("if-none-match") == etag:
-            return Reply(304, headers={"ETag": etag})
-        return Reply(body=body, headers={"Content-Type": content_type, "ETag": etag})
-
-    return route
 
 
 def source(url: str) -> SiteSource:

@@ -10,7 +10,7 @@ from claimwatch.discover import Poll, poll_source
 from claimwatch.fetch import FetchConfig, Fetcher
 from claimwatch.incremental import Validator
 from claimwatch.sources import SitemapSource
-from tests.httpserver import Reply, Request, Route, ScriptedServer
+from tests.httpserver import Reply, ScriptedServer, conditional
 
 NOW = datetime(2026, 11, 25, 12, 0)
 CONFIG = FetchConfig(allow_private=True, retries=0, host_delay=0)
@@ -50,18 +50,6 @@ def index(*children: tuple[str, str | None]) -> bytes:
         for loc, mod in children
     )
     return f'<?xml version="1.0"?><sitemapindex {NS}>{entries}</sitemapindex>'.encode()
-
-
-def conditional(body: bytes, etag: str) -> Route:
-    """Answer 304 to a request that names the current ETag."""
-
-    def route(request: Request) -> Reply:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        if headers.get("if-none-match") == etag:
-            return Reply(304, headers={"ETag": etag})
-        return Reply(body=body, headers={**XML, "ETag": etag})
-
-    return route
 
 
 def source(url: str, **options: object) -> SitemapSource:
@@ -153,7 +141,7 @@ def test_site_root_without_robots_txt_falls_back_to_sitemap_xml(server: Scripted
 def test_unchanged_sitemap_is_asked_conditionally_and_yields_nothing(
     server: ScriptedServer,
 ) -> None:
-    url = server.add("/sitemap.xml", conditional(urlset("/a", "/b"), '"v1"'))
+    url = server.add("/sitemap.xml", conditional(urlset("/a", "/b"), '"v1"', XML["Content-Type"]))
     src = source(url)
 
     first = poll(src)
@@ -167,7 +155,10 @@ def test_unchanged_sitemap_is_asked_conditionally_and_yields_nothing(
 
 
 def test_unchanged_index_still_reads_its_children_from_the_cursor(server: ScriptedServer) -> None:
-    url = server.add("/index.xml", conditional(index((server.url("/news.xml"), None)), '"i1"'))
+    url = server.add(
+        "/index.xml",
+        conditional(index((server.url("/news.xml"), None)), '"i1"', XML["Content-Type"]),
+    )
     bodies = [urlset("/first"), urlset("/first", "/second")]
     server.add("/news.xml", lambda request: Reply(body=bodies[request.count - 1], headers=XML))
     src = source(url)
