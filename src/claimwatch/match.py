@@ -201,27 +201,24 @@ class Matcher:
         windows = _windows(norm.text)
         if not windows:
             return []
-        named = self._required.named(norm.text, [(w.start, w.end) for w in windows])
         if detect:
-            best = self._verify_candidates(windows, named)
+            best = self._verify_candidates(norm.text, windows)
         else:
-            best = self._score_all(windows, named)
+            best = self._score_all(norm.text, windows)
         return [
             self._hit(claim_id, b.row, windows[b.window], norm, original, field_name, b.score)
             for claim_id, b in best.items()
         ]
 
-    def _lacks_required(self, rows: np.ndarray, named: np.ndarray) -> np.ndarray:
-        """[window, column]: the wording of rows[column] needs a term the window lacks.
-
-        `named` is RequiredTerms.named over the windows.
-        """
+    def _lacks_required(self, text: str, windows: list[_Window], rows: np.ndarray) -> np.ndarray:
+        """[window, column]: the wording of rows[column] needs a term the window lacks."""
+        named = self._required.named(text, [(w.start, w.end) for w in windows])
         required = self._required_of_row[rows]
         if not named.shape[1]:  # no claim of the catalog requires terms
-            return np.zeros((len(named), len(rows)), dtype=bool)
+            return np.zeros((len(windows), len(rows)), dtype=bool)
         return (required >= 0)[None, :] & ~named[:, np.maximum(required, 0)]
 
-    def _verify_candidates(self, windows: list[_Window], named: np.ndarray) -> dict[str, _Best]:
+    def _verify_candidates(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio on the (window, wording) pairs the term index lets through.
 
         Pairs that cannot reach their wording's rescue floor score 0.
@@ -252,7 +249,7 @@ class Matcher:
             )
         window_lengths = np.array([len(w.text) for w in windows])
         passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
-        passing &= ~self._lacks_required(rows, named)
+        passing &= ~self._lacks_required(text, windows, rows)
         scores = np.zeros(passing.shape, dtype=np.float32)
         floors = self._rescue_floor[rows]
         for w, column in zip(*np.nonzero(passing), strict=True):
@@ -271,7 +268,7 @@ class Matcher:
                 best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
         return best
 
-    def _score_all(self, windows: list[_Window], named: np.ndarray) -> dict[str, _Best]:
+    def _score_all(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
         """partial_ratio of every wording against every window (ranking mode)."""
         scores = process.cdist(
             self._normalized,
@@ -283,7 +280,7 @@ class Matcher:
         window_lengths = np.array([len(w.text) for w in windows])
         scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
         every_row = np.arange(len(self._normalized))
-        scores[self._lacks_required(every_row, named).T] = 0
+        scores[self._lacks_required(text, windows, every_row).T] = 0
         best: dict[str, _Best] = {}
         for row, column in enumerate(np.argmax(scores, axis=1)):
             claim_id = self._claim_of_row[row]
