@@ -161,17 +161,20 @@ def test_only_http_and_https() -> None:
         fetcher.get("file:///etc/passwd")
 
 
+def get_at_once(fetcher: Fetcher, url: str, times: int) -> None:
+    """GET `url` from `times` threads started together; return when all are done."""
+    threads = [threading.Thread(target=fetcher.get, args=(url,)) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def test_per_host_concurrency_is_capped(server: ScriptedServer) -> None:
     server.add("/slow", Reply(body=b"ok", delay=0.2))
     config = FetchConfig(max_connections=8, max_per_host=2, host_delay=0, allow_private=True)
     with Fetcher(config) as fetcher:
-        threads = [
-            threading.Thread(target=fetcher.get, args=(server.url("/slow"),)) for _ in range(6)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        get_at_once(fetcher, server.url("/slow"), 6)
     assert server.hits("/slow") == 6
     assert server.max_active == 2
 
@@ -312,13 +315,7 @@ def test_requests_to_one_host_start_host_delay_apart(server: ScriptedServer) -> 
     starts = starts_of(server, "/paced")
     config = FAST.model_copy(update={"host_delay": 0.25, "max_per_host": 2})
     with Fetcher(config) as fetcher:
-        threads = [
-            threading.Thread(target=fetcher.get, args=(server.url("/paced"),)) for _ in range(4)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        get_at_once(fetcher, server.url("/paced"), 4)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 3
     assert min(gaps) >= 0.24
