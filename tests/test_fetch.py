@@ -318,7 +318,10 @@ def test_requests_to_one_host_start_host_delay_apart(server: ScriptedServer) -> 
         get_at_once(fetcher, server.url("/paced"), 4)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert len(gaps) == 3
-    assert min(gaps) >= 0.24
+    # Pacing holds where requests start, in the client; their arrival here also
+    # varies with connection set-up (one gap was once 0.22 s under load).
+    assert min(gaps) >= 0.2
+    assert starts[-1] - starts[0] >= 3 * 0.24
 
 
 def test_host_delay_is_per_host_and_robots_txt_is_not_paced(server: ScriptedServer) -> None:
