@@ -12,9 +12,9 @@ evenly over the hosts, are fetched
 - one by one (the sequential baseline; `--sequential N` times only the first
   N and scales up, said in the output: an overestimate, as every host's
   robots.txt falls among the first pages), and
-- through a thread pool sized like claimwatch.articles.fetch_articles
+- through a thread pool sized like claimwatch.fetching.articles.fetch_articles
   (min(max_connections, pages) workers), median of `repeat` runs: in the
-  order claimwatch.fetch.interleave_hosts gives, and grouped by host (the
+  order claimwatch.fetching.client.interleave_hosts gives, and grouped by host (the
   order a batch of feed items arrives in).
 
 Every run uses a fresh Fetcher (cold robots.txt cache, new connections) with
@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from claimwatch.fetch import FetchConfig, Fetcher, interleave_hosts  # noqa: E402
+from claimwatch.fetching.client import FetchConfig, Fetcher, interleave_hosts  # noqa: E402
 
 PAGE = b"<html><body>" + b"<p>NATO and the Indo-Pacific.</p>" * 300 + b"</body></html>"
 
@@ -116,7 +116,7 @@ def sequential(config: FetchConfig, urls: list[str]) -> float:
 
 
 def pooled(config: FetchConfig, urls: list[str]) -> float:
-    # As claimwatch.articles.fetch_articles sizes its pool.
+    # As claimwatch.fetching.articles.fetch_articles sizes its pool.
     workers = max(1, min(config.max_connections, len(urls)))
     with (
         Fetcher(config) as fetcher,

@@ -40,9 +40,9 @@ from benchmarks.corpus import (  # noqa: E402
     seed_catalog,
     sentence_pools,
 )
-from claimwatch.evaluate import load_judgements  # noqa: E402
-from claimwatch.match import MIN_WINDOW_SHARE, Matcher, _windows  # noqa: E402
-from claimwatch.normalize import normalize, normalize_text  # noqa: E402
+from claimwatch.matching.evaluate import load_judgements  # noqa: E402
+from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher, _windows  # noqa: E402
+from claimwatch.matching.normalize import normalize, normalize_text  # noqa: E402
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import trafilatura
 
-from claimwatch.catalog import Catalog, Claim, load_catalog
+from claimwatch.matching.catalog import Catalog, Claim, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PAGES = sorted((ROOT / "seeds" / "sample" / "articles").glob("*.html"))

@@ -20,9 +20,9 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from claimwatch.catalog import load_catalog
-from claimwatch.channels import deliver, write_file
-from claimwatch.digest import (
+from claimwatch.delivery.channels import deliver, write_file
+from claimwatch.delivery.config import DigestConfig, Format, load_digest_config
+from claimwatch.delivery.digest import (
     Delivery,
     Digest,
     exclusive_run,
@@ -32,12 +32,12 @@ from claimwatch.digest import (
     render_digest,
     wants_delivery,
 )
-from claimwatch.digest_config import DigestConfig, Format, load_digest_config
 from claimwatch.exceptions import DigestError
-from claimwatch.htmlreport import overview_page
 from claimwatch.logs import set_levels
-from claimwatch.reports import get_report, run_report
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.output.html_report import overview_page
 from claimwatch.settings import Settings, load_settings
+from claimwatch.store.reports import get_report, run_report
 
 # httpx logs each request's URL at INFO, and a webhook's URL is its secret: every
 # process that runs this flow keeps httpx at WARNING (as flows/monitor.py does).

@@ -3,7 +3,7 @@
 Tasks are coarse (one per source, one per batch of pages). Only this flow's
 process writes to DuckDB: the store tasks are called, not submitted, so they run
 here, one short transaction per batch, then `finish-pass` records what the next
-pass needs (see claimwatch.passes). Submitted tasks run on threads, or on a Dask
+pass needs (see claimwatch.store.passes). Submitted tasks run on threads, or on a Dask
 cluster when CLAIMWATCH_TASK_RUNNER=dask.
 """
 
@@ -24,16 +24,21 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from claimwatch.articles import fetch_articles
-from claimwatch.catalog import Catalog, load_catalog
-from claimwatch.discover import Poll, poll_source, unseen_items
-from claimwatch.fetch import FetchConfig, shared_fetcher
-from claimwatch.filters import apply_filters
-from claimwatch.history import PassMemory, read_pass_memory
-from claimwatch.incremental import Validator
+from claimwatch.dates import utcnow
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.client import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
-from claimwatch.match import Matcher
-from claimwatch.passes import (
+from claimwatch.matching.catalog import Catalog, load_catalog
+from claimwatch.matching.matcher import Matcher
+from claimwatch.output.summary import summary_markdown
+from claimwatch.records import Article, Failure, FeedItem, Match, RunStats
+from claimwatch.settings import load_settings
+from claimwatch.sources.config import Source, SourceList, load_sources
+from claimwatch.sources.discover import Poll, poll_source, unseen_items
+from claimwatch.sources.filters import apply_filters
+from claimwatch.sources.reader import Validator
+from claimwatch.store.history import PassMemory, read_pass_memory
+from claimwatch.store.passes import (
     SourcePolled,
     begin_pass,
     finish_pass,
@@ -42,11 +47,6 @@ from claimwatch.passes import (
     source_logs,
     store_batch,
 )
-from claimwatch.records import Article, Failure, FeedItem, Match
-from claimwatch.settings import load_settings
-from claimwatch.sources import Source, SourceList, load_sources
-from claimwatch.store import RunStats, utcnow
-from claimwatch.summary import summary_markdown
 
 # Every process that runs this flow imports this file, so library log levels are set here.
 set_levels()

@@ -13,11 +13,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from claimwatch.catalog import Catalog, load_catalog
-from claimwatch.match import Matcher
-from claimwatch.records import Match
+from claimwatch.dates import utcnow
+from claimwatch.matching.catalog import Catalog, load_catalog
+from claimwatch.matching.matcher import Matcher
+from claimwatch.records import Match, RunStats
 from claimwatch.settings import load_settings
-from claimwatch.store import RunStats, StoredText, iter_stored_texts, replace_matches, utcnow
+from claimwatch.store.rematch import StoredText, iter_stored_texts, replace_matches
 
 
 @task(name="rematch-batch", cache_policy=NO_CACHE)

@@ -12,7 +12,7 @@ os.environ["CLAIMWATCH_FETCH__HOST_DELAY"] = "0"
 
 import pytest
 
-from claimwatch.catalog import Catalog, load_catalog
+from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.sample_server import serve_directory
 from tests.httpserver import ScriptedServer, scripted_server
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from claimwatch.catalog import Catalog, load_catalog
 from claimwatch.exceptions import CatalogError
+from claimwatch.matching.catalog import Catalog, load_catalog
 from tests.conftest import SEEDS
 
 

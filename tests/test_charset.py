@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.charset import codec_name, decode_body, looks_binary, xml_as_utf8
-from claimwatch.extract import extract_article
-from claimwatch.feeds import parse_feed
-from claimwatch.fetch import Page
+from claimwatch.fetching.charset import codec_name, decode_body, looks_binary, xml_as_utf8
+from claimwatch.fetching.client import Page
+from claimwatch.fetching.extract import extract_article
 from claimwatch.records import FeedItem
-from claimwatch.sources import FeedSource
+from claimwatch.sources.config import FeedSource
+from claimwatch.sources.feed import parse_feed
 from tests.test_extract import PAGE
 
 WESTERN = "Café “quoted” – naïve Müller, l’été à Montréal"

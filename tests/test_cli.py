@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SEEDS, write_sources
 
 
@@ -216,7 +216,7 @@ def test_a_second_run_says_the_source_is_unchanged(
 def test_a_second_pass_beside_a_running_one_stops_with_one_line(
     warehouse: Path, sample_url: str, tmp_path: Path
 ) -> None:
-    from claimwatch.passes import pass_lock
+    from claimwatch.store.passes import pass_lock
 
     before = _digest(warehouse)
     sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))

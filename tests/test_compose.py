@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from claimwatch.fetch import FetchConfig
+from claimwatch.fetching.client import FetchConfig
 from claimwatch.settings import Settings
 from tests.conftest import ROOT
 

@@ -20,13 +20,14 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from claimwatch.articles import fetch_articles
-from claimwatch.charset import decode_body
-from claimwatch.discover import poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
+from claimwatch.dates import utcnow
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.charset import decode_body
+from claimwatch.fetching.client import FetchConfig, Fetcher
 from claimwatch.records import Article, Failure, FeedItem
-from claimwatch.sources import FeedSource
-from claimwatch.store import connect, utcnow
+from claimwatch.sources.config import FeedSource
+from claimwatch.sources.discover import poll_source
+from claimwatch.store.connection import connect
 from claimwatch.urls import normalize_url
 from tests.conftest import ROOT, SEEDS, write_sources
 from tests.httpserver import Reply, ScriptedServer, scripted_server

@@ -27,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SEEDS, write_sources
 
 pytestmark = pytest.mark.slow

@@ -26,11 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from claimwatch.catalog import Catalog
-from claimwatch.digest import exclusive_run, prepare, run_digest
-from claimwatch.digest_config import load_digest_config
+from claimwatch.delivery.config import load_digest_config
+from claimwatch.delivery.digest import exclusive_run, prepare, run_digest
 from claimwatch.exceptions import DigestError
-from claimwatch.store import connect
+from claimwatch.matching.catalog import Catalog
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.test_cli import claimwatch

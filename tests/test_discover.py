@@ -2,13 +2,13 @@ from datetime import datetime
 
 import pytest
 
-from claimwatch.discover import poll_source, unseen_items
+from claimwatch.dates import utcnow
 from claimwatch.exceptions import FetchError
-from claimwatch.feeds import parse_feed
-from claimwatch.fetch import FetchConfig, Fetcher, Page
+from claimwatch.fetching.client import FetchConfig, Fetcher, Page
 from claimwatch.records import FeedItem
-from claimwatch.sources import FeedSource
-from claimwatch.store import utcnow
+from claimwatch.sources.config import FeedSource
+from claimwatch.sources.discover import poll_source, unseen_items
+from claimwatch.sources.feed import parse_feed
 from tests.httpserver import Reply, ScriptedServer
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.catalog import Catalog
-from claimwatch.evaluate import (
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.evaluate import (
     Evaluation,
     Judgement,
     LabelledSetError,
@@ -16,7 +16,7 @@ from claimwatch.evaluate import (
     ranking,
     sweep,
 )
-from claimwatch.match import Matcher
+from claimwatch.matching.matcher import Matcher
 from tests.conftest import ROOT
 
 DEVSET = ROOT / "tests" / "data" / "devset.jsonl"

@@ -2,9 +2,9 @@ from datetime import datetime
 
 import pytest
 
-from claimwatch.articles import fetch_articles
-from claimwatch.extract import ExtractError, extract_article
-from claimwatch.fetch import FetchConfig, Fetcher, Page
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.client import FetchConfig, Fetcher, Page
+from claimwatch.fetching.extract import ExtractError, extract_article
 from claimwatch.records import FeedItem
 from tests.httpserver import Reply, ScriptedServer
 

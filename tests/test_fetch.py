@@ -9,7 +9,13 @@ from contextlib import suppress
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import HTML, FetchConfig, Fetcher, interleave_hosts, parse_retry_after
+from claimwatch.fetching.client import (
+    HTML,
+    FetchConfig,
+    Fetcher,
+    interleave_hosts,
+    parse_retry_after,
+)
 from tests.faultserver import FaultServer, fault_server, reset, respond, silent, truncated, unsized
 from tests.httpserver import Reply, ScriptedServer
 

@@ -9,7 +9,7 @@ import pytest
 from prefect.flows import load_flow_from_entrypoint
 from prefect.testing.utilities import prefect_test_harness
 
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SAMPLE, SEEDS, write_sources
 from tests.faultserver import FaultServer, fault_server, reset, truncated
 from tests.httpserver import Reply, ScriptedServer

@@ -20,22 +20,23 @@ from typing import Any, TypeVar
 
 import pytest
 
-import claimwatch.extract as extract_module
-from claimwatch.articles import fetch_articles
-from claimwatch.budget import OverBudget, cpu_budget
-from claimwatch.catalog import Catalog, load_catalog
-from claimwatch.digest import prepare, render_digest, run_digest
-from claimwatch.digest_config import Format, load_digest_config
-from claimwatch.discover import poll_source
+import claimwatch.fetching.extract as extract_module
+from claimwatch.dates import utcnow
+from claimwatch.delivery.config import Format, load_digest_config
+from claimwatch.delivery.digest import prepare, render_digest, run_digest
 from claimwatch.exceptions import CatalogError, DigestConfigError, FetchError, SourcesError
-from claimwatch.extract import ExtractError, extract_article
-from claimwatch.feeds import parse_feed
-from claimwatch.fetch import FetchConfig, Fetcher, Page
-from claimwatch.htmlreport import overview_page
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.budget import OverBudget, cpu_budget
+from claimwatch.fetching.client import FetchConfig, Fetcher, Page
+from claimwatch.fetching.extract import ExtractError, extract_article
+from claimwatch.matching.catalog import Catalog, load_catalog
+from claimwatch.output.html_report import overview_page
+from claimwatch.output.summary import summary_markdown
 from claimwatch.records import Article, FeedItem
-from claimwatch.sources import FeedSource, load_sources
-from claimwatch.store import connect, utcnow
-from claimwatch.summary import summary_markdown
+from claimwatch.sources.config import FeedSource, load_sources
+from claimwatch.sources.discover import poll_source
+from claimwatch.sources.feed import parse_feed
+from claimwatch.store.connection import connect
 from claimwatch.urls import normalize_url
 from tests.conftest import ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
@@ -202,7 +203,7 @@ def test_unusable_links_are_skipped_and_the_rest_kept(caplog: pytest.LogCaptureF
             _item("good", "http://h.example/good?utm_source=x"),
         ]
     )
-    with caplog.at_level(logging.WARNING, logger="claimwatch.feeds"):
+    with caplog.at_level(logging.WARNING, logger="claimwatch.sources.feed"):
         found = bounded(10, lambda: parse_feed(_feed_page(_rss(items)), _source()))
     assert [(i.title, i.url) for i in found] == [("good", "http://h.example/good")]
     # feedparser itself drops the javascript: link; the other three are skipped here.
@@ -404,8 +405,8 @@ def test_extraction_memory_stays_bounded(tmp_path: Path) -> None:
     script = tmp_path / "big.py"
     script.write_text(
         "import resource\n"
-        "import claimwatch.extract as ex\n"
-        "from claimwatch.fetch import Page\n"
+        "import claimwatch.fetching.extract as ex\n"
+        "from claimwatch.fetching.client import Page\n"
         "from claimwatch.records import FeedItem\n"
         "ex.EXTRACT_CPU_SECONDS = 3.0\n"
         "body = ('<html><body><article><p>' + 'word ' * 1_600_000 + '</p>').encode()\n"
@@ -637,8 +638,7 @@ def test_a_webhook_that_echoes_its_path_does_not_leak_it(
 
 
 def test_run_summary_carries_no_source_credentials() -> None:
-    from claimwatch.records import Failure
-    from claimwatch.store import RunStats
+    from claimwatch.records import Failure, RunStats
 
     stats = RunStats("r", utcnow(), utcnow(), "completed with failures", 1, 1, 0, 0, 0, 0, 0, 1)
     failure = Failure(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.catalog import Catalog
+from claimwatch.matching.catalog import Catalog
 from tests.conftest import ROOT
 from tests.test_cli import claimwatch
 from tests.warehouses import UKRAINE, WAR_QUOTE, populated_warehouse

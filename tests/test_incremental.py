@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.incremental import SourceReader, Validator
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources.reader import SourceReader, Validator
 from tests.httpserver import Reply, Request, ScriptedServer
 
 NOW = datetime(2026, 11, 25, 12, 0)

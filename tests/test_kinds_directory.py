@@ -12,13 +12,13 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from claimwatch import directory
-from claimwatch.articles import fetch_articles
-from claimwatch.discover import Poll, poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
+from claimwatch.dates import utcnow
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.client import FetchConfig, Fetcher
 from claimwatch.records import FeedItem
-from claimwatch.sources import DirectorySource
-from claimwatch.store import utcnow
+from claimwatch.sources import directory
+from claimwatch.sources.config import DirectorySource
+from claimwatch.sources.discover import Poll, poll_source
 
 TEXT = (
     "<p>Officials at the summit said the alliance would deepen its partnerships in the "
@@ -148,7 +148,7 @@ def test_symlinks_leading_out_are_skipped(
     (folder / "linked-dir").symlink_to(outside, target_is_directory=True)
     (folder / "inside.html").symlink_to(folder / "b-sub" / "b.htm")
 
-    with caplog.at_level(logging.WARNING, logger="claimwatch.directory"):
+    with caplog.at_level(logging.WARNING, logger="claimwatch.sources.directory"):
         result = poll(source(folder))
 
     urls = [i.url for i in result.items]
@@ -164,7 +164,7 @@ def test_broken_and_malformed_files_are_skipped(
     (folder / "broken.html").symlink_to(folder / "nowhere.html")
     (folder / "junk.warc").write_bytes(b"<html>not a warc</html>\n")
 
-    with caplog.at_level(logging.WARNING, logger="claimwatch.directory"):
+    with caplog.at_level(logging.WARNING, logger="claimwatch.sources.directory"):
         result = poll(source(folder))
 
     assert result.failure is None and len(result.items) == 3
@@ -189,7 +189,7 @@ def test_oversized_pages_are_skipped_and_tried_again_next_poll(
     monkeypatch.setattr(directory, "MAX_PAGE_BYTES", 4000)
     (folder / "huge.html").write_bytes(page("Huge") * 10)
 
-    with caplog.at_level(logging.WARNING, logger="claimwatch.directory"):
+    with caplog.at_level(logging.WARNING, logger="claimwatch.sources.directory"):
         result = poll(source(folder))
 
     assert len(result.items) == 3 and result.cursor is None

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from claimwatch.discover import Poll, poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.sources import GdeltSource
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources.config import GdeltSource
+from claimwatch.sources.discover import Poll, poll_source
 from tests.httpserver import Reply, Request, Route, ScriptedServer
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -111,7 +111,7 @@ def test_a_burst_denser_than_the_smallest_slice_is_kept_in_part(
     burst = [datetime(2026, 11, 25, 10, 0) + timedelta(milliseconds=200 * i) for i in range(300)]
     asked = gdelt(server, burst)
 
-    with caplog.at_level(logging.WARNING, logger="claimwatch.gdelt"):
+    with caplog.at_level(logging.WARNING, logger="claimwatch.sources.gdelt"):
         result = poll(source(server, timespan_hours=3, slice_hours=3))
 
     assert result.failure is None and len(result.items) == 250

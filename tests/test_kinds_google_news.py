@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from claimwatch import googlenews
-from claimwatch.discover import Poll, poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.incremental import Validator
-from claimwatch.sources import GoogleNewsSource
-from claimwatch.store import utcnow
+from claimwatch.dates import utcnow
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources import google_news as googlenews
+from claimwatch.sources.config import GoogleNewsSource
+from claimwatch.sources.discover import Poll, poll_source
+from claimwatch.sources.reader import Validator
 from tests.httpserver import Reply, ScriptedServer, conditional
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}

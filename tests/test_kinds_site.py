@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-from claimwatch.discover import Poll, poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.incremental import Validator
-from claimwatch.sources import SiteSource
-from claimwatch.store import utcnow
+from claimwatch.dates import utcnow
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources.config import SiteSource
+from claimwatch.sources.discover import Poll, poll_source
+from claimwatch.sources.reader import Validator
 from tests.httpserver import Reply, ScriptedServer, conditional
 
 CONFIG = FetchConfig(allow_private=True, retries=0, host_delay=0)

@@ -6,10 +6,10 @@ import gzip
 import time
 from datetime import datetime
 
-from claimwatch.discover import Poll, poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.incremental import Validator
-from claimwatch.sources import SitemapSource
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources.config import SitemapSource
+from claimwatch.sources.discover import Poll, poll_source
+from claimwatch.sources.reader import Validator
 from tests.httpserver import Reply, ScriptedServer, conditional
 
 NOW = datetime(2026, 11, 25, 12, 0)

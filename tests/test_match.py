@@ -1,7 +1,7 @@
 import pytest
 
-from claimwatch.catalog import Catalog, Claim
-from claimwatch.match import Matcher
+from claimwatch.matching.catalog import Catalog, Claim
+from claimwatch.matching.matcher import Matcher
 
 
 @pytest.fixture(scope="module")

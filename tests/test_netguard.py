@@ -3,8 +3,8 @@
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.netguard import is_public
+from claimwatch.fetching.address_guard import is_public
+from claimwatch.fetching.client import FetchConfig, Fetcher
 from claimwatch.settings import load_settings
 from tests.httpserver import Reply, ScriptedServer
 

@@ -1,6 +1,6 @@
 import pytest
 
-from claimwatch.normalize import normalize, sentence_spans
+from claimwatch.matching.normalize import normalize, sentence_spans
 
 
 def test_quotes_dashes_case_and_spaces() -> None:

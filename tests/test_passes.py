@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.catalog import Catalog
-from claimwatch.filters import apply_filters, off_topic_reason
-from claimwatch.history import MAX_FETCH_ATTEMPTS, read_pass_memory
-from claimwatch.incremental import SourceTally, Validator
-from claimwatch.passes import (
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import Article, Failure, FeedItem, RunStats
+from claimwatch.sources.config import FeedSource, SourceList
+from claimwatch.sources.filters import apply_filters, off_topic_reason
+from claimwatch.sources.reader import SourceTally, Validator
+from claimwatch.store.connection import connect
+from claimwatch.store.history import MAX_FETCH_ATTEMPTS, read_pass_memory
+from claimwatch.store.passes import (
     PassInProgress,
     SourceLog,
     SourcePolled,
@@ -19,9 +22,6 @@ from claimwatch.passes import (
     pass_lock,
     store_batch,
 )
-from claimwatch.records import Article, Failure, FeedItem
-from claimwatch.sources import FeedSource, SourceList
-from claimwatch.store import RunStats, connect
 from tests.conftest import MIGRATIONS
 
 NOW = datetime(2026, 11, 25, 12, 0)

@@ -6,9 +6,9 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claimwatch.catalog import load_catalog
-from claimwatch.match import Matcher
-from claimwatch.normalize import normalize, sentence_spans
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.matcher import Matcher
+from claimwatch.matching.normalize import normalize, sentence_spans
 from claimwatch.urls import normalize_url
 from tests.conftest import SEEDS
 

@@ -9,7 +9,7 @@ import yaml
 from prefect.flows import load_flow_from_entrypoint
 from prefect.testing.utilities import prefect_test_harness
 
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SEEDS, write_sources
 
 

@@ -13,10 +13,10 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from claimwatch.catalog import Catalog
 from claimwatch.exceptions import ReportError, WarehouseError
-from claimwatch.reports import get_report, list_reports, run_report, run_sql
-from claimwatch.store import connect, migrate
+from claimwatch.matching.catalog import Catalog
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.reports import get_report, list_reports, run_report, run_sql
 from tests.conftest import MIGRATIONS, ROOT
 from tests.test_cli import claimwatch
 from tests.test_stories import WIRE_QUOTE, copies_and_others

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from claimwatch.required import RequiredTerms
+from claimwatch.matching.required import RequiredTerms
 
 
 def spans_naming(terms: RequiredTerms, text: str, spans: list[tuple[int, int]]) -> list[list[bool]]:

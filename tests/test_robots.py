@@ -4,8 +4,8 @@ import time
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.robots import TTL, UNREACHABLE_TTL, Robots, RobotsCache, robots_url
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.fetching.robots import TTL, UNREACHABLE_TTL, Robots, RobotsCache, robots_url
 from claimwatch.settings import load_settings
 from tests.faultserver import fault_server, reset
 from tests.httpserver import Reply, ScriptedServer

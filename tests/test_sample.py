@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.articles import fetch_articles
-from claimwatch.catalog import Catalog
-from claimwatch.discover import poll_source
-from claimwatch.fetch import FetchConfig, Fetcher
-from claimwatch.match import Matcher
-from claimwatch.sources import FeedSource
-from claimwatch.store import utcnow
+from claimwatch.dates import utcnow
+from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.matcher import Matcher
+from claimwatch.sources.config import FeedSource
+from claimwatch.sources.discover import poll_source
 from tests.conftest import SAMPLE
 
 

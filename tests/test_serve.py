@@ -30,7 +30,7 @@ from prefect.utilities.importtools import load_script_as_module
 
 from claimwatch.exceptions import ConfigError
 from claimwatch.settings import Settings
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SEEDS, write_sources
 from tests.processes import PREFECT, Process, base_env, free_port, started, wait_for
 

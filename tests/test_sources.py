@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from claimwatch.exceptions import SourcesError
-from claimwatch.sources import load_sources
+from claimwatch.sources.config import load_sources
 from tests.conftest import SEEDS
 
 

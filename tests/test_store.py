@@ -6,11 +6,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from claimwatch.catalog import Catalog
 from claimwatch.exceptions import WarehouseError
-from claimwatch.records import Article, Failure, Match
-from claimwatch.sources import SourceList
-from claimwatch.store import RunStats, connect, known_urls, migrate, store_pass
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import Article, Failure, Match, RunStats
+from claimwatch.sources.config import SourceList
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.history import known_urls
+from claimwatch.store.passes import store_pass
 from tests.conftest import MIGRATIONS, SEEDS
 
 SOURCES = SourceList.model_validate({"sources": [{"name": "s", "url": "http://x.example/feed"}]})

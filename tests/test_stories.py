@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from claimwatch.catalog import Catalog
-from claimwatch.store import connect, migrate
-from claimwatch.stories import (
+from claimwatch.matching.catalog import Catalog
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.stories import (
     BAND_BITS,
     BANDS,
     MAX_DISTANCE,

@@ -2,9 +2,8 @@
 
 from datetime import datetime
 
-from claimwatch.records import Failure, Match
-from claimwatch.store import RunStats
-from claimwatch.summary import MAX_LINES, summary_markdown
+from claimwatch.output.summary import MAX_LINES, summary_markdown
+from claimwatch.records import Failure, Match, RunStats
 
 STATS = RunStats(
     run_id="r1",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.store import connect
+from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SAMPLE, SEEDS
 from tests.httpserver import Reply, ScriptedServer
 from tests.processes import base_env

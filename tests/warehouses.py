@@ -11,10 +11,11 @@ import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from claimwatch.catalog import Catalog
-from claimwatch.records import Article, Failure, Match
-from claimwatch.sources import SourceList
-from claimwatch.store import RunStats, migrate, store_pass
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import Article, Failure, Match, RunStats
+from claimwatch.sources.config import SourceList
+from claimwatch.store.connection import migrate
+from claimwatch.store.passes import store_pass
 from tests.conftest import MIGRATIONS
 
 HOSTILE_TITLE = "<script>alert('x')</script> NATO & the “Pacific”"

@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from claimwatch import __version__
-from claimwatch.catalog import load_catalog
 from claimwatch.exceptions import ClaimwatchError
-from claimwatch.output import FORMATS, render
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.output.tables import FORMATS, render
 from claimwatch.settings import Settings, load_settings
 
 _PATH = click.Path(path_type=Path, dir_okay=False)
@@ -73,8 +73,8 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 
         claimwatch run --sources seeds/sources.yaml --db /tmp/cw.duckdb
     """
-    from claimwatch.reports import get_report, run_report
-    from claimwatch.sources import load_sources
+    from claimwatch.sources.config import load_sources
+    from claimwatch.store.reports import get_report, run_report
 
     settings = _settings(sources=sources, claims=claims, db=db)
     # Validate both files before Prefect starts, so a bad file costs one line and writes nothing.
@@ -104,7 +104,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 
 def _quiet_sources(db: Path, run_id: str) -> tuple[int, int]:
     """Sources of a pass that were not due yet, and those that answered "nothing new"."""
-    from claimwatch.store import connect
+    from claimwatch.store.connection import connect
 
     with connect(db, read_only=True) as con:
         row = con.execute(
@@ -151,7 +151,7 @@ def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 
         PREFECT_API_URL=http://127.0.0.1:4200/api claimwatch serve
     """
-    from claimwatch.sources import load_sources
+    from claimwatch.sources.config import load_sources
 
     settings = _settings(sources=sources, claims=claims, db=db)
     # A bad file fails here, once, rather than in every scheduled run.
@@ -185,7 +185,7 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
         echo '{"id": 1, "text": "They say: where NATO goes, war is most likely."}' \\
           | claimwatch match
     """
-    from claimwatch.match import Matcher
+    from claimwatch.matching.matcher import Matcher
 
     settings = _settings(claims=claims, match_threshold=threshold)
     matcher = Matcher(load_catalog(settings.claims), threshold=settings.match_threshold)
@@ -364,7 +364,7 @@ def report(
 
         claimwatch report mentions-per-day --format parquet -o mentions.parquet
     """
-    from claimwatch.reports import get_report, list_reports, report_arrow, run_report
+    from claimwatch.store.reports import get_report, list_reports, report_arrow, run_report
 
     _announce_waits()
     settings = _settings(db=db)
@@ -398,7 +398,7 @@ def report(
     given = dict(params)
     wait = settings.lock_wait
     if fmt == "html":
-        from claimwatch.htmlreport import report_page
+        from claimwatch.output.html_report import report_page
 
         _emit(report_page(settings.db, directory, name, given, wait=wait), output)
     elif fmt == "parquet":
@@ -441,7 +441,7 @@ def sql(
 
         claimwatch sql - --format csv < my-query.sql > out.csv
     """
-    from claimwatch.reports import run_sql, sql_arrow
+    from claimwatch.store.reports import run_sql, sql_arrow
 
     _announce_waits()
     settings = _settings(db=db)
@@ -454,7 +454,7 @@ def sql(
         return
     result = run_sql(settings.db, text, given, wait=settings.lock_wait)
     if fmt == "html":
-        from claimwatch.htmlreport import table_page
+        from claimwatch.output.html_report import table_page
 
         _emit(table_page(None, "claimwatch query", result.columns, result.rows), output)
     else:
@@ -470,8 +470,8 @@ def migrate(db: Path | None) -> None:
 
         claimwatch migrate --db warehouse/claimwatch.duckdb
     """
-    from claimwatch.migrations import apply_migrations
-    from claimwatch.store import connect
+    from claimwatch.store.connection import connect
+    from claimwatch.store.migrations import apply_migrations
 
     _announce_waits()
     settings = _settings(db=db)
@@ -521,9 +521,9 @@ def digest(
 
         claimwatch digest --since 24h --channel analysts
     """
-    from claimwatch.channels import destination
-    from claimwatch.digest import parse_since, prepare, run_digest, wants_delivery
-    from claimwatch.digest_config import load_digest_config
+    from claimwatch.delivery.channels import destination
+    from claimwatch.delivery.config import load_digest_config
+    from claimwatch.delivery.digest import parse_since, prepare, run_digest, wants_delivery
 
     _announce_waits()
     settings = _settings(db=db, claims=claims, digest=config)
@@ -606,8 +606,8 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
 
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
-    from claimwatch.evaluate import evaluate, load_judgements, ranking, sweep
-    from claimwatch.match import Matcher
+    from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
+    from claimwatch.matching.matcher import Matcher
 
     settings = _settings(claims=claims, match_threshold=threshold)
     catalog = load_catalog(settings.claims)
@@ -650,6 +650,6 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
 
 
 def _tier_order(item: tuple[str, Any]) -> int:
-    from claimwatch.evaluate import TIERS
+    from claimwatch.matching.evaluate import TIERS
 
     return TIERS.index(item[0])

@@ -17,3 +17,8 @@ def iso_to_utc(value: object) -> datetime | None:
         return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
     except (ValueError, OverflowError):
         return None
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the convention of every timestamp in the warehouse."""
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -80,3 +80,95 @@ class Discovery:
     # A request that failed while others answered (a sitemap, a GDELT slice): what
     # the others found is kept, and this is recorded as the source's failure.
     partial_failure: FetchError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """One monitoring pass, as recorded in the `runs` table."""
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    status: str
+    sources_total: int
+    sources_failed: int
+    items_seen: int
+    pages_skipped: int
+    pages_fetched: int
+    articles_new: int
+    matches_new: int
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class Validator:
+    """What the last successful response of a URL said about its version."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str
+    changed_at: datetime  # when the body last changed (or was first seen)
+    verified_at: datetime  # when the body was last fetched in full
+    # False once the server was caught answering 304 for a changed body.
+    conditional: bool = True
+
+
+@dataclass(slots=True)
+class SourceTally:
+    """What reading one source cost: requests by outcome, bytes and seconds."""
+
+    requests: int = 0
+    ok: int = 0  # 200 with a new or changed body
+    not_modified: int = 0  # 304, or 200 with an unchanged body
+    errors: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: SourceTally) -> None:
+        self.requests += other.requests
+        self.ok += other.ok
+        self.not_modified += other.not_modified
+        self.errors += other.errors
+        self.bytes += other.bytes
+        self.seconds += other.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class PageAttempt:
+    """A page fetched but not stored, and when it may be tried again (None: never)."""
+
+    url: str
+    source: str
+    title: str | None
+    published_at: datetime | None
+    archive: str | None
+    stage: str
+    reason: str
+    attempts: int
+    last_attempt_at: datetime
+    retry_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLog:
+    """One source in one pass, as a row of `fetch_log` (articles_new is counted on insert)."""
+
+    source: str
+    polled: bool
+    tally: SourceTally
+    items_seen: int
+    items_new: int
+    pages_failed: int
+    off_topic: int
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolled:
+    """What a poll leaves for the next one."""
+
+    source: str
+    polled_at: datetime
+    cursor: str | None
+    validators: dict[str, Validator]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from claimwatch.fetch import FetchConfig
+from claimwatch.fetching.client import FetchConfig
 
 # The checkout this package was installed from in editable mode (src/claimwatch/ → top level).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

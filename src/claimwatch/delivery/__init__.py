@@ -1,0 +1,12 @@
+"""Alert digests: what each channel has not received yet, built, delivered and recorded."""
+
+from claimwatch.exports import public_names
+
+__all__, __getattr__, __dir__ = public_names(
+    __name__,
+    {
+        "channels": ["deliver"],
+        "config": ["DigestConfig", "load_digest_config"],
+        "digest": ["Delivery", "Digest", "run_digest"],
+    },
+)

@@ -1,0 +1,430 @@
+"""Matching: find the catalog's claims in a text, quoted, near-quoted or reworded.
+
+`Matcher(catalog).find(text, title=...)` detects every claim over its threshold;
+`.rank(...)` returns the K best claims whatever their score. Both work on sentence
+windows (one sentence, two adjacent ones, and the quoted parts of a window with
+the attribution cut out: '"Where NATO goes," he said, "war is most likely"'),
+never on a whole article, where long texts saturate fuzzy scores.
+
+Detection runs in two steps:
+1. candidates: a term index over every wording of every claim (terms.py) keeps
+   the (window, wording) pairs where the window holds enough of the wording's
+   rare terms, so the cost follows the text, not text × catalog;
+2. verification: rapidfuzz's partial_ratio on each candidate pair; the best pair
+   per claim is then rescored on whole-word spans (plain ratio, and token order
+   ignored) and its best span becomes the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from itertools import pairwise
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
+
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.normalize import Normalized, normalize, normalize_text, sentence_spans
+from claimwatch.matching.required import RequiredTerms
+from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.records import Article, Match
+
+DEFAULT_THRESHOLD = 88.0
+# A window much shorter than a wording can score 100 by being a fragment of it
+# ("NATO goes." inside "Where NATO goes, war is most likely"); such windows do not count.
+MIN_WINDOW_SHARE = 0.75
+# Share of a wording's term weight a window must hold to be scored against it.
+MIN_COVERAGE = 0.3
+# At most this many wordings (the best covered) are scored against each window.
+MAX_CANDIDATES_PER_WINDOW = 16
+# partial_ratio compares stretches as long as the wording, so a word inserted into
+# a quote ("are simply not divisible") costs it more than it should. Candidates this
+# close to a threshold are rescored on whole-word spans.
+RESCUE_MARGIN = 12.5
+# Slogans travel with their halves swapped ("Today Ukraine, tomorrow Asia"); longer
+# assertions do not, and there word order carries meaning ("A more than B").
+MAX_SLOGAN_WORDS = 6
+# A wording and a span that disagree on negation ("no consensus" / "broad consensus")
+# lose this many points.
+NEGATION_PENALTY = 15.0
+_NEGATIONS = frozenset({"no", "not", "never", "cannot", "nor", "without", "neither"})
+SNIPPET_CONTEXT = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """The best place one claim was found in one field of a text, and why it scored."""
+
+    claim_id: str
+    score: float
+    field: str
+    variant: str
+    matched_text: str
+    start: int
+    end: int
+    snippet: str
+    # partial: partial_ratio of the wording in the window; span: ratio on the
+    # whole-word span (word order ignored if that scores higher); coverage: share
+    # of the wording's term weight present in the window (0-100).
+    parts: dict[str, float] = dataclass_field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A piece of normalised text to score: a sentence, two, or their quoted parts."""
+
+    text: str
+    start: int
+    # For quoted parts, the normalised index of each character; None when contiguous.
+    positions: tuple[int, ...] | None = None
+    # For a pair of sentences, the indexes of the two single-sentence windows.
+    pair: tuple[int, int] | None = None
+
+    @property
+    def end(self) -> int:
+        """End of the stretch of normalised text the window covers."""
+        return self.start + len(self.text) if self.positions is None else self.positions[-1] + 1
+
+    def to_norm(self, start: int, end: int) -> tuple[int, int]:
+        if self.positions is None:
+            return self.start + start, self.start + end
+        return self.positions[start], self.positions[end - 1] + 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Best:
+    score: float
+    row: int
+    window: int
+
+
+class Matcher:
+    """Finds the claims of a catalog in texts. Build once, use for many texts."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        min_coverage: float = MIN_COVERAGE,
+    ) -> None:
+        self.min_coverage = min_coverage
+        self._claim_of_row: list[str] = []
+        self._wordings: list[str] = []
+        self._normalized: list[str] = []
+        for claim in catalog.claims:
+            for wording in claim.wordings:
+                self._claim_of_row.append(claim.id)
+                self._wordings.append(wording)
+                self._normalized.append(normalize_text(wording))
+        self._lengths = np.array([len(w) for w in self._normalized])
+        self._thresholds = {
+            c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
+        }
+        groups = list(dict.fromkeys(c.required_terms for c in catalog.claims if c.required_terms))
+        self._required = RequiredTerms(groups)
+        group_of_claim = {
+            c.id: groups.index(c.required_terms) for c in catalog.claims if c.required_terms
+        }
+        # For each wording, the required-term group of its claim, or -1.
+        self._required_of_row = np.array(
+            [group_of_claim.get(c, -1) for c in self._claim_of_row], dtype=np.int64
+        )
+        self._index = TermIndex(self._normalized)
+        # Below this partial_ratio a candidate is not rescored: slogans get a wider
+        # margin, as a swapped word order costs them most.
+        self._rescue_floor = np.array(
+            [
+                self._thresholds[c]
+                - RESCUE_MARGIN * (2 if len(w.split()) <= MAX_SLOGAN_WORDS else 1)
+                for c, w in zip(self._claim_of_row, self._normalized, strict=True)
+            ]
+        )
+
+    @property
+    def claim_ids(self) -> list[str]:
+        return list(self._thresholds)
+
+    def threshold_of(self, claim_id: str) -> float:
+        """The score a claim needs: its own threshold, else the matcher's."""
+        return self._thresholds[claim_id]
+
+    def find(self, text: str, *, title: str | None = None) -> list[Hit]:
+        """Every claim whose best score reaches its threshold, best first."""
+        best = self._best_hits(text, title, detect=True)
+        hits = [h for h in best.values() if h.score >= self._thresholds[h.claim_id]]
+        return sorted(hits, key=lambda h: (-h.score, h.claim_id))
+
+    def rank(self, text: str, *, title: str | None = None, top: int = 5) -> list[Hit]:
+        """The `top` best-scoring claims, whatever the threshold (every pair is scored)."""
+        best = self._best_hits(text, title, detect=False)
+        return sorted(best.values(), key=lambda h: (-h.score, h.claim_id))[:top]
+
+    def match_article(self, article: Article) -> list[Match]:
+        """Detection over an article's title and text, as records for the warehouse."""
+        return self.match_text(article.url, article.text, title=article.title)
+
+    def match_text(self, url: str, text: str, *, title: str | None = None) -> list[Match]:
+        """Detection over a stored article's title and text, as warehouse records."""
+        return [
+            Match(
+                article_url=url,
+                claim_id=h.claim_id,
+                score=h.score,
+                field=h.field,
+                variant=h.variant,
+                matched_text=h.matched_text,
+                start=h.start,
+                end=h.end,
+                snippet=h.snippet,
+            )
+            for h in self.find(text, title=title)
+        ]
+
+    def _best_hits(self, text: str, title: str | None, *, detect: bool) -> dict[str, Hit]:
+        best: dict[str, Hit] = {}
+        for field_name, value in (("title", title), ("text", text)):
+            if not value:
+                continue
+            for hit in self._score_field(field_name, value, detect):
+                current = best.get(hit.claim_id)
+                if current is None or hit.score > current.score:
+                    best[hit.claim_id] = hit
+        return best
+
+    def _score_field(self, field_name: str, original: str, detect: bool) -> list[Hit]:
+        norm = normalize(original)
+        windows = _windows(norm.text)
+        if not windows:
+            return []
+        if detect:
+            best = self._verify_candidates(norm.text, windows)
+        else:
+            best = self._score_all(norm.text, windows)
+        return [
+            self._hit(claim_id, b.row, windows[b.window], norm, original, field_name, b.score)
+            for claim_id, b in best.items()
+        ]
+
+    def _lacks_required(self, text: str, windows: list[_Window], rows: np.ndarray) -> np.ndarray:
+        """[window, column]: the wording of rows[column] needs a term the window lacks."""
+        named = self._required.named(text, [(w.start, w.end) for w in windows])
+        required = self._required_of_row[rows]
+        if not named.shape[1]:  # no claim of the catalog requires terms
+            return np.zeros((len(windows), len(rows)), dtype=bool)
+        return (required >= 0)[None, :] & ~named[:, np.maximum(required, 0)]
+
+    def _verify_candidates(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
+        """partial_ratio on the (window, wording) pairs the term index lets through.
+
+        Pairs that cannot reach their wording's rescue floor score 0.
+        """
+        window_terms: list[set[str]] = []
+        for window in windows:
+            # A pair's terms are its sentences' terms: no need to tokenise it again.
+            pair = window.pair
+            window_terms.append(
+                window_terms[pair[0]] | window_terms[pair[1]] if pair else terms(window.text)
+            )
+        rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
+        if not len(rows):
+            return {}
+        coverage = self._index.coverage_matrix(rows, window_terms, [w.pair for w in windows])
+        if len(rows) > MAX_CANDIDATES_PER_WINDOW:
+            # Only the wordings a window covers best are worth a fuzzy score.
+            kth = np.partition(coverage, -MAX_CANDIDATES_PER_WINDOW, axis=1)
+            coverage[coverage < kth[:, -MAX_CANDIDATES_PER_WINDOW][:, None]] = 0
+        passing = coverage >= self.min_coverage
+        # A pair of sentences is worth scoring for a wording only when each sentence
+        # adds some of the wording's terms (a quote split across the two).
+        pairs = [w for w, window in enumerate(windows) if window.pair is not None]
+        if pairs:
+            halves = np.array([windows[w].pair for w in pairs])
+            passing[pairs] &= coverage[pairs] > np.maximum(
+                coverage[halves[:, 0]], coverage[halves[:, 1]]
+            )
+        window_lengths = np.array([len(w.text) for w in windows])
+        passing &= window_lengths[:, None] >= self._lengths[rows][None, :] * MIN_WINDOW_SHARE
+        passing &= ~self._lacks_required(text, windows, rows)
+        scores = np.zeros(passing.shape, dtype=np.float32)
+        floors = self._rescue_floor[rows]
+        for w, column in zip(*np.nonzero(passing), strict=True):
+            # The cutoff lets rapidfuzz give up early on hopeless pairs.
+            scores[w, column] = fuzz.partial_ratio(
+                windows[w].text, self._normalized[rows[column]], score_cutoff=floors[column]
+            )
+        best_window = np.argmax(scores, axis=0)
+        best_score = scores[best_window, np.arange(len(rows))]
+        best: dict[str, _Best] = {}
+        for column in np.nonzero(best_score > 0)[0]:
+            row = int(rows[column])
+            claim_id = self._claim_of_row[row]
+            current = best.get(claim_id)
+            if current is None or best_score[column] > current.score:
+                best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
+        return best
+
+    def _score_all(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
+        """partial_ratio of every wording against every window (ranking mode)."""
+        scores = process.cdist(
+            self._normalized,
+            [w.text for w in windows],
+            scorer=fuzz.partial_ratio,
+            dtype=np.float32,
+            workers=1,
+        )
+        window_lengths = np.array([len(w.text) for w in windows])
+        scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
+        every_row = np.arange(len(self._normalized))
+        scores[self._lacks_required(text, windows, every_row).T] = 0
+        best: dict[str, _Best] = {}
+        for row, column in enumerate(np.argmax(scores, axis=1)):
+            claim_id = self._claim_of_row[row]
+            score = float(scores[row, column])
+            current = best.get(claim_id)
+            if current is None or score > current.score:
+                best[claim_id] = _Best(score, row, int(column))
+        return best
+
+    def _hit(
+        self,
+        claim_id: str,
+        row: int,
+        window: _Window,
+        norm: Normalized,
+        original: str,
+        field_name: str,
+        partial: float,
+    ) -> Hit:
+        wording = self._normalized[row]
+        alignment = fuzz.partial_ratio_alignment(wording, window.text)
+        start, end = (
+            (alignment.dest_start, alignment.dest_end) if alignment else (0, len(window.text))
+        )
+        start, end, span = _best_span(wording, window.text, start, end)
+        if end <= start:  # nothing but punctuation aligned: show the whole window
+            start, end = 0, len(window.text)
+        coverage = 100 * self._index.coverage(row, terms(window.text))
+        matched = window.text[start:end]
+        penalty = NEGATION_PENALTY if _negated(wording) != _negated(matched) else 0.0
+        norm_start, norm_end = window.to_norm(start, end)
+        orig_start, orig_end = norm.original_span(norm_start, norm_end)
+        return Hit(
+            claim_id=claim_id,
+            score=round(max(partial, span) - penalty, 1),
+            field=field_name,
+            variant=self._wordings[row],
+            matched_text=original[orig_start:orig_end],
+            start=orig_start,
+            end=orig_end,
+            snippet=snippet(original, orig_start, orig_end),
+            parts={
+                "partial": round(partial, 1),
+                "span": round(span, 1),
+                "coverage": round(float(coverage), 1),
+                "negation_penalty": penalty,
+            },
+        )
+
+
+_QUOTED = re.compile(r'"([^"]{2,}?)"')
+
+
+def _windows(text: str) -> list[_Window]:
+    """Single sentences first, then pairs of adjacent sentences, then quoted parts."""
+    spans = sentence_spans(text)
+    contiguous = [_Window(text[s:e], s) for s, e in spans]
+    contiguous += [
+        _Window(text[a[0] : b[1]].replace("\n", " "), a[0], pair=(i, i + 1))
+        for i, (a, b) in enumerate(pairwise(spans))
+    ]
+    return contiguous + [q for w in contiguous if (q := _quoted_parts(w)) is not None]
+
+
+def _quoted_parts(window: _Window) -> _Window | None:
+    """The quoted parts of a window joined, when a quote is interrupted by its attribution."""
+    if '"' not in window.text:
+        return None
+    parts = list(_QUOTED.finditer(window.text))
+    if len(parts) < 2:
+        return None
+    pieces: list[str] = []
+    positions: list[int] = []
+    for found in parts:
+        if pieces:
+            pieces.append(" ")
+            positions.append(window.start + found.start(1))
+        pieces.append(found.group(1))
+        positions.extend(range(window.start + found.start(1), window.start + found.end(1)))
+    return _Window("".join(pieces), window.start, tuple(positions))
+
+
+def _best_span(wording: str, text: str, start: int, end: int) -> tuple[int, int, float]:
+    """The whole-word span of `text` near [start, end) that reads most like the wording.
+
+    partial_ratio aligns a stretch exactly as long as the wording, which cuts
+    words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
+    Starts and ends up to a few words either side are tried; the best span and
+    its score are returned.
+    """
+    words = list(_WORD.finditer(text))
+    if not words:
+        return start, end, 0.0
+    starts = [w.start() for w in words]
+    ends = [w.end() for w in words]
+    first = max(0, bisect_right(starts, start) - 1)
+    last = bisect_left(ends, end)
+    best_score, best_start, best_end = -1.0, start, end
+    for s in starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]:
+        for e in ends[max(0, last - _SPAN_SLACK) : last + _SPAN_SLACK + 1]:
+            score = _span_score(wording, text[s:e]) if e > s else -1.0
+            if score > best_score:
+                best_score, best_start, best_end = score, s, e
+    return (*_strip_edges(text, best_start, best_end), max(best_score, 0.0))
+
+
+def _span_score(wording: str, span: str) -> float:
+    """Plain ratio; for slogans, word order may also be ignored."""
+    score = fuzz.ratio(wording, span)
+    if len(wording.split()) <= MAX_SLOGAN_WORDS:
+        score = max(score, fuzz.token_sort_ratio(wording, span, processor=default_process))
+    return score
+
+
+def _negated(text: str) -> bool:
+    words = _LETTERS.findall(text)
+    return any(w in _NEGATIONS or w.endswith("n't") for w in words)
+
+
+_LETTERS = re.compile(r"[\w']+")
+
+
+def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _EDGE:
+        start += 1
+    while end > start and text[end - 1] in _EDGE:
+        end -= 1
+    return start, end
+
+
+_WORD = re.compile(r"\S+")
+_SPAN_SLACK = 3
+_EDGE = " \n.,;:!?\"'()[]-"
+
+
+def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
+    """The match with up to `context` characters either side, cut at spaces."""
+    left = max(0, start - context)
+    right = min(len(text), end + context)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
+    body = " ".join(text[left:right].split())
+    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")

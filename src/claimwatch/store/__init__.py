@@ -1,0 +1,25 @@
+"""The warehouse: DuckDB, written by one process in short transactions, read by reports.
+
+The SQL itself (migrations and named reports) lives in the top-level `warehouse/`.
+"""
+
+from claimwatch.exports import public_names
+
+__all__, __getattr__, __dir__ = public_names(
+    __name__,
+    {
+        "connection": ["connect", "migrate", "transaction"],
+        "history": ["PassMemory", "read_pass_memory"],
+        "passes": [
+            "PassInProgress",
+            "begin_pass",
+            "finish_pass",
+            "page_attempts",
+            "pass_lock",
+            "source_logs",
+            "store_batch",
+        ],
+        "rematch": ["StoredText", "iter_stored_texts", "replace_matches"],
+        "reports": ["Report", "get_report", "list_reports", "run_report"],
+    },
+)

@@ -1,0 +1,239 @@
+"""Writing a monitoring pass in steps: begin, one transaction per batch, finish.
+
+A pass stores each batch of articles as soon as it is matched, so memory stays
+flat however many pages a pass reads, and a pass that dies keeps what it stored.
+What lets the next pass skip work (validators, cursors, poll times) is written
+only by `finish_pass`, after every batch: a pass killed before then leaves the
+sources to be read in full again, and the pages already stored are skipped, so
+the next pass converges on what one uninterrupted pass would have stored.
+
+Only one pass may run against a warehouse at a time: `pass_lock` holds an
+exclusive lock file beside it for the whole pass (released by the OS if the
+process dies).
+
+The row writers are in `writers` (one place writes each table); this module only
+orders them into the steps of a pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from claimwatch.dates import utcnow
+from claimwatch.exceptions import WarehouseError
+from claimwatch.lockfile import LockHeld, exclusive_lock
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import (
+    Article,
+    Failure,
+    FeedItem,
+    Match,
+    PageAttempt,
+    RunStats,
+    SourceLog,
+    SourcePolled,
+)
+from claimwatch.sources.config import Source, SourceList
+from claimwatch.sources.discover import Poll
+from claimwatch.sources.reader import SourceTally
+from claimwatch.store.connection import connect, transaction
+from claimwatch.store.history import next_retry
+from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.stories import assign_new_stories
+from claimwatch.store.writers import (
+    insert_articles,
+    insert_failures,
+    insert_log,
+    insert_matches,
+    insert_run,
+    upsert_attempts,
+    upsert_claims,
+    upsert_polled,
+    upsert_sources,
+)
+
+
+class PassInProgress(WarehouseError):
+    """Another pass holds the warehouse."""
+
+
+@contextmanager
+def pass_lock(db: Path) -> Iterator[None]:
+    """Hold the warehouse's pass lock, or raise PassInProgress naming the holder."""
+    try:
+        with exclusive_lock(db.with_name(db.name + ".pass-lock")):
+            yield
+    except LockHeld as held:
+        raise PassInProgress(
+            f"{db}: another pass is running (process {held.holder}); wait for it to finish"
+        ) from None
+
+
+def begin_pass(
+    db: Path,
+    migrations_dir: Path,
+    *,
+    sources: SourceList,
+    catalog: Catalog,
+    wait: float = 0.0,
+) -> None:
+    """Bring the schema up to date and record the sources and claims of this pass.
+
+    Run before anything is fetched, so an unwritable warehouse fails the pass early.
+    """
+    now = utcnow()
+    with connect(db, wait=wait) as con:
+        apply_migrations(con, migrations_dir)
+        with transaction(con, _failed(db)):
+            upsert_sources(con, sources, now)
+            upsert_claims(con, catalog, now)
+
+
+def store_batch(
+    db: Path,
+    *,
+    run_id: str,
+    articles: Sequence[Article],
+    matches: Sequence[Match],
+    failures: Sequence[Failure],
+    attempts: Sequence[PageAttempt],
+    wait: float = 0.0,
+) -> tuple[int, int]:
+    """Store one batch in one transaction; return (articles added, matches added)."""
+    now = utcnow()
+    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+        articles_new = insert_articles(con, articles, run_id)
+        assign_new_stories(con, run_id, now)
+        matches_new = insert_matches(con, matches, run_id, now)
+        insert_failures(con, failures, run_id, now)
+        upsert_attempts(con, attempts, run_id)
+        # A page stored at last needs no more tries.
+        con.execute(
+            "DELETE FROM page_attempts WHERE url IN (SELECT url FROM articles WHERE run_id = ?)",
+            [run_id],
+        )
+    return articles_new, matches_new
+
+
+def finish_pass(
+    db: Path,
+    *,
+    stats: RunStats,
+    polled: Sequence[SourcePolled],
+    log: Sequence[SourceLog],
+    failures: Sequence[Failure],
+    wait: float = 0.0,
+) -> RunStats:
+    """Record what the next pass needs and the pass itself, in one transaction."""
+    now = utcnow()
+    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+        insert_failures(con, failures, stats.run_id, now)
+        upsert_polled(con, polled)
+        insert_log(con, log, stats.run_id, now)
+        insert_run(con, stats)
+    return stats
+
+
+def page_attempts(
+    items: Sequence[FeedItem],
+    failures: Sequence[Failure],
+    previous: dict[str, int],
+    now: datetime,
+) -> list[PageAttempt]:
+    """The attempts to record for the pages of a batch that failed or were filtered out."""
+    by_url = {item.url: item for item in items}
+    rows = []
+    for failure in failures:
+        item = by_url.get(failure.url)
+        if item is None:
+            continue
+        attempts = previous.get(item.url, 0) + 1
+        rows.append(
+            PageAttempt(
+                url=item.url,
+                source=item.source,
+                title=item.title,
+                published_at=item.published_at,
+                archive=item.archive,
+                stage=failure.stage,
+                reason=failure.reason,
+                attempts=attempts,
+                last_attempt_at=now,
+                retry_at=next_retry(failure.stage, attempts, now),
+            )
+        )
+    return rows
+
+
+def _failed(db: Path) -> str:
+    return f"{db}: write failed, nothing of this batch stored"
+
+
+def source_logs(
+    polled: Sequence[Source],
+    skipped: Sequence[Source],
+    polls: Sequence[Poll],
+    new_items: Sequence[FeedItem],
+    page_failures: Sequence[Failure],
+) -> list[SourceLog]:
+    """One fetch-log row per enabled source: polled ones with their counts, the rest idle."""
+    by_source: dict[str, Poll] = {p.source: p for p in polls}
+    new = Counter(item.source for item in new_items)
+    failed = Counter(f.source for f in page_failures if f.stage != "filter")
+    off_topic = Counter(f.source for f in page_failures if f.stage == "filter")
+    logs = []
+    for source in polled:
+        poll = by_source[source.name]
+        logs.append(
+            SourceLog(
+                source=source.name,
+                polled=True,
+                tally=poll.tally,
+                items_seen=len(poll.items),
+                items_new=new[source.name],
+                pages_failed=failed[source.name],
+                off_topic=off_topic[source.name],
+                failed=poll.failure is not None,
+            )
+        )
+    for source in skipped:
+        logs.append(SourceLog(source.name, False, SourceTally(), 0, 0, 0, 0, False))
+    return logs
+
+
+def store_pass(
+    db: Path,
+    migrations_dir: Path,
+    *,
+    stats: RunStats,
+    sources: SourceList,
+    catalog: Catalog,
+    articles: Sequence[Article],
+    matches: Sequence[Match],
+    failures: Sequence[Failure],
+    wait: float = 0.0,
+) -> RunStats:
+    """Write one pass in one transaction; rows already stored are not added again.
+
+    `wait`: seconds to wait for a reader that holds the file (see `connect`).
+
+    Returns `stats` with the numbers of articles and matches actually added.
+    """
+    now = utcnow()
+    with connect(db, wait=wait) as con:
+        apply_migrations(con, migrations_dir)
+        with transaction(con, f"{db}: write failed, nothing stored"):
+            upsert_sources(con, sources, now)
+            upsert_claims(con, catalog, now)
+            articles_new = insert_articles(con, articles, stats.run_id)
+            assign_new_stories(con, stats.run_id, now)
+            matches_new = insert_matches(con, matches, stats.run_id, now)
+            insert_failures(con, failures, stats.run_id, now)
+            stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
+            insert_run(con, stats)
+    return stats

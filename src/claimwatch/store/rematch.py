@@ -1,0 +1,79 @@
+"""Re-matching: stored texts read in batches, and the matches replaced in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from claimwatch.dates import utcnow
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import Match, RunStats
+from claimwatch.store.connection import connect, transaction
+from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.writers import insert_matches, insert_run, matches_table, upsert_claims
+
+
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """What re-matching needs of a stored article."""
+
+    url: str
+    title: str | None
+    text: str
+
+
+def iter_stored_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
+    """Every stored article's URL, title and text, in batches (memory stays flat)."""
+    with connect(db, read_only=True) as con:
+        cursor = con.execute("SELECT url, title, text FROM articles ORDER BY url")
+        while rows := cursor.fetchmany(batch_size):
+            yield [StoredText(*row) for row in rows]
+
+
+def replace_matches(
+    db: Path,
+    migrations_dir: Path,
+    *,
+    stats: RunStats,
+    catalog: Catalog,
+    matches: Sequence[Match],
+    wait: float = 0.0,
+) -> tuple[RunStats, int]:
+    """Make the stored matches those of a re-match over every stored article.
+
+    In one transaction: pairs found again keep their first `matched_at`, new ones
+    are added, and pairs of catalog claims that no longer match are removed.
+    Matches of claims removed from the catalog are kept, like their claim rows.
+    Returns the run's stats (matches_new = pairs added) and the pairs removed.
+    """
+    now = utcnow()
+    with connect(db, wait=wait) as con:
+        apply_migrations(con, migrations_dir)
+        with transaction(con, f"{db}: re-match failed, nothing changed"):
+            upsert_claims(con, catalog, now)
+            con.register("rematched", matches_table(matches, stats.run_id, now))
+            removed = con.execute(
+                """
+                DELETE FROM matches AS m
+                WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM rematched AS r
+                      WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
+                """
+            ).fetchone()
+            con.execute(
+                """
+                UPDATE matches AS m SET
+                    score = r.score, field = r.field, variant = r.variant,
+                    matched_text = r.matched_text, match_start = r.match_start,
+                    match_end = r.match_end, snippet = r.snippet
+                FROM rematched AS r
+                WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id
+                """
+            )
+            added = insert_matches(con, matches, stats.run_id, now)
+            con.unregister("rematched")
+            stats = replace(stats, matches_new=added)
+            insert_run(con, stats)
+    return stats, int(removed[0]) if removed else 0

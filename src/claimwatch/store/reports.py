@@ -1,0 +1,210 @@
+"""Named reports: SQL files in warehouse/reports/ with a title, a description and parameters.
+
+A report file starts with comment lines that declare it:
+
+    -- title: Latest matches
+    -- description: The newest matches with their evidence.
+    -- param limit: 20  # how many rows
+    -- param include_sample: true
+
+Each parameter's default also sets its type (integer, number, boolean or text;
+`null` means optional text); words after ` #` describe it. Values are always
+bound (`$limit`), never formatted in.
+
+Reads open the warehouse read-only with external access switched off, so a
+report or an ad-hoc query can neither change the warehouse nor touch other files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from claimwatch.exceptions import ClaimwatchError, ReportError
+from claimwatch.store.connection import connect
+from claimwatch.store.migrations import migration_files
+
+_HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
+_PARAM_DOC = re.compile(r"\s+#\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    default: Any
+    description: str = ""
+
+    @property
+    def type_name(self) -> str:
+        if isinstance(self.default, bool):
+            return "boolean"
+        if isinstance(self.default, int):
+            return "integer"
+        if isinstance(self.default, float):
+            return "number"
+        return "text"
+
+    def convert(self, raw: str) -> Any:
+        """A command-line string as this parameter's type."""
+        kind = self.type_name
+        try:
+            if kind == "boolean":
+                lowered = raw.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return lowered in ("true", "1", "yes")
+            if kind == "integer":
+                return int(raw)
+            if kind == "number":
+                return float(raw)
+        except ValueError:
+            raise ReportError(f"parameter {self.name!r} expects {kind}, got {raw!r}") from None
+        return raw
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    sql: str
+    path: Path
+
+    def bind(self, given: dict[str, str]) -> dict[str, Any]:
+        """Defaults overridden by `given` (strings from the command line), typed."""
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            names = ", ".join(known) or "none"
+            raise ReportError(
+                f"report {self.name!r} has no parameter {unknown[0]!r} (parameters: {names})"
+            )
+        values = {p.name: p.default for p in self.parameters}
+        values.update({k: known[k].convert(v) for k, v in given.items()})
+        return values
+
+
+def _parse_default(raw: str) -> Any:
+    raw = raw.strip()
+    if raw == "null":
+        return None
+    if raw in ("true", "false"):
+        return raw == "true"
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            pass
+    return raw.strip("'\"")
+
+
+def load_report(path: Path) -> Report:
+    title = description = ""
+    parameters = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        header = _HEADER.match(line)
+        if not header:
+            continue
+        key, param, value = header.groups()
+        if param:
+            doc = _PARAM_DOC.search(value)
+            default, text = (value[: doc.start()], value[doc.end() :]) if doc else (value, "")
+            parameters.append(Parameter(param, _parse_default(default), text.strip()))
+        elif key == "title":
+            title = value.strip()
+        else:
+            description = value.strip()
+    if not title:
+        raise ReportError(f"{path}: a report starts with a '-- title: ...' line")
+    return Report(path.stem, title, description, tuple(parameters), path.read_text("utf-8"), path)
+
+
+def list_reports(directory: Path) -> list[Report]:
+    return [load_report(p) for p in sorted(directory.glob("*.sql"))]
+
+
+def get_report(directory: Path, name: str) -> Report:
+    path = directory / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or not path.is_file():
+        names = ", ".join(r.name for r in list_reports(directory))
+        raise ReportError(f"no report named {name!r} (reports: {names})")
+    return load_report(path)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def run_report(
+    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+) -> Result:
+    """Run a report read-only against the warehouse."""
+    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _rows)
+
+
+def report_arrow(
+    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+) -> pa.Table:
+    """A report's result as an Arrow table, with the warehouse's column types (for Parquet)."""
+    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _arrow)
+
+
+def run_sql(
+    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+) -> Result:
+    """An ad-hoc query, read-only; `params` are bound as text values ($name)."""
+    return _fetch(db, sql, params or {}, "sql", wait, _rows)
+
+
+def sql_arrow(
+    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+) -> pa.Table:
+    return _fetch(db, sql, params or {}, "sql", wait, _arrow)
+
+
+def _rows(relation: duckdb.DuckDBPyRelation | None) -> Result:
+    if relation is None:
+        return Result([], [])
+    return Result(list(relation.columns), relation.fetchall())
+
+
+def _arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
+    return relation.to_arrow_table() if relation is not None else pa.table({})
+
+
+def _fetch(db: Path, sql: str, values: dict[str, Any], origin: str, wait: float, out: Any) -> Any:
+    with connect(db, read_only=True, wait=wait) as con:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        try:
+            return out(con.sql(sql, params=values or None))
+        except duckdb.Error as exc:
+            message = f"{origin}: {str(exc).splitlines()[0]}"
+            if isinstance(exc, duckdb.CatalogException):
+                message += _pending_migrations(con)
+            raise ReportError(message) from None
+
+
+def _pending_migrations(con: duckdb.DuckDBPyConnection) -> str:
+    """A hint when the warehouse predates a migration that added what a query needs."""
+    from claimwatch.settings import load_settings
+
+    try:
+        applied = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
+        files = migration_files(load_settings().warehouse_dir / "migrations")
+    except (duckdb.Error, ClaimwatchError, ValueError):
+        return ""
+    pending = [p.name for p in files if p.name not in applied]
+    if not pending:
+        return ""
+    return f" (the warehouse lacks {', '.join(pending)}: run `claimwatch migrate`)"
