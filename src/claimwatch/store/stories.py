@@ -50,7 +50,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from claimwatch.store.writers import SKETCHES_SCHEMA
+from claimwatch.store.writers import arrow_rows
 
 SHINGLE_WORDS = 3
 MAX_DISTANCE = 12
@@ -346,12 +346,13 @@ def assign_new_stories(con: duckdb.DuckDBPyConnection, run_id: str, now: datetim
     ).fetchall()
     con.unregister("new_sketches")
     assigned = assign_stories(sketches, [Candidate(*row) for row in found])
-    table = pa.Table.from_pylist(
+    table = arrow_rows(
+        con,
+        "article_sketches",
         [
             {"article_url": a.url, "simhash": a.simhash, "story_id": a.story_id, "assigned_at": now}
             for a in assigned
         ],
-        schema=SKETCHES_SCHEMA,
     )
     con.register("new_story_sketches", table)
     con.execute("INSERT INTO article_sketches BY NAME SELECT * FROM new_story_sketches")

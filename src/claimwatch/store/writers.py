@@ -1,14 +1,21 @@
 """Row writers: one function per warehouse table, each inserting an Arrow batch by name.
 
+The migrations are the only definition of a table's columns: a writer names its
+rows' keys after the columns and takes their types from the table itself
+(`arrow_rows`), so a column added by a migration needs no schema written here too.
+A key the table lacks fails the insert (DuckDB names the column) rather than being
+dropped.
+
 They run inside a transaction the caller holds (see `connection.transaction`);
 `passes`, `rematch` and the tests' warehouses order them into steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -26,54 +33,79 @@ from claimwatch.records import (
 from claimwatch.sources.config import SourceList
 
 
+def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> pa.Schema:
+    """The Arrow schema of a warehouse table, as DuckDB exports its columns."""
+    return con.sql(f'SELECT * FROM "{table}" LIMIT 0').to_arrow_table().schema
+
+
+def arrow_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]
+) -> pa.Table:
+    """`rows` as an Arrow table typed by the columns of `table`, for an insert by name.
+
+    Its columns are the rows' keys (every row has the same), or with no rows all of
+    the table's. A key the table has no column for keeps the type its values give
+    it, so the insert fails, naming it.
+    """
+    schema = table_schema(con, table)
+    names = list(rows[0]) if rows else schema.names
+    known = set(schema.names)
+    arrays = [
+        pa.array([row[name] for row in rows], schema.field(name).type if name in known else None)
+        for name in names
+    ]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert `rows` into `table` by name."""
+    con.register("incoming", arrow_rows(con, table, rows))
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")
+    con.unregister("incoming")
+
+
 def insert_run(con: duckdb.DuckDBPyConnection, stats: RunStats) -> None:
-    con.execute(
-        f"INSERT INTO runs VALUES ({', '.join('?' * len(fields(RunStats)))})",
-        list(asdict(stats).values()),
-    )
+    insert_rows(con, "runs", [asdict(stats)])
 
 
 def upsert_sources(con: duckdb.DuckDBPyConnection, sources: SourceList, now: datetime) -> None:
-    table = pa.Table.from_pylist(
-        [
-            {
-                "name": s.name,
-                "kind": str(s.kind),
-                "url": s.location,
-                "is_sample": s.sample,
-                "enabled": s.enabled,
-                "updated_at": now,
-            }
-            for s in sources.sources
-        ]
-    )
-    con.register("new_sources", table)
+    rows = [
+        {
+            "name": s.name,
+            "kind": str(s.kind),
+            "url": s.location,
+            "is_sample": s.sample,
+            "enabled": s.enabled,
+            "updated_at": now,
+        }
+        for s in sources.sources
+    ]
+    con.register("new_sources", arrow_rows(con, "sources", rows))
     con.execute("DELETE FROM sources WHERE name IN (SELECT name FROM new_sources)")
     con.execute("INSERT INTO sources BY NAME SELECT * FROM new_sources")
     con.unregister("new_sources")
 
 
 def upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetime) -> None:
-    table = pa.Table.from_pylist(
-        [
-            {
-                "id": c.id,
-                "text": c.text,
-                "kind": c.kind.value,
-                "variants": [v.text for v in c.variants],
-                "document": c.document,
-                "attributed_to": c.attributed_to,
-                "said_on": c.said_on,
-                "tags": list(c.tags),
-                "threshold": c.threshold,
-                "in_catalog": True,
-                "updated_at": now,
-            }
-            for c in catalog.claims
-        ],
-        schema=CLAIMS_SCHEMA,
-    )
-    con.register("new_claims", table)
+    rows = [
+        {
+            "id": c.id,
+            "text": c.text,
+            "kind": c.kind.value,
+            "variants": [v.text for v in c.variants],
+            "document": c.document,
+            "attributed_to": c.attributed_to,
+            "said_on": c.said_on,
+            "tags": list(c.tags),
+            "threshold": c.threshold,
+            "in_catalog": True,
+            "updated_at": now,
+        }
+        for c in catalog.claims
+    ]
+    con.register("new_claims", arrow_rows(con, "claims", rows))
     # Claims dropped from the file stay, so their stored matches keep their text.
     con.execute("UPDATE claims SET in_catalog = false WHERE id NOT IN (SELECT id FROM new_claims)")
     con.execute("DELETE FROM claims WHERE id IN (SELECT id FROM new_claims)")
@@ -85,7 +117,7 @@ def insert_articles(
     con: duckdb.DuckDBPyConnection, articles: Sequence[Article], run_id: str
 ) -> int:
     rows = [asdict(a) | {"run_id": run_id} for a in articles]
-    con.register("new_articles", pa.Table.from_pylist(rows, schema=ARTICLES_SCHEMA))
+    con.register("new_articles", arrow_rows(con, "articles", rows))
     result = con.execute(
         """
         INSERT INTO articles BY NAME
@@ -98,9 +130,9 @@ def insert_articles(
     return int(result[0]) if result else 0
 
 
-def matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Table:
+def match_rows(matches: Sequence[Match], run_id: str, now: datetime) -> list[dict[str, Any]]:
     """Matches as rows of the `matches` table."""
-    rows = [
+    return [
         {
             "article_url": m.article_url,
             "claim_id": m.claim_id,
@@ -116,13 +148,26 @@ def matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Ta
         }
         for m in matches
     ]
-    return pa.Table.from_pylist(rows, schema=MATCHES_SCHEMA)
+
+
+def matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Table:
+    """Matches as an Arrow table with the columns of `matches`, to join against it.
+
+    Typed as Python's values give them (it is compared with, not inserted:
+    `insert_matches` types its rows by the table); with no matches, every column
+    is there, untyped.
+    """
+    rows = match_rows(matches, run_id, now)
+    if rows:
+        return pa.Table.from_pylist(rows)
+    names = match_rows([Match("", "", 0.0, "", "", "", 0, 0, "")], run_id, now)[0]
+    return pa.table({name: pa.nulls(0) for name in names})
 
 
 def insert_matches(
     con: duckdb.DuckDBPyConnection, matches: Sequence[Match], run_id: str, now: datetime
 ) -> int:
-    con.register("new_matches", matches_table(matches, run_id, now))
+    con.register("new_matches", arrow_rows(con, "matches", match_rows(matches, run_id, now)))
     result = con.execute(
         """
         INSERT INTO matches BY NAME
@@ -141,16 +186,19 @@ def insert_matches(
 def insert_failures(
     con: duckdb.DuckDBPyConnection, failures: Sequence[Failure], run_id: str, now: datetime
 ) -> None:
-    rows = [asdict(f) | {"run_id": run_id, "failed_at": now} for f in failures]
-    con.register("new_failures", pa.Table.from_pylist(rows, schema=FAILURES_SCHEMA))
-    con.execute("INSERT INTO fetch_failures BY NAME SELECT * FROM new_failures")
-    con.unregister("new_failures")
+    insert_rows(
+        con, "fetch_failures", [asdict(f) | {"run_id": run_id, "failed_at": now} for f in failures]
+    )
 
 
 def replace_rows(
-    con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keys: Sequence[str]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
 ) -> None:
-    con.register("incoming", rows)
+    """Insert `rows` by name in place of the stored rows with the same `keys`."""
+    con.register("incoming", arrow_rows(con, table, rows))
     match = " AND ".join(f"t.{k} = i.{k}" for k in keys)
     con.execute(
         f"DELETE FROM {table} AS t WHERE EXISTS (SELECT 1 FROM incoming AS i WHERE {match})"
@@ -164,18 +212,17 @@ def upsert_attempts(
 ) -> None:
     if attempts:
         rows = [asdict(a) | {"run_id": run_id} for a in attempts]
-        replace_rows(con, "page_attempts", pa.Table.from_pylist(rows, ATTEMPTS), ["url"])
+        replace_rows(con, "page_attempts", rows, ["url"])
 
 
 def upsert_polled(con: duckdb.DuckDBPyConnection, polled: Sequence[SourcePolled]) -> None:
     if not polled:
         return
     state = [{"source": p.source, "polled_at": p.polled_at, "cursor": p.cursor} for p in polled]
-    replace_rows(con, "source_state", pa.Table.from_pylist(state, STATE), ["source"])
+    replace_rows(con, "source_state", state, ["source"])
     validators = [asdict(v) | {"source": p.source} for p in polled for v in p.validators.values()]
     if validators:
-        table = pa.Table.from_pylist(validators, VALIDATORS)
-        replace_rows(con, "source_validators", table, ["source", "url"])
+        replace_rows(con, "source_validators", validators, ["source", "url"])
 
 
 def insert_log(
@@ -189,7 +236,7 @@ def insert_log(
         | {"run_id": run_id, "logged_at": now}
         for entry in log
     ]
-    con.register("incoming", pa.Table.from_pylist(rows, LOG))
+    con.register("incoming", arrow_rows(con, "fetch_log", rows))
     con.execute(
         """
         INSERT INTO fetch_log BY NAME
@@ -202,119 +249,3 @@ def insert_log(
         [run_id],
     )
     con.unregister("incoming")
-
-
-TS = pa.timestamp("us")
-CLAIMS_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("kind", pa.string()),
-        ("variants", pa.list_(pa.string())),
-        ("document", pa.string()),
-        ("attributed_to", pa.string()),
-        ("said_on", pa.string()),
-        ("tags", pa.list_(pa.string())),
-        ("threshold", pa.float64()),
-        ("in_catalog", pa.bool_()),
-        ("updated_at", TS),
-    ]
-)
-ARTICLES_SCHEMA = pa.schema(
-    [
-        ("url", pa.string()),
-        ("final_url", pa.string()),
-        ("canonical_url", pa.string()),
-        ("source", pa.string()),
-        ("is_sample", pa.bool_()),
-        ("outlet", pa.string()),
-        ("title", pa.string()),
-        ("author", pa.string()),
-        ("text", pa.string()),
-        ("language", pa.string()),
-        ("published_at", TS),
-        ("fetched_at", TS),
-        ("content_sha256", pa.string()),
-        ("run_id", pa.string()),
-    ]
-)
-MATCHES_SCHEMA = pa.schema(
-    [
-        ("article_url", pa.string()),
-        ("claim_id", pa.string()),
-        ("score", pa.float64()),
-        ("field", pa.string()),
-        ("variant", pa.string()),
-        ("matched_text", pa.string()),
-        ("match_start", pa.int32()),
-        ("match_end", pa.int32()),
-        ("snippet", pa.string()),
-        ("matched_at", TS),
-        ("run_id", pa.string()),
-    ]
-)
-FAILURES_SCHEMA = pa.schema(
-    [
-        ("source", pa.string()),
-        ("url", pa.string()),
-        ("stage", pa.string()),
-        ("reason", pa.string()),
-        ("run_id", pa.string()),
-        ("failed_at", TS),
-    ]
-)
-SKETCHES_SCHEMA = pa.schema(
-    [
-        ("article_url", pa.string()),
-        ("simhash", pa.uint64()),
-        ("story_id", pa.string()),
-        ("assigned_at", TS),
-    ]
-)
-ATTEMPTS = pa.schema(
-    [
-        ("url", pa.string()),
-        ("source", pa.string()),
-        ("title", pa.string()),
-        ("published_at", TS),
-        ("archive", pa.string()),
-        ("stage", pa.string()),
-        ("reason", pa.string()),
-        ("attempts", pa.int32()),
-        ("last_attempt_at", TS),
-        ("retry_at", TS),
-        ("run_id", pa.string()),
-    ]
-)
-STATE = pa.schema([("source", pa.string()), ("polled_at", TS), ("cursor", pa.string())])
-VALIDATORS = pa.schema(
-    [
-        ("url", pa.string()),
-        ("etag", pa.string()),
-        ("last_modified", pa.string()),
-        ("body_sha256", pa.string()),
-        ("changed_at", TS),
-        ("verified_at", TS),
-        ("conditional", pa.bool_()),
-        ("source", pa.string()),
-    ]
-)
-LOG = pa.schema(
-    [
-        ("requests", pa.int32()),
-        ("ok", pa.int32()),
-        ("not_modified", pa.int32()),
-        ("errors", pa.int32()),
-        ("bytes", pa.int64()),
-        ("seconds", pa.float64()),
-        ("source", pa.string()),
-        ("polled", pa.bool_()),
-        ("items_seen", pa.int32()),
-        ("items_new", pa.int32()),
-        ("pages_failed", pa.int32()),
-        ("off_topic", pa.int32()),
-        ("failed", pa.bool_()),
-        ("run_id", pa.string()),
-        ("logged_at", TS),
-    ]
-)
