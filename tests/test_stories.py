@@ -1,5 +1,5 @@
 """Stories: sketches measured on realistic copies of one wire story, and stories in real
-warehouses written through store_pass.
+warehouses written as the monitor flow writes a pass (tests/warehouses.py).
 
 The texts below were written for these tests: a 440-word wire story, two other stories
 on the same topic that share much of its vocabulary, and a follow-up that reuses three

@@ -1,4 +1,5 @@
-"""Real DuckDB warehouses for the reporting and digest tests, written through store_pass.
+"""Real DuckDB warehouses for the reporting and digest tests, written as the monitor flow
+writes a pass: begin_pass, store_batch, finish_pass.
 
 The rows are made up but shaped like a pass's: several outlets repeating claims
 on different days, a syndicated story carried by two outlets under one headline,
@@ -8,6 +9,8 @@ a sample source, a failing source, and a page whose headline carries a script.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +18,7 @@ from claimwatch.matching.catalog import Catalog
 from claimwatch.records import Article, Failure, Match, RunStats
 from claimwatch.sources.config import SourceList
 from claimwatch.store.connection import migrate
-from claimwatch.store.passes import store_pass
+from claimwatch.store.passes import begin_pass, finish_pass, pass_lock, store_batch
 from tests.conftest import MIGRATIONS
 
 HOSTILE_TITLE = "<script>alert('x')</script> NATO & the “Pacific”"
@@ -72,6 +75,45 @@ def stats(run_id: str, day: int, failures: int = 0) -> RunStats:
     return RunStats(run_id, at, at + timedelta(seconds=3), status, 4, 0, 5, 0, 5, 0, 0, failures)
 
 
+def write_pass(
+    db: Path,
+    *,
+    stats: RunStats,
+    sources: SourceList,
+    catalog: Catalog,
+    articles: Sequence[Article],
+    matches: Sequence[Match],
+    failures: Sequence[Failure] = (),
+    migrations: Path = MIGRATIONS,
+    wait: float = 0.0,
+) -> RunStats:
+    """One pass written through the monitor flow's steps, its articles in one batch.
+
+    As in the flow, page failures are stored with the batch and source failures
+    ('discover') when the pass finishes. Returns `stats` with the numbers of
+    articles and matches actually added.
+    """
+    with pass_lock(db):
+        begin_pass(db, migrations, sources=sources, catalog=catalog, wait=wait)
+        articles_new, matches_new = store_batch(
+            db,
+            run_id=stats.run_id,
+            articles=articles,
+            matches=matches,
+            failures=[f for f in failures if f.stage != "discover"],
+            attempts=[],
+            wait=wait,
+        )
+        return finish_pass(
+            db,
+            stats=replace(stats, articles_new=articles_new, matches_new=matches_new),
+            polled=[],
+            log=[],
+            failures=[f for f in failures if f.stage == "discover"],
+            wait=wait,
+        )
+
+
 def store(
     db: Path,
     catalog: Catalog,
@@ -79,17 +121,19 @@ def store(
     day: int,
     articles: list[Article],
     matches: list[Match],
-    failures: list[Failure] = (),  # type: ignore[assignment]
+    failures: Sequence[Failure] = (),
+    *,
+    migrations: Path = MIGRATIONS,
 ) -> RunStats:
-    return store_pass(
+    return write_pass(
         db,
-        MIGRATIONS,
         stats=stats(run_id, day, len(failures)),
         sources=SOURCES,
         catalog=catalog,
         articles=articles,
         matches=matches,
-        failures=list(failures),
+        failures=failures,
+        migrations=migrations,
     )
 
 
@@ -150,7 +194,7 @@ def first_pass(catalog: Catalog) -> tuple[list[Article], list[Match]]:
     return arts, matches
 
 
-def populated_warehouse(db: Path, catalog: Catalog) -> Path:
+def populated_warehouse(db: Path, catalog: Catalog, migrations: Path = MIGRATIONS) -> Path:
     arts, matches = first_pass(catalog)
     store(
         db,
@@ -160,6 +204,7 @@ def populated_warehouse(db: Path, catalog: Catalog) -> Path:
         [],
         [],
         [Failure("dead", "http://dead.example/feed.xml", "discover", "HTTP 500")],
+        migrations=migrations,
     )
     store(
         db,
@@ -169,6 +214,7 @@ def populated_warehouse(db: Path, catalog: Catalog) -> Path:
         arts,
         matches,
         [Failure("dead", "http://dead.example/feed.xml", "discover", "connection refused")],
+        migrations=migrations,
     )
     return db
 

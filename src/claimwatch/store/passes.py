@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -204,36 +203,3 @@ def source_logs(
     for source in skipped:
         logs.append(SourceLog(source.name, False, SourceTally(), 0, 0, 0, 0, False))
     return logs
-
-
-def store_pass(
-    db: Path,
-    migrations_dir: Path,
-    *,
-    stats: RunStats,
-    sources: SourceList,
-    catalog: Catalog,
-    articles: Sequence[Article],
-    matches: Sequence[Match],
-    failures: Sequence[Failure],
-    wait: float = 0.0,
-) -> RunStats:
-    """Write one pass in one transaction; rows already stored are not added again.
-
-    `wait`: seconds to wait for a reader that holds the file (see `connect`).
-
-    Returns `stats` with the numbers of articles and matches actually added.
-    """
-    now = utcnow()
-    with connect(db, wait=wait) as con:
-        apply_migrations(con, migrations_dir)
-        with transaction(con, f"{db}: write failed, nothing stored"):
-            upsert_sources(con, sources, now)
-            upsert_claims(con, catalog, now)
-            articles_new = insert_articles(con, articles, stats.run_id)
-            assign_new_stories(con, stats.run_id, now)
-            matches_new = insert_matches(con, matches, stats.run_id, now)
-            insert_failures(con, failures, stats.run_id, now)
-            stats = replace(stats, articles_new=articles_new, matches_new=matches_new)
-            insert_run(con, stats)
-    return stats
