@@ -1,0 +1,162 @@
+"""Migrations as history, the views applied after them, and writers inserting by name."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from claimwatch.exceptions import WarehouseError
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import RunStats
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.migrations import views_file
+from claimwatch.store.writers import insert_run
+from tests.conftest import MIGRATIONS
+from tests.warehouses import populated_warehouse
+
+# Applied to warehouses in use: recorded by name, so never edited (a change goes in a new
+# migration, or in views.sql for a view).
+APPLIED = {
+    "001_initial.sql": "3d9f000d2830bd4c1fcf2c80ead092ee0f44e8304e3b5fe76c080b2482c3be3a",
+    "002_reporting_and_digests.sql": (
+        "13cec531b8033b2082848afc11b9bfd2420cccc397d499556cd146121790a643"
+    ),
+    "003_incremental_sources.sql": (
+        "e918c912824f288333f53db79f08c692a84ab53dfe4ccbdf13d0fa6f047a15cd"
+    ),
+    "004_stories.sql": "6b567d0f1385ad321599969ac3e5fc245eeadbf582586674ba530af38e47a77d",
+}
+CREATE_VIEW = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW", re.IGNORECASE)
+VIEWS = {
+    "article_stories",
+    "claim_first_seen",
+    "claim_matches",
+    "claim_outlets",
+    "claim_stories",
+    "daily_mentions",
+    "delivered_matches",
+    "pass_history",
+    "source_health",
+}
+
+
+def old_layout(tmp_path: Path) -> Path:
+    """The migrations folder as the code before views.sql had it: the migrations alone."""
+    folder = tmp_path / "old" / "migrations"
+    folder.mkdir(parents=True)
+    for path in MIGRATIONS.glob("*.sql"):
+        shutil.copy(path, folder / path.name)
+    assert not views_file(folder).exists()
+    return folder
+
+
+def views(db: Path) -> dict[str, tuple[str, list[tuple], list[tuple]]]:
+    """Each view: its stored definition, its columns with their types, and its rows."""
+    found = {}
+    with connect(db, read_only=True) as con:
+        names = con.execute(
+            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+        ).fetchall()
+        for name, sql in names:
+            columns = con.execute(f"DESCRIBE {name}").fetchall()
+            rows = con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchall()
+            found[name] = (sql, [c[:2] for c in columns], rows)
+    return found
+
+
+def test_applied_migrations_are_never_edited() -> None:
+    for name, digest in APPLIED.items():
+        assert hashlib.sha256((MIGRATIONS / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_views_are_defined_only_in_views_sql() -> None:
+    applied = [MIGRATIONS / name for name in APPLIED]
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        if path not in applied:
+            found = CREATE_VIEW.search(path.read_text())
+            assert found is None, f"{path.name}: views are created in views.sql"
+
+
+def test_an_old_layout_warehouse_upgrades_to_the_same_views(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A warehouse written before views.sql existed (its migrations alone) upgrades in place:
+    the same views, defined as a fresh warehouse's, over the rows it already held."""
+    old = populated_warehouse(tmp_path / "old.duckdb", catalog, migrations=old_layout(tmp_path))
+    before = views(old)
+    assert set(before) == VIEWS
+    assert migrate(old, MIGRATIONS) == []  # nothing pending: the views only
+    after = views(old)
+    assert set(after) == set(before)
+    fresh = views(populated_warehouse(tmp_path / "fresh.duckdb", catalog))
+    assert {n: v[:2] for n, v in after.items()} == {n: v[:2] for n, v in fresh.items()}
+    # Same rows as the views showed before the upgrade, wherever a definition is unchanged
+    # (views.sql started as the migrations' views: all of them then).
+    unchanged = [n for n in before if before[n][0] == after[n][0]]
+    assert {n: after[n][2] for n in unchanged} == {n: before[n][2] for n in unchanged}
+    with connect(old, read_only=True) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()]
+    assert names == sorted(APPLIED)
+
+
+def test_views_are_applied_every_time_the_schema_is_brought_up_to_date(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DROP VIEW daily_mentions")
+        con.execute("CREATE OR REPLACE VIEW claim_matches AS SELECT 1 AS claim_id")
+    assert migrate(db, MIGRATIONS) == []
+    with connect(db, read_only=True) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE claim_matches").fetchall()]
+        (count,) = con.execute("SELECT count(*) FROM daily_mentions").fetchone()
+    assert columns[:3] == ["claim_id", "claim_text", "article_url"] and count == 0
+
+
+def test_a_broken_view_fails_in_one_line_and_changes_no_view(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(MIGRATIONS, warehouse / "migrations")
+    good = (MIGRATIONS.parent / "views.sql").read_text()
+    (warehouse / "views.sql").write_text(good + "\nCREATE OR REPLACE VIEW broken AS SELECT nope;\n")
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(WarehouseError, match=r"views\.sql: views failed: .*nope") as failed:
+        migrate(db, warehouse / "migrations")
+    assert "\n" not in str(failed.value)
+    with connect(db, read_only=True) as con:
+        names = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        (applied,) = con.execute("SELECT count(*) FROM schema_migrations").fetchone()
+    assert "broken" not in names and names >= VIEWS  # the migrations' views, untouched
+    assert applied == len(APPLIED)
+
+
+def test_a_table_a_view_needs_a_column_of_fails_the_update_in_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    with duckdb.connect(str(db)) as con:  # a migration went wrong: matches lost a column
+        con.execute("ALTER TABLE matches DROP COLUMN snippet")
+    with pytest.raises(WarehouseError, match=r"views\.sql: views failed: .*snippet") as failed:
+        migrate(db, MIGRATIONS)
+    assert "\n" not in str(failed.value)
+
+
+def test_a_run_is_inserted_by_name(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    now = datetime(2026, 11, 1, 12, 0)
+    stats = RunStats("r1", now, now, "completed", 3, 1, 9, 2, 7, 5, 4, 1)
+    with connect(db) as con:
+        columns = [r[0] for r in con.execute("DESCRIBE runs").fetchall()]
+        # The same columns in another order: a positional insert would scramble them.
+        reordered = ", ".join(reversed(columns))
+        con.execute(f"CREATE TABLE reordered AS SELECT {reordered} FROM runs LIMIT 0")
+        con.execute("DROP VIEW pass_history")
+        con.execute("DROP TABLE runs")
+        con.execute("ALTER TABLE reordered RENAME TO runs")
+        insert_run(con, stats)
+        row = con.execute(f"SELECT {', '.join(columns)} FROM runs").fetchone()
+    assert row == ("r1", now, now, "completed", 3, 1, 9, 2, 7, 5, 4, 1)
