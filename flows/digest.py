@@ -9,7 +9,7 @@ fails the run so it shows; the next run sends those matches again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -20,24 +20,17 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from claimwatch.delivery.channels import deliver, write_file
-from claimwatch.delivery.config import DigestConfig, Format, load_digest_config
-from claimwatch.delivery.digest import (
-    Delivery,
-    Digest,
-    exclusive_run,
-    parse_since,
-    prepare,
-    record,
-    render_digest,
-    wants_delivery,
-)
+from claimwatch.delivery.build import parse_since, prepare
+from claimwatch.delivery.channels import deliver
+from claimwatch.delivery.config import DigestConfig, load_digest_config
+from claimwatch.delivery.ledger import record
+from claimwatch.delivery.model import Delivery, Digest
+from claimwatch.delivery.overview import write_overview as write_overview_page
+from claimwatch.delivery.run import DigestRun, RunSteps, failure_message, run_digest, run_markdown
 from claimwatch.exceptions import DigestError
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import load_catalog
-from claimwatch.output.html_report import overview_page
 from claimwatch.settings import Settings, load_settings
-from claimwatch.store.reports import get_report, run_report
 
 # httpx logs each request's URL at INFO, and a webhook's URL is its secret: every
 # process that runs this flow keeps httpx at WARNING (as flows/monitor.py does).
@@ -54,36 +47,16 @@ class DigestSummary:
     overview: str | None = None  # path of the HTML overview written
 
 
-@task(name="prepare-digests", cache_policy=NO_CACHE)
-def prepare_digests(
-    settings: Settings,
-    config: DigestConfig,
-    since: str | None,
-    channels: list[str] | None,
-    dry_run: bool,
-) -> list[Digest]:
-    return prepare(
-        settings.db,
-        settings.warehouse_dir / "reports",
-        settings.warehouse_dir / "migrations",
-        config,
-        since=parse_since(since),
-        channels=channels,
-        upgrade=not dry_run,
-        wait=settings.lock_wait,
-    )
-
-
+prepare_digests = task(name="prepare-digests", cache_policy=NO_CACHE)(prepare)
 # Network retries happen inside `deliver` (with backoff, for failures that may pass); a
 # task retry would resend a digest the channel may already have taken.
-@task(name="deliver-digest", cache_policy=NO_CACHE)
-def deliver_digest(digest: Digest) -> Delivery:
-    return deliver(digest)
+deliver_digest = task(name="deliver-digest", cache_policy=NO_CACHE)(deliver)
+record_deliveries = task(name="record-digests", cache_policy=NO_CACHE)(record)
 
 
-@task(name="record-digests", cache_policy=NO_CACHE)
-def record_deliveries(settings: Settings, deliveries: list[Delivery]) -> None:
-    record(settings.db, deliveries, wait=settings.lock_wait)
+def deliver_all(digests: list[Digest]) -> list[Delivery]:
+    """Each digest in its own task, submitted at once."""
+    return [f.result() for f in [deliver_digest.submit(d) for d in digests]]
 
 
 @task(name="write-overview", cache_policy=NO_CACHE)
@@ -91,43 +64,28 @@ def write_overview(settings: Settings, config: DigestConfig) -> Path | None:
     options = config.digest.overview
     if options is None:
         return None
-    given = {"days": str(options.days), "include_sample": str(options.include_sample).lower()}
-    reports = settings.warehouse_dir / "reports"
-    write_file(options.path, overview_page(settings.db, reports, given, wait=settings.lock_wait))
-    summary = run_report(settings.db, get_report(reports, "overview"), given)
+    page = write_overview_page(
+        settings.db, settings.warehouse_dir / "reports", options, wait=settings.lock_wait
+    )
     create_table_artifact(
         key="claimwatch-overview",
-        table=[dict(zip(summary.columns, map(str, row), strict=True)) for row in summary.rows],
-        description=f"Claims seen in the last {options.days} days; the page: {options.path}",
+        table=page.rows,
+        description=f"Claims seen in the last {page.days} days; the page: {page.path}",
     )
     create_link_artifact(
         key="claimwatch-overview-page",
-        link=options.path.resolve().as_uri(),
-        link_text=str(options.path),
+        link=page.path.resolve().as_uri(),
+        link_text=str(page.path),
         description="The HTML overview (charts, first appearances, evidence), self-contained",
     )
-    return options.path
+    return page.path
 
 
 @task(name="publish-digests", cache_policy=NO_CACHE)
-def publish(digests: list[Digest], deliveries: list[Delivery], dry_run: bool) -> None:
-    outcome = {d.digest.channel.name: d for d in deliveries}
-    parts = []
-    for digest in digests:
-        delivery = outcome.get(digest.channel.name)
-        status = (
-            "dry run: not sent"
-            if dry_run
-            else "nothing new"
-            if delivery is None
-            else f"{delivery.status}: {delivery.detail}"
-        )
-        parts.append(f"# Channel {digest.channel.name}: {status}\n\n")
-        if not digest.empty:
-            parts.append(render_digest(digest, Format.markdown))
+def publish(run: DigestRun, dry_run: bool) -> None:
     create_markdown_artifact(
         key="claimwatch-digest",
-        markdown="\n\n".join(parts) or "No channels.",
+        markdown=run_markdown(run, dry_run=dry_run),
         description="The digests of this run, as Markdown",
     )
 
@@ -142,37 +100,27 @@ def digest(
     channels: list[str] | None = None,
 ) -> DigestSummary:
     """Send each channel the matches it has not received yet, and record the outcome."""
-    logger = get_run_logger()
     settings = load_settings(db=db, claims=claims, digest=config)
     digest_config = load_digest_config(settings.digest)
     digest_config.check_against(load_catalog(settings.claims), settings.digest, settings.claims)
-    with exclusive_run(settings.db):
-        drafts = prepare_digests(settings, digest_config, since, channels, dry_run)
-        due = [d for d in drafts if wants_delivery(d, digest_config)]
-        deliveries: list[Delivery] = []
-        if not dry_run:
-            deliveries = [f.result() for f in [deliver_digest.submit(d) for d in due]]
-            record_deliveries(settings, deliveries)
+    run = run_digest(
+        settings.db,
+        settings.warehouse_dir,
+        digest_config,
+        since=parse_since(since),
+        channels=channels,
+        wait=settings.lock_wait,
+        dry_run=dry_run,
+        steps=RunSteps(prepare=prepare_digests, deliver=deliver_all, record=record_deliveries),
+    )
     overview = write_overview(settings, digest_config)
-    publish(drafts, deliveries, dry_run)
+    publish(run, dry_run)
     summary = DigestSummary(
-        delivered={
-            d.digest.channel.name: d.digest.matches for d in deliveries if d.status == "delivered"
-        },
-        failed={d.digest.channel.name: d.detail for d in deliveries if d.status != "delivered"},
-        skipped=[d.channel.name for d in drafts if not wants_delivery(d, digest_config)],
-        overview=str(overview) if overview else None,
+        run.delivered, run.failures, run.skipped, str(overview) if overview else None
     )
-    logger.info(
-        "digest: delivered %s, failed %s, nothing new for %s",
-        summary.delivered,
-        summary.failed,
-        summary.skipped,
+    get_run_logger().info(
+        "digest: delivered %s, failed %s, nothing new for %s", *astuple(summary)[:3]
     )
-    if summary.failed:
-        raise DigestError(
-            f"{len(summary.failed)} of {len(deliveries)} deliveries failed "
-            f"({'; '.join(f'{k}: {v}' for k, v in summary.failed.items())}); "
-            "their matches stay pending for the next run"
-        )
+    if (failure := failure_message(run)) is not None:
+        raise DigestError(failure)
     return summary

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -26,13 +27,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from claimwatch.delivery.build import prepare
 from claimwatch.delivery.config import load_digest_config
-from claimwatch.delivery.digest import exclusive_run, prepare, run_digest
+from claimwatch.delivery.ledger import exclusive_run
+from claimwatch.delivery.run import run_digest
 from claimwatch.exceptions import DigestError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect
 from tests.conftest import ROOT
-from tests.httpserver import Reply, ScriptedServer, scripted_server
+from tests.httpserver import Reply, Request, ScriptedServer, scripted_server
 from tests.test_cli import claimwatch
 from tests.test_stories import WIRE, WIRE_QUOTE, variants
 from tests.warehouses import (
@@ -355,6 +358,27 @@ def test_server_errors_are_retried_client_errors_are_not(
     assert result.returncode == 1
     assert server.hits("/wrong") == 1
     assert delivered(db) == set()
+
+
+def test_a_webhook_answering_429_is_retried_after_its_retry_after(
+    db: Path, tmp_path: Path, server: ScriptedServer
+) -> None:
+    arrivals: list[float] = []
+
+    def limited(request: Request) -> Reply:
+        arrivals.append(time.monotonic())
+        if request.count == 1:
+            return Reply(429, b"slow down", headers={"Retry-After": "1"})
+        return Reply(200, b"ok")
+
+    url = server.add("/limited", limited)
+    # retry_delay 0.05 s: without Retry-After the second try would come after 0.05 s.
+    config = write_config(tmp_path / "limited.yaml", [webhook(url, retries=2)])
+    result = digest_cli(config, db)
+    assert result.returncode == 0, result.stderr
+    assert server.hits("/limited") == 2
+    assert 0.9 <= arrivals[1] - arrivals[0] < 5
+    assert [r[:3] for r in ledger(db)] == [("hook", "delivered", REAL_MATCHES)]
 
 
 @pytest.mark.parametrize("style", ["slack", "discord", "teams"])

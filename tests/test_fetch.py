@@ -9,13 +9,7 @@ from contextlib import suppress
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetching.client import (
-    HTML,
-    FetchConfig,
-    Fetcher,
-    interleave_hosts,
-    parse_retry_after,
-)
+from claimwatch.fetching.client import HTML, FetchConfig, Fetcher, interleave_hosts
 from tests.faultserver import FaultServer, fault_server, reset, respond, silent, truncated, unsized
 from tests.httpserver import Reply, ScriptedServer
 
@@ -183,13 +177,6 @@ def test_per_host_concurrency_is_capped(server: ScriptedServer) -> None:
         get_at_once(fetcher, server.url("/slow"), 6)
     assert server.hits("/slow") == 6
     assert server.max_active == 2
-
-
-def test_parse_retry_after() -> None:
-    assert parse_retry_after("120") == 120
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
 
 
 def test_read_timeout_fails_with_reason(server: ScriptedServer) -> None:

@@ -521,9 +521,10 @@ def digest(
 
         claimwatch digest --since 24h --channel analysts
     """
+    from claimwatch.delivery.build import parse_since, prepare, wants_delivery
     from claimwatch.delivery.channels import destination
     from claimwatch.delivery.config import load_digest_config
-    from claimwatch.delivery.digest import parse_since, prepare, run_digest, wants_delivery
+    from claimwatch.delivery.run import run_digest
 
     _announce_waits()
     settings = _settings(db=db, claims=claims, digest=config)

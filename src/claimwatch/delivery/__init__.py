@@ -5,8 +5,12 @@ from claimwatch.exports import public_names
 __all__, __getattr__, __dir__ = public_names(
     __name__,
     {
+        "build": ["parse_since", "prepare"],
         "channels": ["deliver"],
         "config": ["DigestConfig", "load_digest_config"],
-        "digest": ["Delivery", "Digest", "run_digest"],
+        "model": ["Delivery", "Digest"],
+        "overview": ["write_overview"],
+        "render": ["render_digest"],
+        "run": ["DigestRun", "run_digest"],
     },
 )

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
-from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -36,8 +35,10 @@ from claimwatch.delivery.config import (
     StdoutChannel,
     WebhookChannel,
 )
-from claimwatch.delivery.digest import Delivery, Digest, render_digest, subject_line
+from claimwatch.delivery.model import Delivery, Digest
+from claimwatch.delivery.render import render_digest, subject_line
 from claimwatch.output.render import safe_link
+from claimwatch.retry import RetryPolicy, parse_retry_after
 
 _log = logging.getLogger("claimwatch.delivery.channels")
 
@@ -46,8 +47,16 @@ _EXTENSIONS = {Format.text: "txt", Format.markdown: "md", Format.html: "html"}
 _CHAT_LIMITS = {"slack": 39_000, "discord": 2_000, "teams": 20_000}
 
 
+# A Retry-After longer than this is not waited for: the delivery fails, and the next run resends.
+MAX_RETRY_AFTER = 300.0
+
+
 class _Transient(Exception):
-    """A failure worth another try within this run."""
+    """A failure worth another try within this run (after `retry_after` seconds, if given)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class _Permanent(Exception):
@@ -87,8 +96,8 @@ def deliver(digest: Digest, *, out: TextIO | None = None) -> Delivery:
     }[channel.kind]
     started = utcnow()
     where = destination(channel)
+    policy = retry_policy(channel)
     attempts = 0
-    delay = channel.retry_delay
     while True:
         attempts += 1
         try:
@@ -96,14 +105,27 @@ def deliver(digest: Digest, *, out: TextIO | None = None) -> Delivery:
         except _Permanent as exc:
             return _failed(digest, where, str(exc), attempts, started)
         except _Transient as exc:
-            if attempts > channel.retries:
+            if not policy.allows(attempts - 1):
                 return _failed(digest, where, str(exc), attempts, started)
+            delay = policy.delay(attempts - 1, exc.retry_after)
+            if delay is None:
+                reason = f"{exc}; Retry-After {exc.retry_after:.0f}s is too long"
+                return _failed(digest, where, reason, attempts, started)
             _log.warning("digest for %s: %s; trying again in %g s", channel.name, exc, delay)
             time.sleep(delay)
-            delay *= 2
             continue
         _log.info("digest for %s delivered to %s: %s", channel.name, where, detail)
         return Delivery(digest, "delivered", where, detail, attempts, started)
+
+
+def retry_policy(channel: Any) -> RetryPolicy:
+    """The channel's `retries`, `retry_delay` doubled each time, and the server's Retry-After."""
+    return RetryPolicy(
+        retries=channel.retries,
+        backoff=channel.retry_delay,
+        jitter=False,
+        max_retry_after=MAX_RETRY_AFTER,
+    )
 
 
 def _failed(digest: Digest, where: str, reason: str, attempts: int, started: Any) -> Delivery:
@@ -354,13 +376,5 @@ def _to_webhook(digest: Digest) -> str:
         excerpt = excerpt.replace(part, "[redacted]")
     reason = f"{where}: HTTP {response.status_code} {excerpt}".rstrip()
     if response.status_code == 429 or response.status_code >= 500:
-        raise _Transient(reason)
+        raise _Transient(reason, parse_retry_after(response.headers.get("Retry-After")))
     raise _Permanent(reason)
-
-
-def write_file(path: Path, text: str) -> None:
-    """Write `text` atomically (used for reports the flow publishes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name("." + path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)

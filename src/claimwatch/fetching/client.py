@@ -7,9 +7,7 @@ Crawl-delay, up to `max_crawl_delay`) between the starts of its requests.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import threading
 import time
 from collections import defaultdict
@@ -26,6 +24,7 @@ from claimwatch import __version__
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.address_guard import PrivateAddressError, PublicOnlyTransport
 from claimwatch.fetching.robots import Robots, RobotsCache, is_robots_url
+from claimwatch.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +132,9 @@ class Fetcher:
         # When each host's next request may start (time.monotonic()).
         self._next_start: dict[str, float] = {}
         self._robots = RobotsCache(self._load_robots)
+        self.retry_policy = RetryPolicy(
+            retries=cfg.retries, backoff=cfg.backoff_seconds, max_retry_after=cfg.max_retry_after
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -220,19 +222,18 @@ class Fetcher:
         delay: float = 0.0,
         robots: bool = False,
     ) -> Page:
+        policy = self.retry_policy
         attempt = 0
         while True:
             try:
                 return self._get_once(url, accept, headers, expect, delay, robots)
             except _Transient as exc:
-                if attempt >= self.config.retries:
+                if not policy.allows(attempt):
                     tries = "1 attempt" if attempt == 0 else f"{attempt + 1} attempts"
                     raise FetchError(url, f"{exc.reason} (after {tries})") from None
-                wait = exc.retry_after
+                wait = policy.delay(attempt, exc.retry_after)
                 if wait is None:
-                    wait = self.config.backoff_seconds * 2**attempt * (1 + random.random())
-                elif wait > self.config.max_retry_after:
-                    reason = f"{exc.reason}; Retry-After {wait:.0f}s is too long"
+                    reason = f"{exc.reason}; Retry-After {exc.retry_after:.0f}s is too long"
                     raise FetchError(url, reason) from None
                 log.debug("retrying %s in %.1fs: %s", url, wait, exc.reason)
                 time.sleep(wait)
@@ -364,20 +365,6 @@ class _Transient(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def describe_transport_error(exc: httpx.HTTPError) -> str:

@@ -1,0 +1,178 @@
+"""What is new for each channel: pending matches, chosen by subscriptions, grouped."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+from pathlib import Path
+
+from claimwatch.dates import utcnow
+from claimwatch.delivery.config import Channel, DigestConfig
+from claimwatch.delivery.model import ClaimGroup, Digest, DigestItem, Story
+from claimwatch.exceptions import DigestError, WarehouseError
+from claimwatch.store.connection import connect
+from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.reports import get_report, run_report
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """`--since`: an ISO date or time (UTC), or a span back from now such as 90m, 24h, 7d, 2w."""
+    if not value:
+        return None
+    now = now or utcnow()
+    relative = _RELATIVE.match(value.strip().lower())
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return now - timedelta(minutes=amount * {"m": 1, "h": 60, "d": 1440, "w": 10080}[unit])
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise DigestError(
+            f"--since {value!r}: expected an ISO date or time (2026-11-01, "
+            "2026-11-01T08:00) or a span such as 24h or 7d"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def pending_items(
+    db: Path, reports_dir: Path, channel: str, since: datetime | None, *, wait: float = 0.0
+) -> list[DigestItem]:
+    """Every match `channel` has not accepted yet (the report `digest-pending`)."""
+    given = {"channel": channel}
+    if since is not None:
+        given["since"] = since.isoformat(sep=" ")
+    result = run_report(db, get_report(reports_dir, "digest-pending"), given, wait=wait)
+    items = []
+    for row in result.rows:
+        record = dict(zip(result.columns, row, strict=True))
+        if not record.pop("in_catalog"):
+            continue  # removed from the claims file: no longer watched
+        record["tags"] = tuple(record["tags"] or ())
+        items.append(DigestItem(**record))
+    return items
+
+
+def select_items(
+    items: Sequence[DigestItem], config: DigestConfig, channel: str
+) -> list[DigestItem]:
+    """The items that at least one of the channel's subscriptions wants."""
+    subscriptions = config.subscriptions_of(channel)
+    return [
+        item
+        for item in items
+        if any(
+            s.accepts(item.claim_id, item.tags, item.score, item.is_sample) for s in subscriptions
+        )
+    ]
+
+
+def build_digest(
+    config: DigestConfig,
+    channel: Channel,
+    items: Sequence[DigestItem],
+    *,
+    since: datetime | None = None,
+    now: datetime | None = None,
+) -> Digest:
+    """Group items by claim (most matched first), then by story (newest first)."""
+    limit = config.digest.max_stories_per_claim
+    groups = []
+    by_claim = sorted(items, key=lambda i: i.claim_id)
+    for claim_id, claim_items_iter in groupby(by_claim, key=lambda i: i.claim_id):
+        claim_items = list(claim_items_iter)
+        stories = []
+        for story_id, copies in groupby(
+            sorted(claim_items, key=lambda i: (i.story_id, _when(i), i.outlet)),
+            key=lambda i: i.story_id,
+        ):
+            copies_t = tuple(copies)
+            stories.append(Story(story_id, copies_t, copies_t[0].story_sent_before))
+        new = sorted(
+            (s for s in stories if not s.sent_before),
+            key=lambda s: (_when(s.lead), s.lead.score),
+            reverse=True,
+        )
+        echoes = tuple(sorted((s for s in stories if s.sent_before), key=lambda s: _when(s.lead)))
+        groups.append(
+            ClaimGroup(
+                claim_id=claim_id,
+                claim_text=claim_items[0].claim_text,
+                matches=len(claim_items),
+                stories=tuple(new[:limit]),
+                hidden_stories=max(len(new) - limit, 0),
+                echoes=echoes,
+                articles=len({i.article_url for i in claim_items}),
+                story_count=len(stories),
+            )
+        )
+    groups.sort(key=lambda g: (-g.matches, -_best(g), g.claim_id))
+    keys = sorted(f"{i.article_url}\t{i.claim_id}" for i in items)
+    digest_id = hashlib.sha256("\n".join([channel.name, *keys]).encode()).hexdigest()[:16]
+    return Digest(
+        title=config.digest.title,
+        channel=channel,
+        items=tuple(items),
+        groups=tuple(groups),
+        created_at=now or utcnow(),
+        since=since,
+        digest_id=digest_id,
+    )
+
+
+def _best(group: ClaimGroup) -> float:
+    return max((i.score for s in group.stories + group.echoes for i in s.items), default=0.0)
+
+
+def _when(item: DigestItem) -> datetime:
+    return item.seen_at or item.matched_at
+
+
+def wants_delivery(digest: Digest, config: DigestConfig) -> bool:
+    """An empty digest goes out only where a "nothing new" note is asked for."""
+    if not digest.empty:
+        return True
+    own = getattr(digest.channel, "send_empty", None)
+    return bool(config.digest.send_empty if own is None else own)
+
+
+def prepare(
+    db: Path,
+    reports_dir: Path,
+    migrations_dir: Path,
+    config: DigestConfig,
+    *,
+    since: datetime | None = None,
+    channels: Sequence[str] | None = None,
+    upgrade: bool = True,
+    wait: float = 0.0,
+) -> list[Digest]:
+    """The digest each chosen channel would get now (empty ones included)."""
+    if not db.exists():
+        raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
+    if upgrade:
+        migrate_warehouse(db, migrations_dir, wait=wait)
+    chosen = list(channels) if channels else [c.name for c in config.channels]
+    unknown = [name for name in chosen if name not in {c.name for c in config.channels}]
+    if unknown:
+        names = ", ".join(c.name for c in config.channels)
+        raise DigestError(f"no channel named {unknown[0]!r} (channels: {names})")
+    now = utcnow()
+    digests = []
+    for name in chosen:
+        channel = config.channel(name)
+        items = select_items(pending_items(db, reports_dir, name, since, wait=wait), config, name)
+        digests.append(build_digest(config, channel, items, since=since, now=now))
+    return digests
+
+
+def migrate_warehouse(db: Path, migrations_dir: Path, *, wait: float = 0.0) -> None:
+    """Create or upgrade the schema (the ledger lives in it); cheap when nothing is pending."""
+    with connect(db, wait=wait) as con:
+        apply_migrations(con, migrations_dir)

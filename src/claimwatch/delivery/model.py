@@ -1,0 +1,122 @@
+"""What a digest run handles: new matches in stories and claims, a digest, its outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from claimwatch.dates import utcnow
+from claimwatch.delivery.config import Channel, Format
+from claimwatch.delivery.render import render_digest
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One new (article, claim) match, as a digest shows it."""
+
+    claim_id: str
+    claim_text: str
+    tags: tuple[str, ...]
+    article_url: str
+    link: str | None
+    title: str | None
+    outlet: str
+    seen_at: datetime | None
+    matched_at: datetime
+    score: float
+    matched_text: str
+    snippet: str
+    story_id: str
+    story_sent_before: bool
+    is_sample: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Copies of one story that carry a claim (similar text, same page or headline; stories.py)."""
+
+    story_id: str
+    items: tuple[DigestItem, ...]  # oldest first
+    sent_before: bool  # an earlier digest to this channel already carried this story
+
+    @property
+    def lead(self) -> DigestItem:
+        return self.items[0]
+
+    @property
+    def copies(self) -> tuple[DigestItem, ...]:
+        return self.items[1:]
+
+    @property
+    def also_in(self) -> tuple[DigestItem, ...]:
+        """The first copy in each other outlet: a second page of the lead's outlet adds nothing."""
+        seen = {self.lead.outlet}
+        firsts = []
+        for item in self.copies:
+            if item.outlet not in seen:
+                seen.add(item.outlet)
+                firsts.append(item)
+        return tuple(firsts)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimGroup:
+    claim_id: str
+    claim_text: str
+    matches: int
+    stories: tuple[Story, ...]  # new stories, newest first, at most max_stories_per_claim
+    hidden_stories: int  # new stories beyond that cap: counted, covered, not listed
+    echoes: tuple[Story, ...]  # new copies of stories an earlier digest sent
+    articles: int  # new articles carrying the claim
+    story_count: int  # the stories they belong to: listed, hidden and echoed
+
+    @property
+    def counts(self) -> str:
+        """Per claim, as the digest says it: "3 new articles in 1 story"."""
+        articles = f"{self.articles} new article{'s' if self.articles != 1 else ''}"
+        return f"{articles} in {self.story_count} stor{'ies' if self.story_count != 1 else 'y'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What one channel gets in one run."""
+
+    title: str
+    channel: Channel
+    items: tuple[DigestItem, ...]
+    groups: tuple[ClaimGroup, ...]
+    created_at: datetime
+    since: datetime | None
+    digest_id: str
+
+    @property
+    def matches(self) -> int:
+        return len(self.items)
+
+    @property
+    def claims(self) -> int:
+        return len(self.groups)
+
+    @property
+    def empty(self) -> bool:
+        return not self.items
+
+    def render(self, fmt: Format | str) -> str:
+        return render_digest(self, Format(fmt))
+
+
+Status = Literal["delivered", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome of sending one digest to its channel."""
+
+    digest: Digest
+    status: Status
+    destination: str
+    detail: str
+    attempts: int
+    started_at: datetime
+    finished_at: datetime = field(default_factory=utcnow)
