@@ -31,22 +31,24 @@ from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.matcher import Matcher
 from claimwatch.output.summary import summary_markdown
-from claimwatch.records import Article, Failure, FeedItem, Match, RunStats
+from claimwatch.records import (
+    Article,
+    Failure,
+    FeedItem,
+    Match,
+    PageAttempt,
+    RunStats,
+    SourceLog,
+    SourcePolled,
+)
 from claimwatch.settings import load_settings
-from claimwatch.sources.config import Source, SourceList, load_sources
-from claimwatch.sources.discover import Poll, poll_source, unseen_items
+from claimwatch.sources.config import Source, load_sources
+from claimwatch.sources.discover import Poll, poll_source
 from claimwatch.sources.filters import apply_filters
 from claimwatch.sources.reader import Validator
 from claimwatch.store.history import PassMemory, read_pass_memory
-from claimwatch.store.passes import (
-    SourcePolled,
-    begin_pass,
-    finish_pass,
-    page_attempts,
-    pass_lock,
-    source_logs,
-    store_batch,
-)
+from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
+from claimwatch.store.tally import PassTally, emit, pass_line
 
 # Every process that runs this flow imports this file, so library log levels are set here.
 set_levels()
@@ -102,13 +104,36 @@ def read_memory(db: Path, now: datetime, wait: float) -> PassMemory:
 
 
 @task(name="store-batch", cache_policy=NO_CACHE)
-def store(db: Path, **rows: Any) -> tuple[int, int]:
-    return store_batch(db, **rows)
+def store(
+    db: Path,
+    run_id: str,
+    articles: list[Article],
+    matches: list[Match],
+    failures: list[Failure],
+    attempts: list[PageAttempt],
+    wait: float,
+) -> tuple[int, int]:
+    return store_batch(
+        db,
+        run_id=run_id,
+        articles=articles,
+        matches=matches,
+        failures=failures,
+        attempts=attempts,
+        wait=wait,
+    )
 
 
 @task(name="finish-pass", cache_policy=NO_CACHE)
-def finish(db: Path, **rows: Any) -> RunStats:
-    return finish_pass(db, **rows)
+def finish(
+    db: Path,
+    stats: RunStats,
+    polled: list[SourcePolled],
+    log: list[SourceLog],
+    failures: list[Failure],
+    wait: float,
+) -> RunStats:
+    return finish_pass(db, stats=stats, polled=polled, log=log, failures=failures, wait=wait)
 
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
@@ -135,10 +160,6 @@ def _task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner()
 
 
-def _batches(items: list[FeedItem], size: int) -> list[list[FeedItem]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def _in_order(
     batches: list[list[FeedItem]], submit: Callable[[list[FeedItem]], PrefectFuture[Any]]
 ) -> Iterator[tuple[list[FeedItem], Any]]:
@@ -162,125 +183,47 @@ def monitor(
     """One monitoring pass over every enabled source that is due."""
     logger = get_run_logger()
     settings = load_settings(sources=sources, claims=claims, db=db)
-    source_list: SourceList = load_sources(settings.sources)
+    source_list = load_sources(settings.sources)
     catalog = load_catalog(settings.claims)
-    started_at = utcnow()
-    run_id = str(flow_run.get_id() or f"local-{started_at:%Y%m%dT%H%M%S}")
-    wait = settings.lock_wait
+    started_at, wait = utcnow(), settings.lock_wait
     with pass_lock(settings.db):
-        begin_pass(
-            settings.db,
-            settings.warehouse_dir / "migrations",
-            sources=source_list,
-            catalog=catalog,
-            wait=wait,
-        )
+        migrations = settings.warehouse_dir / "migrations"
+        begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)
         memory = read_memory(settings.db, started_at, wait)
-        enabled = {s.name: s for s in source_list.enabled}
-        due = [s for s in enabled.values() if memory.is_due(s, started_at)]
-        idle = [s for s in enabled.values() if s not in due]
-        logger.info(
-            "reading %d sources (%d not due yet); %d pages stored or attempted before",
-            len(due),
-            len(idle),
-            len(memory.known),
-        )
-        polls: list[Poll] = _results(
-            [
-                discover_source.submit(
-                    s,
-                    settings.fetch,
-                    memory.validators.get(s.name, {}),
-                    memory.state[s.name].cursor if s.name in memory.state else None,
-                    started_at,
-                )
-                for s in due
-            ]
-        )
-        source_failures = [p.failure for p in polls if p.failure]
-        for poll in polls:
-            if poll.failure and poll.items:
-                reason = poll.failure.reason
-                logger.warning(
-                    "source %s: %d items, then failed: %s", poll.source, len(poll.items), reason
-                )
-            elif poll.failure:
-                logger.warning("source %s failed: %s", poll.source, poll.failure.reason)
-            else:
-                logger.info("source %s: %d items", poll.source, len(poll.items))
-        new_items, skipped = unseen_items([p.items for p in polls], memory.known)
-        retries = memory.retry_items(enabled)
-        new_items += retries
-
-        batches = _batches(new_items, settings.batch_size)
-        logger.info(
-            "fetching %d new pages (%d retries) in %d batches; %d skipped as seen",
-            len(new_items),
-            len(retries),
-            len(batches),
-            skipped,
-        )
-        articles_new = matches_new = 0
-        matches: list[Match] = []
-        page_failures: list[Failure] = []
-        for number, (batch, (articles, failed)) in enumerate(
-            _in_order(batches, lambda b: fetch_batch.submit(b, settings.fetch)), start=1
-        ):
-            kept, dropped = apply_filters(articles, enabled)
+        run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
+        tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
+        tally.reading_line().emit(logger)
+        polls = _discover(tally.due, memory, settings.fetch, started_at)
+        emit(logger, tally.add_polls(polls))
+        batches = tally.batches(settings.batch_size)
+        tally.fetching_line().emit(logger)
+        fetched = _in_order(batches, lambda b: fetch_batch.submit(b, settings.fetch))
+        for batch, (articles, failed) in fetched:
+            kept, dropped = apply_filters(articles, tally.enabled)
             found = match_batch.submit(kept, catalog, settings.match_threshold).result()
-            added = store(
-                settings.db,
-                run_id=run_id,
-                articles=kept,
-                matches=found,
-                failures=failed,
-                attempts=page_attempts(batch, failed + dropped, memory.attempts, utcnow()),
-                wait=wait,
+            attempts = page_attempts(batch, failed + dropped, memory.attempts, utcnow())
+            added = store(settings.db, run_id, kept, found, failed, attempts, wait)
+            tally.add_batch(kept, dropped, failed, found, added).emit(logger)
+        stats = tally.stats(utcnow())
+        log = tally.fetch_log()
+        finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)
+    pass_line(stats).emit(logger)
+    publish_summary(stats, tally.failures, tally.matches)
+    return PassSummary(stats=stats, failures=tally.failures)
+
+
+def _discover(
+    due: list[Source], memory: PassMemory, config: FetchConfig, now: datetime
+) -> list[Poll]:
+    """Every due source polled, one task each, their polls in order."""
+    return _results(
+        [
+            discover_source.submit(
+                s, config, memory.validators_for(s.name), memory.cursor_for(s.name), now
             )
-            articles_new += added[0]
-            matches_new += added[1]
-            matches.extend(found)
-            page_failures.extend(failed + dropped)
-            logger.info(
-                "batch %d/%d: %d articles (%d new), %d off topic, %d failed pages",
-                number,
-                len(batches),
-                len(kept),
-                added[0],
-                len(dropped),
-                len(failed),
-            )
-        failures = source_failures + [f for f in page_failures if f.stage != "filter"]
-        stats = finish(
-            settings.db,
-            stats=RunStats(
-                run_id=run_id,
-                started_at=started_at,
-                finished_at=utcnow(),
-                status="completed with failures" if failures else "completed",
-                sources_total=len(enabled),
-                sources_failed=len(source_failures),
-                items_seen=sum(len(p.items) for p in polls),
-                pages_skipped=skipped,
-                pages_fetched=len(new_items),
-                articles_new=articles_new,
-                matches_new=matches_new,
-                failures=len(failures),
-            ),
-            polled=[SourcePolled(p.source, p.polled_at, p.cursor, p.validators) for p in polls],
-            log=source_logs(due, idle, polls, new_items, page_failures),
-            failures=source_failures,
-            wait=wait,
-        )
-    logger.info(
-        "pass %s: %d new articles, %d new matches, %d failures",
-        stats.status,
-        stats.articles_new,
-        stats.matches_new,
-        stats.failures,
+            for s in due
+        ]
     )
-    publish_summary(stats, failures, matches)
-    return PassSummary(stats=stats, failures=failures)
 
 
 def _results(futures: list) -> list:

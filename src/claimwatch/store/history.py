@@ -8,6 +8,7 @@ are due for another try even though no source announces them again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,25 @@ class PassMemory:
         if source.poll_minutes is None or state is None:
             return True
         return now - state.polled_at >= timedelta(minutes=source.poll_minutes)
+
+    def due_and_idle(
+        self, sources: Iterable[Source], now: datetime
+    ) -> tuple[list[Source], list[Source]]:
+        """`sources` split into those to poll now and those not due yet, in order."""
+        due: list[Source] = []
+        idle: list[Source] = []
+        for source in sources:
+            (due if self.is_due(source, now) else idle).append(source)
+        return due, idle
+
+    def validators_for(self, source: str) -> dict[str, Validator]:
+        """The validators stored for `source` (none for a new one)."""
+        return self.validators.get(source, {})
+
+    def cursor_for(self, source: str) -> str | None:
+        """Where `source`'s last poll left off, if it was polled before."""
+        state = self.state.get(source)
+        return state.cursor if state else None
 
     def retry_items(self, sources: dict[str, Source]) -> list[FeedItem]:
         """Due retries of enabled sources, as items to fetch again."""
