@@ -47,19 +47,8 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
     stats, removed = store(
         settings.db,
         settings.warehouse_dir / "migrations",
-        stats=RunStats(
-            run_id=str(flow_run.get_id() or f"local-{started_at:%Y%m%dT%H%M%S}"),
-            started_at=started_at,
-            finished_at=utcnow(),
-            status="rematch",
-            sources_total=0,
-            sources_failed=0,
-            items_seen=0,
-            pages_skipped=0,
-            pages_fetched=0,
-            articles_new=0,
-            matches_new=0,
-            failures=0,
+        stats=RunStats.rematch(
+            RunStats.new_run_id(flow_run.get_id(), started_at), started_at, utcnow()
         ),
         catalog=catalog,
         matches=matches,

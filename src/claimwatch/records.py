@@ -99,6 +99,17 @@ class RunStats:
     matches_new: int
     failures: int
 
+    @staticmethod
+    def new_run_id(flow_run_id: object | None, started_at: datetime) -> str:
+        """The id a run is recorded under: its flow run's, or one made from its start."""
+        return str(flow_run_id or f"local-{started_at:%Y%m%dT%H%M%S}")
+
+    @classmethod
+    def rematch(cls, run_id: str, started_at: datetime, finished_at: datetime) -> RunStats:
+        """A re-matching run: it reads no source and fetches no page, so every count is 0
+        (the store step fills in the matches it added)."""
+        return cls(run_id, started_at, finished_at, "rematch", 0, 0, 0, 0, 0, 0, 0, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Validator:
