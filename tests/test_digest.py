@@ -626,3 +626,24 @@ def test_three_syndicated_copies_are_one_story_listed_once(
     html = digest.render("html")
     assert "3 new articles in 1 story" in html and "also in:" in html
     assert html.count("NATO widens its Indo-Pacific ties") == 1
+
+
+def test_a_failed_run_names_each_failure_and_its_markdown_says_so(
+    db: Path, tmp_path: Path, server: ScriptedServer
+) -> None:
+    """What the digest flow raises and publishes, from the library run the command also uses."""
+    from claimwatch.delivery.run import failure_message, run_markdown
+
+    url = server.add("/gone", Reply(404, b"no such hook"))
+    config = load_digest_config(write_config(tmp_path / "gone.yaml", [webhook(url)]))
+    run = run_digest(db, WAREHOUSE, config)
+    assert run.delivered == {} and list(run.failures) == ["hook"]
+    message = failure_message(run)
+    assert message is not None
+    assert message.startswith("1 of 1 deliveries failed (hook: http://127.0.0.1:")
+    assert "HTTP 404 no such hook" in message
+    assert message.endswith("their matches stay pending for the next run")
+    assert "# Channel hook: failed: " in run_markdown(run)
+    dry = run_digest(db, WAREHOUSE, config, dry_run=True)
+    assert dry.deliveries == [] and "dry run: not sent" in run_markdown(dry, dry_run=True)
+    assert [r[:3] for r in ledger(db)] == [("hook", "failed", REAL_MATCHES)]
