@@ -41,7 +41,7 @@ from benchmarks.corpus import (  # noqa: E402
     sentence_pools,
 )
 from claimwatch.matching.evaluate import load_judgements  # noqa: E402
-from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher, _windows  # noqa: E402
+from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher, candidate_windows  # noqa: E402
 from claimwatch.matching.normalize import normalize, normalize_text  # noqa: E402
 
 
@@ -64,7 +64,7 @@ class BruteForce:
         self.lengths = np.array([len(w) for w in self.wordings])
 
     def find(self, text: str) -> set[str]:
-        windows = _windows(normalize(text).text)
+        windows = candidate_windows(normalize(text).text)
         if not windows:
             return set()
         scores = process.cdist(

@@ -198,7 +198,7 @@ class Matcher:
 
     def _score_field(self, field_name: str, original: str, detect: bool) -> list[Hit]:
         norm = normalize(original)
-        windows = _windows(norm.text)
+        windows = candidate_windows(norm.text)
         if not windows:
             return []
         if detect:
@@ -334,7 +334,7 @@ class Matcher:
 _QUOTED = re.compile(r'"([^"]{2,}?)"')
 
 
-def _windows(text: str) -> list[_Window]:
+def candidate_windows(text: str) -> list[_Window]:
     """Single sentences first, then pairs of adjacent sentences, then quoted parts."""
     spans = sentence_spans(text)
     contiguous = [_Window(text[s:e], s) for s, e in spans]
