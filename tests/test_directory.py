@@ -13,6 +13,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from claimwatch.dates import utcnow
+from claimwatch.fetching import archive
 from claimwatch.fetching.articles import fetch_articles
 from claimwatch.fetching.client import FetchConfig, Fetcher
 from claimwatch.records import FeedItem
@@ -186,7 +187,7 @@ def test_unreadable_files_are_skipped(folder: Path) -> None:
 def test_oversized_pages_are_skipped_and_tried_again_next_poll(
     folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(directory, "MAX_PAGE_BYTES", 4000)
+    monkeypatch.setattr(archive, "MAX_PAGE_BYTES", 4000)
     (folder / "huge.html").write_bytes(page("Huge") * 10)
 
     with caplog.at_level(logging.WARNING, logger="claimwatch.sources.directory"):
