@@ -17,7 +17,6 @@ from claimwatch.fetching import archive
 from claimwatch.fetching.articles import fetch_articles
 from claimwatch.fetching.client import FetchConfig, Fetcher
 from claimwatch.records import FeedItem
-from claimwatch.sources import directory
 from claimwatch.sources.config import DirectorySource
 from claimwatch.sources.discover import Poll, poll_source
 
