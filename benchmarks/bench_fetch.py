@@ -14,7 +14,7 @@ evenly over the hosts, are fetched
   robots.txt falls among the first pages), and
 - through a thread pool sized like claimwatch.fetching.articles.fetch_articles
   (min(max_connections, pages) workers), median of `repeat` runs: in the
-  order claimwatch.fetching.client.interleave_hosts gives, and grouped by host (the
+  order claimwatch.fetching.articles.interleave_hosts gives, and grouped by host (the
   order a batch of feed items arrives in).
 
 Every run uses a fresh Fetcher (cold robots.txt cache, new connections) with
@@ -39,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from claimwatch.fetching.client import FetchConfig, Fetcher, interleave_hosts  # noqa: E402
+from claimwatch.fetching.articles import interleave_hosts  # noqa: E402
+from claimwatch.fetching.client import FetchConfig, Fetcher  # noqa: E402
 
 PAGE = b"<html><body>" + b"<p>NATO and the Indo-Pacific.</p>" * 300 + b"</body></html>"
 

@@ -41,8 +41,9 @@ from benchmarks.corpus import (  # noqa: E402
     sentence_pools,
 )
 from claimwatch.matching.evaluate import load_judgements  # noqa: E402
-from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher, candidate_windows  # noqa: E402
+from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher  # noqa: E402
 from claimwatch.matching.normalize import normalize, normalize_text  # noqa: E402
+from claimwatch.matching.windows import candidate_windows  # noqa: E402
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:

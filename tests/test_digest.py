@@ -30,6 +30,7 @@ from cryptography.x509.oid import NameOID
 from claimwatch.delivery.build import prepare
 from claimwatch.delivery.config import load_digest_config
 from claimwatch.delivery.ledger import exclusive_run
+from claimwatch.delivery.render import render_digest
 from claimwatch.delivery.run import run_digest
 from claimwatch.exceptions import DigestError
 from claimwatch.matching.catalog import Catalog
@@ -612,7 +613,7 @@ def test_three_syndicated_copies_are_one_story_listed_once(
     assert story.lead.outlet == "Polar Wire"
     assert [c.outlet for c in story.also_in] == ["The Meridian Post", "Eastern Star Daily"]
 
-    text = digest.render("text")
+    text = render_digest(digest, "text")
     assert "[ukraine-today-asia-tomorrow] 3 new articles in 1 story" in text
     assert text.count("NATO widens its Indo-Pacific ties") == 1
     assert "Allies look east" not in text and "closer ties" not in text
@@ -620,10 +621,10 @@ def test_three_syndicated_copies_are_one_story_listed_once(
         "also in: The Meridian Post (http://meridian.example/allies-look-east), "
         "Eastern Star Daily (http://star.example/nato-pacific)"
     ) in text
-    markdown = digest.render("markdown")
+    markdown = render_digest(digest, "markdown")
     assert "· 3 new articles in 1 story" in markdown
     assert "also in: [The Meridian Post](http://meridian.example/allies-look-east)" in markdown
-    html = digest.render("html")
+    html = render_digest(digest, "html")
     assert "3 new articles in 1 story" in html and "also in:" in html
     assert html.count("NATO widens its Indo-Pacific ties") == 1
 

@@ -9,7 +9,8 @@ from contextlib import suppress
 import pytest
 
 from claimwatch.exceptions import FetchError
-from claimwatch.fetching.client import HTML, FetchConfig, Fetcher, interleave_hosts
+from claimwatch.fetching.articles import interleave_hosts
+from claimwatch.fetching.client import HTML, FetchConfig, Fetcher
 from tests.faultserver import FaultServer, fault_server, reset, respond, silent, truncated, unsized
 from tests.httpserver import Reply, ScriptedServer
 

@@ -22,8 +22,10 @@ import pytest
 
 import claimwatch.fetching.extract as extract_module
 from claimwatch.dates import utcnow
+from claimwatch.delivery.build import prepare
 from claimwatch.delivery.config import Format, load_digest_config
-from claimwatch.delivery.digest import prepare, render_digest, run_digest
+from claimwatch.delivery.render import render_digest
+from claimwatch.delivery.run import run_digest
 from claimwatch.exceptions import CatalogError, DigestConfigError, FetchError, SourcesError
 from claimwatch.fetching.articles import fetch_articles
 from claimwatch.fetching.budget import OverBudget, cpu_budget
@@ -529,9 +531,9 @@ def test_markup_in_article_text_is_escaped_in_every_digest(
     (digest,) = prepare(hostile_db, WAREHOUSE / "reports", WAREHOUSE / "migrations", config)
     assert any(i.snippet and IMG in i.snippet for i in digest.items)  # the markup is stored
 
-    _assert_inert_html(digest.render(Format.html))
+    _assert_inert_html(render_digest(digest, Format.html))
 
-    markdown = digest.render(Format.markdown)
+    markdown = render_digest(digest, Format.markdown)
     for raw in ("<script", "<img", "<b "):
         assert raw not in markdown, raw
     assert not re.search(r"(?<!\\)\]\(javascript:", markdown)  # "\[click\](…" is no link
@@ -540,7 +542,7 @@ def test_markup_in_article_text_is_escaped_in_every_digest(
     slack = render_digest(digest, Format.markdown, style="slack")
     assert "<script" not in slack and "<img" not in slack and "&lt;img" in slack
 
-    text = digest.render(Format.text)  # plain text: markup is inert, terminal codes are not
+    text = render_digest(digest, Format.text)  # plain text: markup is inert, terminal codes are not
     assert "\x1b" not in text
     assert IMG in text  # shown as written, for an analyst to read
 

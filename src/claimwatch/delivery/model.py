@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from claimwatch.dates import utcnow
-from claimwatch.delivery.config import Channel, Format
-from claimwatch.delivery.render import render_digest
+from claimwatch.delivery.config import Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +100,6 @@ class Digest:
     @property
     def empty(self) -> bool:
         return not self.items
-
-    def render(self, fmt: Format | str) -> str:
-        return render_digest(self, Format(fmt))
 
 
 Status = Literal["delivered", "failed"]

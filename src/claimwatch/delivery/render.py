@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from claimwatch import __version__
 from claimwatch.delivery.config import Format
+from claimwatch.delivery.model import Digest
 from claimwatch.output.render import render_html, render_text
-
-if TYPE_CHECKING:  # model.py imports this module for Digest.render
-    from claimwatch.delivery.model import Digest
 
 _TEMPLATES = {
     Format.text: "digest.txt.j2",
@@ -18,8 +14,9 @@ _TEMPLATES = {
 }
 
 
-def render_digest(digest: Digest, fmt: Format, *, style: str = "markdown") -> str:
+def render_digest(digest: Digest, fmt: Format | str, *, style: str = "markdown") -> str:
     """The digest as plain text, Markdown (or a chat dialect) or a self-contained HTML page."""
+    fmt = Format(fmt)
     context = {"d": digest, "subject": subject_line(digest)}
     if fmt is Format.html:
         return render_html(_TEMPLATES[fmt], version=__version__, title=digest.title, **context)

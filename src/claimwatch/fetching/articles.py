@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.archive import read_archive
-from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher, interleave_hosts
+from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher
 from claimwatch.fetching.extract import ExtractError, extract_article
 from claimwatch.records import Article, Failure, FeedItem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def fetch_articles(
@@ -55,3 +58,20 @@ def _fetch_one(item: FeedItem, fetcher: Fetcher) -> Article | Failure:
     except Exception as exc:  # a parser crash on one hostile page must not end the pass
         log.warning("extract crashed: %s: %r", item.url, exc)
         return Failure(item.source, item.url, "extract", f"extractor error: {exc!r}"[:500])
+
+
+def interleave_hosts(items: Iterable[T], url: Callable[[T], str]) -> list[T]:
+    """`items` reordered to take turns between hosts, each host's own order kept.
+
+    A thread pool fed a batch grouped by host (as feeds deliver it) has all its
+    threads queued on the first host's `max_per_host` while other hosts wait.
+    """
+    turns: dict[str, int] = {}
+    hosts: dict[str, int] = {}
+    keyed = []
+    for item in items:
+        host = urlsplit(url(item)).netloc.lower()
+        turn = turns[host] = turns.get(host, -1) + 1
+        keyed.append((turn, hosts.setdefault(host, len(hosts)), item))
+    keyed.sort(key=lambda k: k[:2])
+    return [item for *_, item in keyed]

@@ -11,10 +11,9 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -28,7 +27,6 @@ from claimwatch.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 # Statuses worth another try: the server says "later" or failed on its side.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -380,23 +378,6 @@ def describe_transport_error(exc: httpx.HTTPError) -> str:
     kind = kinds.get(type(exc), type(exc).__name__)
     detail = str(exc).strip()
     return f"{kind}: {detail}" if detail else kind
-
-
-def interleave_hosts(items: Iterable[T], url: Callable[[T], str]) -> list[T]:
-    """`items` reordered to take turns between hosts, each host's own order kept.
-
-    A thread pool fed a batch grouped by host (as feeds deliver it) has all its
-    threads queued on the first host's `max_per_host` while other hosts wait.
-    """
-    turns: dict[str, int] = {}
-    hosts: dict[str, int] = {}
-    keyed = []
-    for item in items:
-        host = urlsplit(url(item)).netloc.lower()
-        turn = turns[host] = turns.get(host, -1) + 1
-        keyed.append((turn, hosts.setdefault(host, len(hosts)), item))
-    keyed.sort(key=lambda k: k[:2])
-    return [item for *_, item in keyed]
 
 
 @lru_cache(maxsize=4)

@@ -4,7 +4,7 @@
 `.rank(...)` returns the K best claims whatever their score. Both work on sentence
 windows (one sentence, two adjacent ones, and the quoted parts of a window with
 the attribution cut out: '"Where NATO goes," he said, "war is most likely"'),
-never on a whole article, where long texts saturate fuzzy scores.
+never on a whole article, where long texts saturate fuzzy scores (windows.py).
 
 Detection runs in two steps:
 1. candidates: a term index over every wording of every claim (terms.py) keeps
@@ -18,19 +18,23 @@ Detection runs in two steps:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from itertools import pairwise
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.utils import default_process
 
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.normalize import Normalized, normalize, normalize_text, sentence_spans
+from claimwatch.matching.normalize import Normalized, normalize, normalize_text
 from claimwatch.matching.required import RequiredTerms
 from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.windows import (
+    MAX_SLOGAN_WORDS,
+    Window,
+    best_span,
+    candidate_windows,
+    snippet,
+)
 from claimwatch.records import Article, Match
 
 DEFAULT_THRESHOLD = 88.0
@@ -45,14 +49,10 @@ MAX_CANDIDATES_PER_WINDOW = 16
 # a quote ("are simply not divisible") costs it more than it should. Candidates this
 # close to a threshold are rescored on whole-word spans.
 RESCUE_MARGIN = 12.5
-# Slogans travel with their halves swapped ("Today Ukraine, tomorrow Asia"); longer
-# assertions do not, and there word order carries meaning ("A more than B").
-MAX_SLOGAN_WORDS = 6
 # A wording and a span that disagree on negation ("no consensus" / "broad consensus")
 # lose this many points.
 NEGATION_PENALTY = 15.0
 _NEGATIONS = frozenset({"no", "not", "never", "cannot", "nor", "without", "neither"})
-SNIPPET_CONTEXT = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,28 +71,6 @@ class Hit:
     # whole-word span (word order ignored if that scores higher); coverage: share
     # of the wording's term weight present in the window (0-100).
     parts: dict[str, float] = dataclass_field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class _Window:
-    """A piece of normalised text to score: a sentence, two, or their quoted parts."""
-
-    text: str
-    start: int
-    # For quoted parts, the normalised index of each character; None when contiguous.
-    positions: tuple[int, ...] | None = None
-    # For a pair of sentences, the indexes of the two single-sentence windows.
-    pair: tuple[int, int] | None = None
-
-    @property
-    def end(self) -> int:
-        """End of the stretch of normalised text the window covers."""
-        return self.start + len(self.text) if self.positions is None else self.positions[-1] + 1
-
-    def to_norm(self, start: int, end: int) -> tuple[int, int]:
-        if self.positions is None:
-            return self.start + start, self.start + end
-        return self.positions[start], self.positions[end - 1] + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +188,7 @@ class Matcher:
             for claim_id, b in best.items()
         ]
 
-    def _lacks_required(self, text: str, windows: list[_Window], rows: np.ndarray) -> np.ndarray:
+    def _lacks_required(self, text: str, windows: list[Window], rows: np.ndarray) -> np.ndarray:
         """[window, column]: the wording of rows[column] needs a term the window lacks."""
         named = self._required.named(text, [(w.start, w.end) for w in windows])
         required = self._required_of_row[rows]
@@ -218,7 +196,7 @@ class Matcher:
             return np.zeros((len(windows), len(rows)), dtype=bool)
         return (required >= 0)[None, :] & ~named[:, np.maximum(required, 0)]
 
-    def _verify_candidates(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
+    def _verify_candidates(self, text: str, windows: list[Window]) -> dict[str, _Best]:
         """partial_ratio on the (window, wording) pairs the term index lets through.
 
         Pairs that cannot reach their wording's rescue floor score 0.
@@ -268,7 +246,7 @@ class Matcher:
                 best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
         return best
 
-    def _score_all(self, text: str, windows: list[_Window]) -> dict[str, _Best]:
+    def _score_all(self, text: str, windows: list[Window]) -> dict[str, _Best]:
         """partial_ratio of every wording against every window (ranking mode)."""
         scores = process.cdist(
             self._normalized,
@@ -294,7 +272,7 @@ class Matcher:
         self,
         claim_id: str,
         row: int,
-        window: _Window,
+        window: Window,
         norm: Normalized,
         original: str,
         field_name: str,
@@ -305,7 +283,7 @@ class Matcher:
         start, end = (
             (alignment.dest_start, alignment.dest_end) if alignment else (0, len(window.text))
         )
-        start, end, span = _best_span(wording, window.text, start, end)
+        start, end, span = best_span(wording, window.text, start, end)
         if end <= start:  # nothing but punctuation aligned: show the whole window
             start, end = 0, len(window.text)
         coverage = 100 * self._index.coverage(row, terms(window.text))
@@ -331,100 +309,9 @@ class Matcher:
         )
 
 
-_QUOTED = re.compile(r'"([^"]{2,}?)"')
-
-
-def candidate_windows(text: str) -> list[_Window]:
-    """Single sentences first, then pairs of adjacent sentences, then quoted parts."""
-    spans = sentence_spans(text)
-    contiguous = [_Window(text[s:e], s) for s, e in spans]
-    contiguous += [
-        _Window(text[a[0] : b[1]].replace("\n", " "), a[0], pair=(i, i + 1))
-        for i, (a, b) in enumerate(pairwise(spans))
-    ]
-    return contiguous + [q for w in contiguous if (q := _quoted_parts(w)) is not None]
-
-
-def _quoted_parts(window: _Window) -> _Window | None:
-    """The quoted parts of a window joined, when a quote is interrupted by its attribution."""
-    if '"' not in window.text:
-        return None
-    parts = list(_QUOTED.finditer(window.text))
-    if len(parts) < 2:
-        return None
-    pieces: list[str] = []
-    positions: list[int] = []
-    for found in parts:
-        if pieces:
-            pieces.append(" ")
-            positions.append(window.start + found.start(1))
-        pieces.append(found.group(1))
-        positions.extend(range(window.start + found.start(1), window.start + found.end(1)))
-    return _Window("".join(pieces), window.start, tuple(positions))
-
-
-def _best_span(wording: str, text: str, start: int, end: int) -> tuple[int, int, float]:
-    """The whole-word span of `text` near [start, end) that reads most like the wording.
-
-    partial_ratio aligns a stretch exactly as long as the wording, which cuts
-    words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
-    Starts and ends up to a few words either side are tried; the best span and
-    its score are returned.
-    """
-    words = list(_WORD.finditer(text))
-    if not words:
-        return start, end, 0.0
-    starts = [w.start() for w in words]
-    ends = [w.end() for w in words]
-    first = max(0, bisect_right(starts, start) - 1)
-    last = bisect_left(ends, end)
-    best_score, best_start, best_end = -1.0, start, end
-    for s in starts[max(0, first - _SPAN_SLACK) : first + _SPAN_SLACK + 1]:
-        for e in ends[max(0, last - _SPAN_SLACK) : last + _SPAN_SLACK + 1]:
-            score = _span_score(wording, text[s:e]) if e > s else -1.0
-            if score > best_score:
-                best_score, best_start, best_end = score, s, e
-    return (*_strip_edges(text, best_start, best_end), max(best_score, 0.0))
-
-
-def _span_score(wording: str, span: str) -> float:
-    """Plain ratio; for slogans, word order may also be ignored."""
-    score = fuzz.ratio(wording, span)
-    if len(wording.split()) <= MAX_SLOGAN_WORDS:
-        score = max(score, fuzz.token_sort_ratio(wording, span, processor=default_process))
-    return score
-
-
 def _negated(text: str) -> bool:
     words = _LETTERS.findall(text)
     return any(w in _NEGATIONS or w.endswith("n't") for w in words)
 
 
 _LETTERS = re.compile(r"[\w']+")
-
-
-def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in _EDGE:
-        start += 1
-    while end > start and text[end - 1] in _EDGE:
-        end -= 1
-    return start, end
-
-
-_WORD = re.compile(r"\S+")
-_SPAN_SLACK = 3
-_EDGE = " \n.,;:!?\"'()[]-"
-
-
-def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
-    """The match with up to `context` characters either side, cut at spaces."""
-    left = max(0, start - context)
-    right = min(len(text), end + context)
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space >= 0 else left
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space >= 0 else right
-    body = " ".join(text[left:right].split())
-    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")

@@ -1,0 +1,109 @@
+"""What the commands share: path options, settings from the environment, output to a file."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claimwatch.exceptions import ClaimwatchError
+from claimwatch.output.tables import FORMATS
+from claimwatch.settings import Settings, load_settings
+
+PATH = click.Path(path_type=Path, dir_okay=False)
+# Options several commands share; the environment and defaults come from Settings.
+sources_option = click.option(
+    "--sources", type=PATH, help="Sources file [env CLAIMWATCH_SOURCES; seeds/sources.yaml]."
+)
+claims_option = click.option(
+    "--claims", type=PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
+)
+db_option = click.option(
+    "--db", type=PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Settings: the command's options over the environment; a bad value costs one line."""
+    try:
+        return load_settings(**overrides)
+    except ValueError as exc:  # pydantic's ValidationError for a bad CLAIMWATCH_* value
+        first = str(exc).splitlines()
+        raise click.ClickException(
+            f"bad setting in the environment: {' '.join(first[:3])}"
+        ) from None
+
+
+class OneLineErrors(click.Group):
+    """Turns claimwatch's own errors into one-line messages, never tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ClaimwatchError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+PARAM_OPTION = click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="KEY VALUE",
+    help="A parameter; repeat for more.",
+)
+OUTPUT_OPTION = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False, writable=True),
+    help="Write to this file instead of standard output.",
+)
+REPORT_FORMATS = (*FORMATS, "parquet", "html")
+
+
+def announce_waits() -> None:
+    """Show the library's warnings (a busy warehouse being waited for) on stderr, once."""
+    logger = logging.getLogger("claimwatch")
+    if not any(getattr(h, "_claimwatch_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setLevel(logging.WARNING)
+        handler._claimwatch_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+def emit(data: str | bytes, output: Path | None) -> None:
+    """Text or bytes to the output file, or to standard output."""
+    if output is not None:
+        try:
+            if isinstance(data, bytes):
+                output.write_bytes(data)
+            else:
+                output.write_text(data if data.endswith("\n") else data + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write: {exc.strerror}") from None
+        click.echo(f"Wrote {output}", err=True)
+    elif isinstance(data, bytes):
+        if sys.stdout.isatty():
+            raise click.ClickException(
+                "Parquet is binary: give --output FILE or redirect standard output"
+            )
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        click.echo(data)
+
+
+def parquet_bytes(table: Any) -> bytes:
+    import pyarrow.parquet as pq
+
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()

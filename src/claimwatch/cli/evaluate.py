@@ -1,0 +1,87 @@
+"""`claimwatch eval`: the matcher measured on a labelled set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claimwatch.cli.common import PATH, claims_option, settings_from
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.output.tables import render
+
+
+@click.command("eval")
+@click.option(
+    "--data",
+    type=PATH,
+    default=Path("tests/data/devset.jsonl"),
+    show_default=True,
+    help="Labelled set: JSON lines {id, claim_id, tier, label, text}.",
+)
+@claims_option
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Default threshold (88).")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=15,
+    show_default=True,
+    help="How many misses and false hits to list.",
+)
+def evaluate_command(data: Path, claims: Path | None, threshold: float | None, show: int) -> None:
+    """Measure the matcher on a labelled set: precision and recall per tier and
+    per claim, the misses and false hits with their scores, a threshold sweep,
+    and where ranking mode places each positive's claim.
+
+    Example:
+
+        claimwatch eval --data tests/data/devset.jsonl --threshold 85
+    """
+    from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
+    from claimwatch.matching.matcher import Matcher
+
+    settings = settings_from(claims=claims, match_threshold=threshold)
+    catalog = load_catalog(settings.claims)
+    matcher = Matcher(catalog, threshold=settings.match_threshold)
+    result = evaluate(matcher, load_judgements(data, catalog))
+
+    def rate(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    def counts_row(name: str, c: Any) -> tuple:
+        return (name, c.total, c.tp, c.fp, c.fn, rate(c.precision), rate(c.recall))
+
+    columns = ["", "judgements", "tp", "fp", "fn", "precision", "recall"]
+    click.echo(
+        f"{data}: {len(result.outcomes)} judgements; default threshold "
+        f"{settings.match_threshold:g}\n"
+    )
+    tiers = [counts_row(t, c) for t, c in sorted(result.by_tier.items(), key=_tier_order)]
+    click.echo(render(columns, [*tiers, counts_row("all", result.overall)]))
+    click.echo("\nPer claim:")
+    click.echo(render(columns, [counts_row(k, c) for k, c in sorted(result.by_claim.items())]))
+    for title, outcomes in (("Misses", result.misses), ("False hits", result.false_hits)):
+        click.echo(f"\n{title} ({len(outcomes)}):")
+        rows = [
+            (o.judgement.id, o.judgement.tier, o.judgement.claim_id, o.score, o.judgement.text)
+            for o in sorted(outcomes, key=lambda o: -o.score)[:show]
+        ]
+        click.echo(render(["id", "tier", "claim_id", "score", "text"], rows))
+    click.echo("\nThreshold sweep (every claim at the same threshold, ranking-mode scores):")
+    sweep_rows = [
+        (t, rate(c.precision), rate(c.recall)) for t, c in sweep(result.outcomes, range(70, 100, 2))
+    ]
+    click.echo(render(["threshold", "precision", "recall"], sweep_rows))
+    click.echo("\nRanking mode (match --top K): where each positive's claim is placed:")
+    rank_rows = [
+        (r.tier, r.judgements, f"{r.top1:.3f}", f"{r.top5:.3f}", f"{r.mrr:.3f}")
+        for r in ranking(result.outcomes)
+    ]
+    click.echo(render(["", "judgements", "first", "top 5", "MRR"], rank_rows))
+
+
+def _tier_order(item: tuple[str, Any]) -> int:
+    from claimwatch.matching.evaluate import TIERS
+
+    return TIERS.index(item[0])

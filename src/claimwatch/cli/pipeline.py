@@ -1,0 +1,205 @@
+"""The pipeline's commands: one pass, the schedules, ad-hoc matching, schema upgrades."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from claimwatch.cli.common import (
+    announce_waits,
+    claims_option,
+    db_option,
+    settings_from,
+    sources_option,
+)
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.output.tables import render
+from claimwatch.settings import Settings
+
+
+@click.command()
+@sources_option
+@claims_option
+@db_option
+def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
+    """Run one monitoring pass and print the matches it added.
+
+    Failing sources and pages are recorded and listed; the pass goes on.
+
+    Example:
+
+        claimwatch run --sources seeds/sources.yaml --db /tmp/cw.duckdb
+    """
+    from claimwatch.sources.config import load_sources
+    from claimwatch.store.reports import get_report, run_report
+
+    settings = settings_from(sources=sources, claims=claims, db=db)
+    # Validate both files before Prefect starts, so a bad file costs one line and writes nothing.
+    load_sources(settings.sources)
+    load_catalog(settings.claims)
+    summary = _load_flow(settings, "monitor")(
+        sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
+    )
+    stats = summary.stats
+    idle, unchanged = _quiet_sources(settings.db, stats.run_id)
+    click.echo(
+        f"\nPass {stats.status}: {stats.sources_total} sources ({idle} not due, {unchanged}"
+        f" unchanged), {stats.items_seen} links, {stats.pages_skipped} already stored,"
+        f" {stats.articles_new} new articles, {stats.matches_new} new matches,"
+        f" {stats.failures} failures."
+    )
+    for failure in summary.failures:
+        click.echo(f"  failed [{failure.stage}] {failure.source}: {failure.url}: {failure.reason}")
+    report = get_report(settings.warehouse_dir / "reports", "run-matches")
+    result = run_report(settings.db, report, {"run_id": stats.run_id})
+    if result.rows:
+        click.echo(f"\nNew matches ({len(result.rows)}):")
+        click.echo(render(result.columns, result.rows, "table"))
+    else:
+        click.echo("\nNo new matches. Stored ones: claimwatch report latest-matches")
+
+
+def _quiet_sources(db: Path, run_id: str) -> tuple[int, int]:
+    """Sources of a pass that were not due yet, and those that answered "nothing new"."""
+    from claimwatch.store.connection import connect
+
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT polled),"
+            " count(*) FILTER (WHERE polled AND NOT failed AND ok = 0 AND not_modified > 0)"
+            " FROM fetch_log WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def _prepare_prefect() -> None:
+    """Environment Prefect reads when first imported; child processes inherit it."""
+    from claimwatch.logs import route_to_prefect
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    route_to_prefect()
+
+
+def _load_flow(settings: Settings, name: str) -> Any:
+    """Load a flow from flows/ the way Prefect deployments do, by entrypoint."""
+    _prepare_prefect()
+    from prefect.flows import load_flow_from_entrypoint
+
+    path = settings.flows_dir / f"{name}.py"
+    if not path.is_file():
+        raise click.ClickException(f"{path}: flow file not found (set CLAIMWATCH_FLOWS_DIR)")
+    return load_flow_from_entrypoint(f"{path}:{name}")
+
+
+@click.command()
+@sources_option
+@claims_option
+@db_option
+def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
+    """Run the schedules: serve the deployments to a Prefect server until stopped.
+
+    Registers monitor (every CLAIMWATCH_MONITOR_INTERVAL_MINUTES, default 30),
+    rematch (on demand) and digest (CLAIMWATCH_DIGEST_CRON in CLAIMWATCH_TIMEZONE,
+    default 07:00 UTC) once its flow exists, then runs what falls due. Needs a
+    server (`prefect server start`) named by PREFECT_API_URL.
+
+    Example:
+
+        PREFECT_API_URL=http://127.0.0.1:4200/api claimwatch serve
+    """
+    from claimwatch.sources.config import load_sources
+
+    settings = settings_from(sources=sources, claims=claims, db=db)
+    # A bad file fails here, once, rather than in every scheduled run.
+    load_sources(settings.sources)
+    load_catalog(settings.claims)
+    path = settings.flows_dir / "serve.py"
+    if not path.is_file():
+        raise click.ClickException(f"{path}: not found (set CLAIMWATCH_FLOWS_DIR)")
+    _prepare_prefect()
+    from prefect.utilities.importtools import load_script_as_module
+
+    load_script_as_module(str(path)).main(settings)
+
+
+@click.command()
+@claims_option
+@click.option(
+    "--top", type=click.IntRange(min=1), help="Rank: the K best claims per text, any score."
+)
+@click.option("--threshold", type=click.FloatRange(0, 100), help="Minimum score (default 88).")
+def match(claims: Path | None, top: int | None, threshold: float | None) -> None:
+    """Find claims in texts: JSON lines in, one JSON line per match out.
+
+    Each input line is {"id": ..., "text": ...} (optionally "title"). Each output
+    line is {"id", "claim_id", "score", "matched_text", "start", "end", "field",
+    "variant", "parts"}; start and end are offsets into the field ("text" or
+    "title"); parts are the scores the match was judged on.
+
+    Example:
+
+        echo '{"id": 1, "text": "They say: where NATO goes, war is most likely."}' \\
+          | claimwatch match
+    """
+    from claimwatch.matching.matcher import Matcher
+
+    settings = settings_from(claims=claims, match_threshold=threshold)
+    matcher = Matcher(load_catalog(settings.claims), threshold=settings.match_threshold)
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(record, dict) or not isinstance(text, str):
+                raise TypeError
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"stdin line {number}: invalid JSON: {exc.msg}") from None
+        except (KeyError, TypeError):
+            raise click.ClickException(
+                f'stdin line {number}: expected an object with a "text" string'
+            ) from None
+        title = record.get("title") if isinstance(record.get("title"), str) else None
+        hits = matcher.rank(text, title=title, top=top) if top else matcher.find(text, title=title)
+        for hit in hits:
+            click.echo(
+                json.dumps(
+                    {
+                        "id": record.get("id"),
+                        "claim_id": hit.claim_id,
+                        "score": hit.score,
+                        "matched_text": hit.matched_text,
+                        "start": hit.start,
+                        "end": hit.end,
+                        "field": hit.field,
+                        "variant": hit.variant,
+                        "parts": hit.parts,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+
+
+@click.command()
+@db_option
+def migrate(db: Path | None) -> None:
+    """Create the warehouse or bring its schema up to date (a pass does this too).
+
+    Example:
+
+        claimwatch migrate --db warehouse/claimwatch.duckdb
+    """
+    from claimwatch.store.connection import connect
+    from claimwatch.store.migrations import apply_migrations
+
+    announce_waits()
+    settings = settings_from(db=db)
+    with connect(settings.db, wait=settings.lock_wait) as con:
+        applied = apply_migrations(con, settings.warehouse_dir / "migrations")
+    click.echo(f"{settings.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
