@@ -111,3 +111,31 @@ def prefect_server_running(tmp: Path) -> Iterator[tuple[str, Process]]:
 
         wait_for("server health", healthy, 90, server)
         yield api, server
+
+
+_HOLDER = (
+    "import duckdb, sys, time\n"
+    "db, mode, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])\n"
+    "con = duckdb.connect(db, read_only=mode == 'read')\n"
+    "if mode == 'write':\n"
+    "    con.execute('BEGIN TRANSACTION'); con.execute('INSERT INTO runs SELECT * FROM runs')\n"
+    "print('held', flush=True)\n"
+    "time.sleep(seconds)\n"
+    "con.close()\n"
+)
+
+
+@contextmanager
+def warehouse_held(db: Path, mode: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding `db` for `seconds`: mode 'read', 'open' (read-write) or 'write'
+    (inside a transaction, as a pass's store step holds it). Ended when the block leaves."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(db), mode, str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        try:
+            assert holder.stdout and holder.stdout.readline().strip() == "held"
+            yield holder
+        finally:
+            holder.kill()

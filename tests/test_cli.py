@@ -1,29 +1,16 @@
-"""The command line as users and scripts call it: real processes, real files."""
+"""The command line as users and scripts call it: real files; `run` in a real process."""
 
 import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from claimwatch.store.connection import connect
+from tests.commands import claimwatch
 from tests.conftest import ROOT, SEEDS, write_sources
-
-
-def claimwatch(*args: str, stdin: str | None = None, env: dict | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "claimwatch", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=300,
-    )
 
 
 def _digest(path: Path) -> str:

@@ -35,9 +35,9 @@ from claimwatch.delivery.run import run_digest
 from claimwatch.exceptions import DigestError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect
+from tests.commands import claimwatch
 from tests.conftest import ROOT
 from tests.httpserver import Reply, Request, ScriptedServer, scripted_server
-from tests.test_cli import claimwatch
 from tests.test_stories import WIRE, WIRE_QUOTE, variants
 from tests.warehouses import (
     UKRAINE,

@@ -40,9 +40,9 @@ from claimwatch.sources.discover import poll_source
 from claimwatch.sources.feed import parse_feed
 from claimwatch.store.connection import connect
 from claimwatch.urls import normalize_url
+from tests.commands import claimwatch
 from tests.conftest import ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
-from tests.test_cli import claimwatch
 from tests.test_digest import PASSWORD, Inbox, smtp, write_config
 from tests.test_extract import PAGE
 from tests.warehouses import WAR, WAR_QUOTE, article, match_in, populated_warehouse, store

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from claimwatch.matching.catalog import Catalog
+from tests.commands import claimwatch
 from tests.conftest import ROOT
-from tests.test_cli import claimwatch
 from tests.warehouses import UKRAINE, WAR_QUOTE, populated_warehouse
 
 ARTIFACTS = ROOT / "test-artifacts"

@@ -17,8 +17,9 @@ from claimwatch.exceptions import ReportError, WarehouseError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect, migrate
 from claimwatch.store.reports import get_report, list_reports, run_report, run_sql
+from tests.commands import claimwatch
 from tests.conftest import MIGRATIONS, ROOT
-from tests.test_cli import claimwatch
+from tests.processes import warehouse_held
 from tests.test_stories import WIRE_QUOTE, copies_and_others
 from tests.warehouses import UKRAINE, WAR, empty_warehouse, match_in, populated_warehouse, store
 
@@ -262,33 +263,11 @@ def test_old_warehouse_gets_a_migrate_hint(tmp_path: Path) -> None:
     assert claimwatch("report", "overview", "--db", str(db)).returncode == 0
 
 
-HOLD = (
-    "import duckdb, sys, time\n"
-    "con = duckdb.connect(sys.argv[1])\n"
-    "con.execute('BEGIN TRANSACTION'); con.execute(\"INSERT INTO runs SELECT * FROM runs\")\n"
-    "print('held', flush=True)\n"
-    "time.sleep(float(sys.argv[2]))\n"
-    "con.execute('ROLLBACK'); con.close()\n"
-)
-
-
-def hold_for_writing(db: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding the warehouse for writing, as a pass's store step does."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout and holder.stdout.readline().strip() == "held"
-    return holder
-
-
 def test_a_report_waits_for_a_writer_then_runs(populated: Path) -> None:
-    holder = hold_for_writing(populated, 2.0)
-    try:
+    with warehouse_held(populated, "write", 2.0) as holder:
         started = time.monotonic()
         result = claimwatch("report", "runs", "--format", "json", "--db", str(populated))
         waited = time.monotonic() - started
-    finally:
-        holder.wait(timeout=30)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 2
     assert f"in use by another process (process {holder.pid}); waiting up to 30 s" in result.stderr
@@ -296,13 +275,9 @@ def test_a_report_waits_for_a_writer_then_runs(populated: Path) -> None:
 
 
 def test_a_report_gives_up_after_the_wait_with_one_line(populated: Path) -> None:
-    holder = hold_for_writing(populated, 20.0)
-    try:
+    with warehouse_held(populated, "write", 20.0) as holder:
         env = os.environ | {"CLAIMWATCH_LOCK_WAIT": "0.5"}
         result = claimwatch("report", "runs", "--db", str(populated), env=env)
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last == (
@@ -312,16 +287,12 @@ def test_a_report_gives_up_after_the_wait_with_one_line(populated: Path) -> None
 
 
 def test_the_library_waits_only_when_asked(populated: Path) -> None:
-    holder = hold_for_writing(populated, 20.0)
-    try:
-        with (
-            pytest.raises(WarehouseError, match="in use by another process"),
-            connect(populated, read_only=True),
-        ):
-            pass
-    finally:
-        holder.kill()
-        holder.wait()
+    with (
+        warehouse_held(populated, "write", 20.0),
+        pytest.raises(WarehouseError, match="in use by another process"),
+        connect(populated, read_only=True),
+    ):
+        pass
     with connect(populated, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM runs").fetchone() == (2,)
 

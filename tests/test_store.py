@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from claimwatch.store.connection import connect, migrate
 from claimwatch.store.history import known_urls
 from claimwatch.store.passes import begin_pass, store_batch
 from tests.conftest import MIGRATIONS, SEEDS
+from tests.processes import warehouse_held
 from tests.warehouses import write_pass
 
 SOURCES = SourceList.model_validate({"sources": [{"name": "s", "url": "http://x.example/feed"}]})
@@ -131,24 +130,11 @@ def test_removed_claims_stay_with_their_matches(tmp_path: Path, catalog: Catalog
 def test_locked_warehouse_gives_one_line(tmp_path: Path, catalog: Catalog) -> None:
     db = tmp_path / "w.duckdb"
     migrate(db, MIGRATIONS)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(30)",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout and holder.stdout.readline().strip() == "held"
-        with pytest.raises(WarehouseError, match="in use by another process"):
-            store(db, catalog, "r1", [article("http://x.example/a")], [])
-    finally:
-        holder.kill()
-        holder.wait()
+    with (
+        warehouse_held(db, "open", 30.0),
+        pytest.raises(WarehouseError, match="in use by another process"),
+    ):
+        store(db, catalog, "r1", [article("http://x.example/a")], [])
     assert count(db, "articles") == 0
 
 
@@ -185,19 +171,7 @@ def test_seed_catalog_is_stored(tmp_path: Path, catalog: Catalog) -> None:
 def test_store_waits_for_a_reader_to_let_go(tmp_path: Path, catalog: Catalog) -> None:
     db = tmp_path / "w.duckdb"
     migrate(db, MIGRATIONS)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True);"
-            " print('held', flush=True); time.sleep(1.5)",
-            str(db),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout and holder.stdout.readline().strip() == "held"
+    with warehouse_held(db, "read", 1.5):
         stored = write_pass(
             db,
             stats=stats("r1"),
@@ -208,7 +182,4 @@ def test_store_waits_for_a_reader_to_let_go(tmp_path: Path, catalog: Catalog) ->
             failures=[],
             wait=20,
         )
-    finally:
-        holder.kill()
-        holder.wait()
     assert stored.articles_new == 1

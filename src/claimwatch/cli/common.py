@@ -66,17 +66,22 @@ OUTPUT_OPTION = click.option(
 REPORT_FORMATS = (*FORMATS, "parquet", "html")
 
 
+class _StderrHandler(logging.Handler):
+    """Log records as bare lines on the command's standard error (looked up at each record)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 def announce_waits() -> None:
     """Show the library's warnings (a busy warehouse being waited for) on stderr, once."""
     logger = logging.getLogger("claimwatch")
-    if not any(getattr(h, "_claimwatch_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler(logging.WARNING)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.setLevel(logging.WARNING)
-        handler._claimwatch_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-        if logger.level == logging.NOTSET or logger.level > logging.WARNING:
-            logger.setLevel(logging.WARNING)
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
 
 
 def emit(data: str | bytes, output: Path | None) -> None:

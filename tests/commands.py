@@ -1,0 +1,63 @@
+"""`claimwatch` as tests call it: in this process through Click's runner, or as a real process.
+
+`run` and `serve` always get a process of their own: they set Prefect up when they start
+(its settings are read at import, its API server belongs to the process), and a test of
+them checks what a user's shell sees. Every other command runs in-process, which is the
+same code path minus interpreter start-up, about a second per call on these machines.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import traceback
+from dataclasses import dataclass
+
+from click.testing import CliRunner
+
+from claimwatch.cli import cli
+from tests.conftest import ROOT
+
+OWN_PROCESS = frozenset({"run", "serve"})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a caller of the command sees: exit status, standard output and error."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def claimwatch(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Outcome:
+    """Run one command; `env` replaces the environment, as for a process."""
+    if args and args[0] in OWN_PROCESS:
+        return claimwatch_process(*args, stdin=stdin, env=env)
+    overrides: dict[str, str | None] = {}
+    if env is not None:
+        overrides = {k: None for k in os.environ if k not in env} | dict(env)
+    result = CliRunner().invoke(cli, list(args), input=stdin, env=overrides, catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # What the interpreter would have printed: a test that forbids tracebacks sees it.
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return Outcome(result.exit_code, result.stdout, stderr)
+
+
+def claimwatch_process(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> Outcome:
+    """Run one command as `python -m claimwatch` in the project folder."""
+    done = subprocess.run(
+        [sys.executable, "-m", "claimwatch", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    return Outcome(done.returncode, done.stdout, done.stderr)
