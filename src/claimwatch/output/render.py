@@ -126,7 +126,15 @@ def when(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _common(env: Environment) -> Environment:
+def _environment(*, autoescape: bool, keep_trailing_newline: bool = False) -> Environment:
+    env = Environment(
+        loader=PackageLoader("claimwatch.output", "templates"),
+        autoescape=autoescape,
+        undefined=StrictUndefined,  # a misspelt field fails loudly instead of printing nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=keep_trailing_newline,
+    )
     env.filters.update(when=when, safe_link=safe_link)
     return env
 
@@ -134,28 +142,15 @@ def _common(env: Environment) -> Environment:
 @cache
 def html_env() -> Environment:
     """HTML templates, autoescaped: anything not marked safe is escaped."""
-    env = Environment(
-        loader=PackageLoader("claimwatch.output", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = _environment(autoescape=True)
     env.filters.update(highlight=highlight_html)
-    return _common(env)
+    return env
 
 
 @cache
 def text_env() -> Environment:
     """Text, Markdown and chat templates: escaping is explicit, per format, via filters."""
-    env = Environment(
-        loader=PackageLoader("claimwatch.output", "templates"),
-        autoescape=False,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = _environment(autoescape=False, keep_trailing_newline=True)
     env.filters.update(
         plain=plain,
         md=md_escape,
@@ -166,7 +161,7 @@ def text_env() -> Environment:
         slack_link=slack_link,
         slack_highlight=highlight_slack,
     )
-    return _common(env)
+    return env
 
 
 def render_html(template: str, **context: Any) -> str:

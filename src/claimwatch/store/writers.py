@@ -82,10 +82,7 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: SourceList, now: dat
         }
         for s in sources.sources
     ]
-    con.register("new_sources", arrow_rows(con, "sources", rows))
-    con.execute("DELETE FROM sources WHERE name IN (SELECT name FROM new_sources)")
-    con.execute("INSERT INTO sources BY NAME SELECT * FROM new_sources")
-    con.unregister("new_sources")
+    replace_rows(con, "sources", rows, ["name"])
 
 
 def upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetime) -> None:
@@ -105,12 +102,9 @@ def upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetim
         }
         for c in catalog.claims
     ]
-    con.register("new_claims", arrow_rows(con, "claims", rows))
     # Claims dropped from the file stay, so their stored matches keep their text.
-    con.execute("UPDATE claims SET in_catalog = false WHERE id NOT IN (SELECT id FROM new_claims)")
-    con.execute("DELETE FROM claims WHERE id IN (SELECT id FROM new_claims)")
-    con.execute("INSERT INTO claims BY NAME SELECT * FROM new_claims")
-    con.unregister("new_claims")
+    con.execute("UPDATE claims SET in_catalog = false")
+    replace_rows(con, "claims", rows, ["id"])
 
 
 def insert_articles(
