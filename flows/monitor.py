@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +27,10 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from claimwatch.dates import utcnow
-from claimwatch.fetching.articles import fetch_articles
+from claimwatch.fetching.articles import Batch, fetch_and_match
 from claimwatch.fetching.client import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
-from claimwatch.matching.matcher import Matcher
 from claimwatch.output.summary import summary_markdown
 from claimwatch.records import (
     Article,
@@ -41,7 +42,7 @@ from claimwatch.records import (
     SourceLog,
     SourcePolled,
 )
-from claimwatch.settings import load_settings
+from claimwatch.settings import Settings, load_settings
 from claimwatch.sources.config import Source, load_sources
 from claimwatch.sources.discover import Poll, poll_source
 from claimwatch.sources.filters import apply_filters
@@ -49,6 +50,7 @@ from claimwatch.sources.reader import Validator
 from claimwatch.store.history import PassMemory, read_pass_memory
 from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
+from claimwatch.workers.pool import close_shared_pools, shared_pool
 
 # Every process that runs this flow imports this file, so library log levels are set here.
 set_levels()
@@ -80,9 +82,13 @@ def discover_source(
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def fetch_batch(items: list[FeedItem], config: FetchConfig) -> tuple[list[Article], list[Failure]]:
+def fetch_batch(
+    items: list[FeedItem], config: FetchConfig, catalog: Catalog, threshold: float
+) -> Batch:
+    """Pages fetched in threads, extracted and matched in this process's worker pool."""
     private = shared_fetcher(_opened(config, True)) if any(i.allow_private for i in items) else None
-    return fetch_articles(items, shared_fetcher(config), private)
+    pool = shared_pool(catalog, threshold)
+    return fetch_and_match(items, shared_fetcher(config), private, pool=pool)
 
 
 def _opened(config: FetchConfig, allow_private: bool) -> FetchConfig:
@@ -90,12 +96,6 @@ def _opened(config: FetchConfig, allow_private: bool) -> FetchConfig:
     if allow_private and not config.allow_private:
         return config.model_copy(update={"allow_private": True})
     return config
-
-
-@task(name="match-batch", cache_policy=NO_CACHE)
-def match_batch(articles: list[Article], catalog: Catalog, threshold: float) -> list[Match]:
-    matcher = Matcher(catalog, threshold=threshold)
-    return [m for article in articles for m in matcher.match_article(article)]
 
 
 @task(name="read-pass-memory", cache_policy=NO_CACHE)
@@ -160,6 +160,26 @@ def _task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner()
 
 
+def _batch_submitter(
+    settings: Settings, catalog: Catalog
+) -> Callable[[list[FeedItem]], PrefectFuture[Batch]]:
+    return partial(
+        fetch_batch.submit,
+        config=settings.fetch,
+        catalog=catalog,
+        threshold=settings.match_threshold,
+    )
+
+
+@contextmanager
+def _worker_pools() -> Iterator[None]:
+    """This process's worker processes, stopped when the batches are done or fail."""
+    try:
+        yield
+    finally:
+        close_shared_pools()
+
+
 def _in_order(
     batches: list[list[FeedItem]], submit: Callable[[list[FeedItem]], PrefectFuture[Any]]
 ) -> Iterator[tuple[list[FeedItem], Any]]:
@@ -197,13 +217,13 @@ def monitor(
         emit(logger, tally.add_polls(polls))
         batches = tally.batches(settings.batch_size)
         tally.fetching_line().emit(logger)
-        fetched = _in_order(batches, lambda b: fetch_batch.submit(b, settings.fetch))
-        for batch, (articles, failed) in fetched:
-            kept, dropped = apply_filters(articles, tally.enabled)
-            found = match_batch.submit(kept, catalog, settings.match_threshold).result()
-            attempts = page_attempts(batch, failed + dropped, memory.attempts, utcnow())
-            added = store(settings.db, run_id, kept, found, failed, attempts, wait)
-            tally.add_batch(kept, dropped, failed, found, added).emit(logger)
+        with _worker_pools():
+            for items, batch in _in_order(batches, _batch_submitter(settings, catalog)):
+                kept, dropped = apply_filters(batch.articles, tally.enabled)
+                found, failed = batch.matches_of(kept), batch.failures
+                attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
+                added = store(settings.db, run_id, kept, found, failed, attempts, wait)
+                tally.add_batch(kept, dropped, failed, found, added).emit(logger)
         stats = tally.stats(utcnow())
         log = tally.fetch_log()
         finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)

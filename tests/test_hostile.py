@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,8 @@ from claimwatch.sources.discover import poll_source
 from claimwatch.sources.feed import parse_feed
 from claimwatch.store.connection import connect
 from claimwatch.urls import normalize_url
+from claimwatch.workers.job import PageOutcome
+from claimwatch.workers.pool import PagePool
 from tests.commands import claimwatch
 from tests.conftest import ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
@@ -264,44 +266,47 @@ def _extract(page: Page) -> Article:
     return extract_article(page, FeedItem("http://h.example/a", "s"))
 
 
-@pytest.fixture
-def short_budget(monkeypatch: pytest.MonkeyPatch) -> float:
-    """A CPU budget of 1 s per extraction, so the tests that reach it stay short."""
-    monkeypatch.setattr(extract_module, "EXTRACT_CPU_SECONDS", 1.0)
-    return 1.0
+@pytest.fixture(scope="module")
+def strict_pool() -> Iterator[PagePool]:
+    """Worker processes with a CPU budget of 1 s per page, so the tests that reach it stay
+    short."""
+    with PagePool(workers=2, cpu_seconds=1.0, wall_seconds=30.0) as pool:
+        yield pool
+
+
+def _in_workers(pool: PagePool, html: str) -> PageOutcome:
+    return pool.submit(_html_page(html), FeedItem("http://h.example/a", "s")).result(timeout=120)
+
+
+INLINE_100K = (
+    "<html><body><article><p>" + "<span>w</span>" * 100_000 + "</p></article></body></html>"
+)
 
 
 def test_a_paragraph_of_100k_inline_elements_is_cut_off_by_the_cpu_budget(
-    short_budget: float,
+    strict_pool: PagePool,
 ) -> None:
     """trafilatura is quadratic here (40 000 spans: 35 s; 600 000: hours)."""
-    html = "<html><body><article><p>" + "<span>w</span>" * 100_000 + "</p></article></body></html>"
-    with pytest.raises(ExtractError, match="gave up after 1 s of CPU"):
-        bounded(30, lambda: _extract(_html_page(html)))
-    # The thread that was interrupted works normally afterwards.
-    assert WAR_QUOTE in bounded(10, lambda: _extract(_html_page(PAGE))).text
+    outcome = _in_workers(strict_pool, INLINE_100K)
+    assert outcome.article is None and outcome.failure is not None
+    assert outcome.failure.reason == "extraction over its 1 s CPU budget"
+    assert outcome.failure.stage == "extract"
+    # The pool replaced the worker it ended and goes on.
+    article = _in_workers(strict_pool, PAGE).article
+    assert article is not None and WAR_QUOTE in article.text
 
 
-def test_the_cpu_budget_interrupts_only_its_own_thread(short_budget: float) -> None:
-    html = "<html><body><article><p>" + "<span>w</span>" * 100_000 + "</p></article></body></html>"
-    outcomes: list[str] = []
-
-    def hostile() -> None:
-        try:
-            _extract(_html_page(html))
-        except ExtractError as exc:
-            outcomes.append(str(exc))
-
-    thread = threading.Thread(target=hostile)
-    thread.start()
-    # Meanwhile, in this thread: ordinary pages, and ordinary sleeps, undisturbed.
+def test_a_page_over_budget_ends_only_its_own_worker(strict_pool: PagePool) -> None:
+    hostile = strict_pool.submit(_html_page(INLINE_100K), FeedItem("http://h.example/x", "s"))
+    # Meanwhile, in the other worker: ordinary pages, undisturbed.
     texts = []
-    while thread.is_alive():
-        texts.append(_extract(_html_page(PAGE)).text)
+    while not hostile.done():
+        article = _in_workers(strict_pool, PAGE).article
+        texts.append(article.text if article else "")
         time.sleep(0.02)
-    thread.join()
-    assert outcomes and "gave up" in outcomes[0]
-    assert texts and all(WAR_QUOTE in t for t in texts)
+    failure = hostile.result().failure
+    assert failure is not None and "CPU budget" in failure.reason
+    assert len(texts) >= 5 and all(WAR_QUOTE in t for t in texts)
 
 
 def test_the_budget_counts_cpu_time_not_waiting() -> None:
@@ -332,14 +337,14 @@ def test_the_budget_counts_cpu_time_not_waiting() -> None:
     ],
 )
 def test_monstrous_pages_end_in_a_recorded_error_or_an_article(
-    name: str, html: str, short_budget: float
+    name: str, html: str, strict_pool: PagePool
 ) -> None:
-    try:
-        article = bounded(30, lambda: _extract(_html_page(html)))
-    except ExtractError as exc:
-        one_line(exc)
+    outcome = _in_workers(strict_pool, html)
+    if outcome.failure is not None:
+        one_line(outcome.failure.reason)
     else:
-        assert len(article.text) <= extract_module.MAX_TEXT_CHARS
+        assert outcome.article is not None
+        assert len(outcome.article.text) <= extract_module.MAX_TEXT_CHARS
 
 
 def test_huge_text_is_refused_not_stored() -> None:
@@ -410,7 +415,6 @@ def test_extraction_memory_stays_bounded(tmp_path: Path) -> None:
         "import claimwatch.fetching.extract as ex\n"
         "from claimwatch.fetching.client import Page\n"
         "from claimwatch.records import FeedItem\n"
-        "ex.EXTRACT_CPU_SECONDS = 3.0\n"
         "body = ('<html><body><article><p>' + 'word ' * 1_600_000 + '</p>').encode()\n"
         "page = Page('http://h/a', 'http://h/a', 200, 'text/html', body, {})\n"
         "try:\n"

@@ -5,7 +5,7 @@ from claimwatch.exports import public_names
 __all__, __getattr__, __dir__ = public_names(
     __name__,
     {
-        "articles": ["fetch_articles"],
+        "articles": ["Batch", "fetch_and_match", "fetch_articles"],
         "client": ["FetchConfig", "Fetcher", "Page", "shared_fetcher"],
         "extract": ["ExtractError", "extract_article"],
     },

@@ -1,63 +1,97 @@
-"""Turning announced links into articles: fetch and extract a batch concurrently."""
+"""Turning announced links into articles: pages fetched in threads, then extracted and
+matched in worker processes (claimwatch.workers) as each page arrives."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.archive import read_archive
-from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher
-from claimwatch.fetching.extract import ExtractError, extract_article
-from claimwatch.records import Article, Failure, FeedItem
+from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher, Page
+from claimwatch.records import Article, Failure, FeedItem, Match
+from claimwatch.workers.job import PageOutcome
+from claimwatch.workers.pool import PagePool, shared_pool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@dataclass
+class Batch:
+    """What a batch of links became: articles and their matches, and the pages that failed."""
+
+    articles: list[Article] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+    def add(self, outcome: PageOutcome) -> None:
+        if outcome.article is not None:
+            self.articles.append(outcome.article)
+            self.matches.extend(outcome.matches)
+        if outcome.failure is not None:
+            self.failures.append(outcome.failure)
+
+    def matches_of(self, articles: Iterable[Article]) -> list[Match]:
+        """The matches found in `articles` (those a source's filters kept, say)."""
+        urls = {a.url for a in articles}
+        return [m for m in self.matches if m.article_url in urls]
+
+
+def fetch_and_match(
+    items: Iterable[FeedItem],
+    fetcher: Fetcher,
+    private_fetcher: Fetcher | None = None,
+    *,
+    pool: PagePool | None = None,
+) -> Batch:
+    """Fetch each item, then extract and match it in `pool`; failures are returned, never
+    raised. Articles come in the order of `items`.
+
+    Items whose source allows private addresses use `private_fetcher` if given. Without a
+    pool, this process's extract-only pool is used.
+    """
+    pool = pool or shared_pool(None, 0.0)
+    # Taking turns between hosts keeps every thread busy despite the per-host cap.
+    ordered = interleave_hosts(items, lambda item: item.url)
+    threads = max(1, min(fetcher.config.max_connections, len(ordered)))
+
+    def fetch(item: FeedItem) -> Future[PageOutcome] | Failure:
+        chosen = private_fetcher if item.allow_private and private_fetcher else fetcher
+        page = _fetch_one(item, chosen)
+        return pool.submit(page, item) if isinstance(page, Page) else page
+
+    batch = Batch()
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="claimwatch-fetch") as fetching:
+        for pending in list(fetching.map(fetch, ordered)):
+            if isinstance(pending, Failure):
+                batch.failures.append(pending)
+            else:
+                batch.add(pending.result())
+    return batch
+
+
 def fetch_articles(
     items: Iterable[FeedItem], fetcher: Fetcher, private_fetcher: Fetcher | None = None
 ) -> tuple[list[Article], list[Failure]]:
-    """Fetch and extract each item; failures are returned, never raised.
-
-    Items whose source allows private addresses use `private_fetcher` if given.
-    """
-    # Taking turns between hosts keeps every thread busy despite the per-host cap.
-    items = interleave_hosts(items, lambda item: item.url)
-    workers = max(1, min(fetcher.config.max_connections, len(items)))
-
-    def fetch(item: FeedItem) -> Article | Failure:
-        chosen = private_fetcher if item.allow_private and private_fetcher else fetcher
-        return _fetch_one(item, chosen)
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="claimwatch-fetch") as pool:
-        outcomes = list(pool.map(fetch, items))
-    articles = [o for o in outcomes if isinstance(o, Article)]
-    failures = [o for o in outcomes if isinstance(o, Failure)]
-    return articles, failures
+    """Fetch and extract each item (no matching): the articles and the failures."""
+    batch = fetch_and_match(items, fetcher, private_fetcher)
+    return batch.articles, batch.failures
 
 
-def _fetch_one(item: FeedItem, fetcher: Fetcher) -> Article | Failure:
+def _fetch_one(item: FeedItem, fetcher: Fetcher) -> Page | Failure:
     try:
         # Pages from a `directory` source are read from disk, never over the network.
         if item.archive:
-            page = read_archive(item)
-        else:
-            page = fetcher.get(item.url, accept=HTML_ACCEPT, expect=HTML)
+            return read_archive(item)
+        return fetcher.get(item.url, accept=HTML_ACCEPT, expect=HTML)
     except FetchError as exc:
         log.warning("fetch failed: %s", exc)
         return Failure(item.source, item.url, "fetch", exc.reason)
-    try:
-        return extract_article(page, item)
-    except ExtractError as exc:
-        log.warning("extract failed: %s: %s", item.url, exc)
-        return Failure(item.source, item.url, "extract", str(exc))
-    except Exception as exc:  # a parser crash on one hostile page must not end the pass
-        log.warning("extract crashed: %s: %r", item.url, exc)
-        return Failure(item.source, item.url, "extract", f"extractor error: {exc!r}"[:500])
 
 
 def interleave_hosts(items: Iterable[T], url: Callable[[T], str]) -> list[T]:

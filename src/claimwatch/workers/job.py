@@ -1,0 +1,107 @@
+"""What a worker process does with one fetched page: extract its article, find the claims.
+
+Runs only inside the pool's worker processes (pool.py). Each worker builds its
+matcher once, when it starts, so a batch pays for the catalog once per worker.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import resource
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from claimwatch.fetching.client import Page
+from claimwatch.fetching.extract import ExtractError, extract_article
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.matcher import Matcher
+from claimwatch.records import Article, Failure, FeedItem, Match
+
+# Tests set this to make a worker crash or hang on a page that carries a fault marker.
+FAULTS_VARIABLE = "CLAIMWATCH_TEST_FAULTS"
+FAULT_MARKER = b"claimwatch-test-fault:"
+
+_matcher: Matcher | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageOutcome:
+    """One page's result: its article and matches, or why there is no article."""
+
+    article: Article | None
+    failure: Failure | None
+    matches: tuple[Match, ...] = ()
+
+
+def start_worker(catalog: Catalog | None, threshold: float, parent: int) -> None:
+    """Pool initializer: no core files, leave with the parent, build the matcher once."""
+    global _matcher
+    # A parser crash ends the worker; its core file would only fill the disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+    _matcher = Matcher(catalog, threshold=threshold) if catalog is not None else None
+
+
+def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
+    """Extract `page` within `cpu_seconds` of CPU (the kernel ends the worker past it), then
+    match the article against the worker's catalog."""
+    try:
+        with cpu_limit(cpu_seconds):
+            _test_fault(page)
+            article = extract_article(page, item)
+    except ExtractError as exc:
+        return PageOutcome(None, Failure(item.source, item.url, "extract", str(exc)))
+    except Exception as exc:  # one hostile page must not take the batch with it
+        reason = f"extractor error: {exc!r}"[:500]
+        return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
+    matches = tuple(_matcher.match_article(article)) if _matcher is not None else ()
+    return PageOutcome(article, None, matches)
+
+
+@contextmanager
+def cpu_limit(seconds: float) -> Iterator[None]:
+    """Let the kernel stop this process (SIGXCPU) once the block has used `seconds` of CPU.
+
+    A limit on the whole process, set per page: a worker handles one page at a time.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker once the process that started it is gone (even if it was SIGKILLed)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _test_fault(page: Page) -> None:
+    """Crash or hang on a marked page, only where tests ask for it (CLAIMWATCH_TEST_FAULTS=1)."""
+    if os.environ.get(FAULTS_VARIABLE) != "1" or FAULT_MARKER not in page.content:
+        return
+    fault = page.content.split(FAULT_MARKER, 1)[1][:16].split()[0].decode("ascii", "replace")
+    if fault == "abort":
+        os.abort()
+    elif fault == "segfault":
+        ctypes.string_at(0)
+    elif fault == "spin":
+        while True:
+            pass
+    elif fault == "sleep":
+        time.sleep(3600)
+    elif fault == "sigkill":
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,179 @@
+"""Worker processes for the CPU work of a pass: a crashed or hung parser costs one page.
+
+Extraction (trafilatura on lxml) and matching run in processes, one per core, so a
+pass uses every core and a native crash (`double free or corruption`, a segfault, the
+kernel's out-of-memory killer) ends one worker, not the pass. pebble's ProcessPool
+replaces a worker that died or ran past its time and fails only that page's future.
+
+A page whose worker died is tried once more in a process of its own (the crash may
+have been a neighbour's doing); if that one dies too, the page is recorded as an
+extraction failure with the reason, and the pass goes on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from pebble import ProcessExpired, ProcessPool
+
+from claimwatch.fetching.client import Page
+from claimwatch.matching.catalog import Catalog
+from claimwatch.records import Failure, FeedItem
+from claimwatch.workers.job import PageOutcome, process_page, start_worker
+
+log = logging.getLogger(__name__)
+
+# A real news page costs trafilatura 20–40 ms of CPU; some hostile shapes (a paragraph
+# of 100 000 inline elements) cost it hours.
+EXTRACT_CPU_SECONDS = 10.0
+# Past this wall time a page's worker is ended even if it used no CPU (a hang).
+WALL_SECONDS = 60.0
+# Not `fork`: the pass has threads (fetching, Prefect), and a forked child inherits
+# their locks in whatever state they were.
+START_METHOD = "spawn"
+
+
+def worker_count() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class PagePool:
+    """Processes that extract and match pages, started once and fed page by page.
+
+    `submit` returns a future that always resolves to a PageOutcome, never raises.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        threshold: float = 88.0,
+        *,
+        workers: int | None = None,
+        cpu_seconds: float = EXTRACT_CPU_SECONDS,
+        wall_seconds: float = WALL_SECONDS,
+    ) -> None:
+        self.cpu_seconds = cpu_seconds
+        self.wall_seconds = wall_seconds
+        self.workers = workers or worker_count()
+        context = multiprocessing.get_context(START_METHOD)
+        initargs = (catalog, threshold, os.getpid())
+        self._pool = ProcessPool(
+            max_workers=self.workers, initializer=start_worker, initargs=initargs, context=context
+        )
+        # Second tries: a new process for each page (max_tasks=1), away from the others.
+        self._fresh = ProcessPool(
+            max_workers=1, max_tasks=1, initializer=start_worker, initargs=initargs, context=context
+        )
+
+    def submit(self, page: Page, item: FeedItem) -> Future[PageOutcome]:
+        outcome: Future[PageOutcome] = Future()
+        first = self._pool.schedule(
+            process_page, args=(page, item, self.cpu_seconds), timeout=self.wall_seconds
+        )
+        first.add_done_callback(lambda done: self._first_done(done, page, item, outcome))
+        return outcome
+
+    def _first_done(
+        self, done: Future[PageOutcome], page: Page, item: FeedItem, outcome: Future[PageOutcome]
+    ) -> None:
+        reason = self._lost(done)
+        if reason is None:
+            outcome.set_result(done.result())
+            return
+        log.warning("%s: %s; trying it once more in a new worker", item.url, reason)
+        try:
+            again = self._fresh.schedule(
+                process_page, args=(page, item, self.cpu_seconds), timeout=self.wall_seconds
+            )
+        except RuntimeError:  # the pool is closing: the pass is over
+            outcome.set_result(_failed(item, reason))
+            return
+        again.add_done_callback(lambda second: self._second_done(second, item, outcome))
+
+    def _second_done(
+        self, done: Future[PageOutcome], item: FeedItem, outcome: Future[PageOutcome]
+    ) -> None:
+        reason = self._lost(done)
+        if reason is None:
+            outcome.set_result(done.result())
+        else:
+            log.warning("extract failed: %s: %s", item.url, reason)
+            outcome.set_result(_failed(item, reason))
+
+    def _lost(self, done: Future[PageOutcome]) -> str | None:
+        """Why a page's worker gave no outcome (it died or ran out of time), or None."""
+        try:
+            done.result()
+        except ProcessExpired as exc:
+            return self._death(exc.exitcode)
+        except FutureTimeout:
+            return f"extraction hung for over {self.wall_seconds:g} s"
+        except Exception as exc:  # a result that could not be pickled back, say
+            return f"extractor error: {exc!r}"[:500]
+        return None
+
+    def _death(self, exitcode: int) -> str:
+        if exitcode == -signal.SIGXCPU:
+            return f"extraction over its {self.cpu_seconds:g} s CPU budget"
+        if exitcode < 0:
+            return f"extractor crashed (signal {-exitcode})"
+        return f"extractor exited with status {exitcode}"
+
+    def close(self) -> None:
+        """Stop the workers now; pages still queued are dropped (their pass is over)."""
+        for pool in (self._pool, self._fresh):
+            pool.stop()
+            pool.join()
+
+    def __enter__(self) -> PagePool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _failed(item: FeedItem, reason: str) -> PageOutcome:
+    return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
+
+
+_shared: dict[tuple[str, float], PagePool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(catalog: Catalog | None, threshold: float) -> PagePool:
+    """This process's pool for `catalog` (started on first use, kept for the next batch).
+
+    Keyed by the catalog's content, so a task shipped to another process (Dask) finds
+    the pool it started for an earlier batch of the same pass.
+    """
+    content = catalog.model_dump_json() if catalog is not None else ""
+    key = (hashlib.sha256(content.encode()).hexdigest(), threshold)
+    with _shared_lock:
+        pool = _shared.get(key)
+        if pool is None:
+            for stale in _shared.values():  # another catalog: its pass is over
+                stale.close()
+            _shared.clear()
+            pool = _shared[key] = PagePool(catalog, threshold)
+        return pool
+
+
+@atexit.register
+def close_shared_pools() -> None:
+    """Stop this process's pools (the end of a pass; also at interpreter exit)."""
+    with _shared_lock:
+        for pool in _shared.values():
+            pool.close()
+        _shared.clear()
