@@ -10,8 +10,7 @@ cluster when CLAIMWATCH_TASK_RUNNER=dask.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,7 +21,6 @@ import cloudpickle
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -82,12 +80,11 @@ def discover_source(
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def fetch_batch(
-    items: list[FeedItem], config: FetchConfig, catalog: Catalog, threshold: float
-) -> Batch:
+def fetch_batch(items: list[FeedItem], settings: Settings, catalog: Catalog) -> Batch:
     """Pages fetched in threads, extracted and matched in this process's worker pool."""
+    config = settings.fetch
     private = shared_fetcher(_opened(config, True)) if any(i.allow_private for i in items) else None
-    pool = shared_pool(catalog, threshold)
+    pool = shared_pool(catalog, settings.match_threshold, settings.workers)
     return fetch_and_match(items, shared_fetcher(config), private, pool=pool)
 
 
@@ -160,40 +157,25 @@ def _task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner()
 
 
-def _batch_submitter(
-    settings: Settings, catalog: Catalog
-) -> Callable[[list[FeedItem]], PrefectFuture[Batch]]:
-    return partial(
-        fetch_batch.submit,
-        config=settings.fetch,
-        catalog=catalog,
-        threshold=settings.match_threshold,
-    )
+def _fetched(
+    batches: list[list[FeedItem]], settings: Settings, catalog: Catalog
+) -> Iterator[tuple[list[FeedItem], Batch]]:
+    """Each batch of links with what it became, in order, keeping only a few batches in flight.
 
-
-@contextmanager
-def _worker_pools() -> Iterator[None]:
-    """This process's worker processes, stopped when the batches are done or fail."""
+    Bounding what is fetched ahead of the store step keeps a pass's memory flat. This
+    process's worker processes stop when the batches are done or the pass fails.
+    """
+    submit = partial(fetch_batch.submit, settings=settings, catalog=catalog)
+    ahead = 4
     try:
-        yield
+        futures = [submit(b) for b in batches[:ahead]]
+        for number, batch in enumerate(batches):
+            if number + ahead < len(batches):
+                futures.append(submit(batches[number + ahead]))
+            yield batch, futures[number].result()
+            futures[number] = None  # type: ignore[call-overload]
     finally:
         close_shared_pools()
-
-
-def _in_order(
-    batches: list[list[FeedItem]], submit: Callable[[list[FeedItem]], PrefectFuture[Any]]
-) -> Iterator[tuple[list[FeedItem], Any]]:
-    """Each batch with its result, in order, keeping only a few batches in flight.
-
-    Bounding what is fetched ahead of the store step keeps a pass's memory flat.
-    """
-    ahead = 4
-    futures = [submit(b) for b in batches[:ahead]]
-    for number, batch in enumerate(batches):
-        if number + ahead < len(batches):
-            futures.append(submit(batches[number + ahead]))
-        yield batch, futures[number].result()
-        futures[number] = None  # type: ignore[call-overload]
 
 
 @flow(name="monitor", log_prints=True, task_runner=_task_runner())
@@ -217,13 +199,12 @@ def monitor(
         emit(logger, tally.add_polls(polls))
         batches = tally.batches(settings.batch_size)
         tally.fetching_line().emit(logger)
-        with _worker_pools():
-            for items, batch in _in_order(batches, _batch_submitter(settings, catalog)):
-                kept, dropped = apply_filters(batch.articles, tally.enabled)
-                found, failed = batch.matches_of(kept), batch.failures
-                attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
-                added = store(settings.db, run_id, kept, found, failed, attempts, wait)
-                tally.add_batch(kept, dropped, failed, found, added).emit(logger)
+        for items, batch in _fetched(batches, settings, catalog):
+            kept, dropped = apply_filters(batch.articles, tally.enabled)
+            found, failed = batch.matches_of(kept), batch.failures
+            attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
+            added = store(settings.db, run_id, kept, found, failed, attempts, wait)
+            tally.add_batch(kept, dropped, failed, found, added).emit(logger)
         stats = tally.stats(utcnow())
         log = tally.fetch_log()
         finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)

@@ -41,7 +41,7 @@ from claimwatch.sources.feed import parse_feed
 from claimwatch.store.connection import connect
 from claimwatch.urls import normalize_url
 from claimwatch.workers.job import PageOutcome
-from claimwatch.workers.pool import PagePool
+from claimwatch.workers.pool import PagePool, WorkerConfig
 from tests.commands import claimwatch
 from tests.conftest import ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
@@ -270,7 +270,7 @@ def _extract(page: Page) -> Article:
 def strict_pool() -> Iterator[PagePool]:
     """Worker processes with a CPU budget of 1 s per page, so the tests that reach it stay
     short."""
-    with PagePool(workers=2, cpu_seconds=1.0, wall_seconds=30.0) as pool:
+    with PagePool(config=WorkerConfig(processes=2, cpu_seconds=1.0, wall_seconds=30.0)) as pool:
         yield pool
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from claimwatch.fetching.client import FetchConfig
+from claimwatch.workers.pool import WorkerConfig
 
 # The checkout this package was installed from in editable mode (src/claimwatch/ → top level).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     # Articles per fetch/extract/match task: coarse enough to keep Prefect's overhead small.
     batch_size: int = Field(default=100, ge=1, le=1000)
     fetch: FetchConfig = FetchConfig()
+    # Worker processes for extraction and matching (CLAIMWATCH_WORKERS__PROCESSES, ...).
+    workers: WorkerConfig = WorkerConfig()
     # Schedules of `claimwatch serve` (flows/serve.py); prefect.yaml repeats the defaults.
     monitor_interval_minutes: float = Field(default=30.0, gt=0)
     # A cron expression (in `timezone`) instead of the interval, e.g. "*/15 6-22 * * *".

@@ -6,6 +6,6 @@ __all__, __getattr__, __dir__ = public_names(
     __name__,
     {
         "job": ["PageOutcome"],
-        "pool": ["PagePool", "close_shared_pools", "shared_pool", "worker_count"],
+        "pool": ["PagePool", "WorkerConfig", "close_shared_pools", "shared_pool", "worker_count"],
     },
 )

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
+from pydantic import BaseModel, ConfigDict, Field
 
 from claimwatch.fetching.client import Page
 from claimwatch.matching.catalog import Catalog
@@ -31,14 +32,24 @@ from claimwatch.workers.job import PageOutcome, process_page, start_worker
 
 log = logging.getLogger(__name__)
 
-# A real news page costs trafilatura 20–40 ms of CPU; some hostile shapes (a paragraph
-# of 100 000 inline elements) cost it hours.
-EXTRACT_CPU_SECONDS = 10.0
-# Past this wall time a page's worker is ended even if it used no CPU (a hang).
-WALL_SECONDS = 60.0
 # Not `fork`: the pass has threads (fetching, Prefect), and a forked child inherits
 # their locks in whatever state they were.
 START_METHOD = "spawn"
+
+
+class WorkerConfig(BaseModel):
+    """How many worker processes, and how long one page may keep one. Frozen: it keys the
+    shared pool."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # 0: one per core this process may use.
+    processes: int = Field(default=0, ge=0, le=256)
+    # A real news page costs trafilatura 20–40 ms of CPU; some hostile shapes (a paragraph
+    # of 100 000 inline elements) cost it hours.
+    cpu_seconds: float = Field(default=10.0, gt=0)
+    # Past this wall time a page's worker is ended even if it used no CPU (a hang).
+    wall_seconds: float = Field(default=60.0, gt=0)
 
 
 def worker_count() -> int:
@@ -59,14 +70,12 @@ class PagePool:
         self,
         catalog: Catalog | None = None,
         threshold: float = 88.0,
-        *,
-        workers: int | None = None,
-        cpu_seconds: float = EXTRACT_CPU_SECONDS,
-        wall_seconds: float = WALL_SECONDS,
+        config: WorkerConfig | None = None,
     ) -> None:
-        self.cpu_seconds = cpu_seconds
-        self.wall_seconds = wall_seconds
-        self.workers = workers or worker_count()
+        config = config or WorkerConfig()
+        self.cpu_seconds = config.cpu_seconds
+        self.wall_seconds = config.wall_seconds
+        self.workers = config.processes or worker_count()
         context = multiprocessing.get_context(START_METHOD)
         initargs = (catalog, threshold, os.getpid())
         self._pool = ProcessPool(
@@ -148,25 +157,28 @@ def _failed(item: FeedItem, reason: str) -> PageOutcome:
     return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
 
 
-_shared: dict[tuple[str, float], PagePool] = {}
+_shared: dict[tuple[str, float, WorkerConfig], PagePool] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_pool(catalog: Catalog | None, threshold: float) -> PagePool:
+def shared_pool(
+    catalog: Catalog | None, threshold: float, config: WorkerConfig | None = None
+) -> PagePool:
     """This process's pool for `catalog` (started on first use, kept for the next batch).
 
     Keyed by the catalog's content, so a task shipped to another process (Dask) finds
     the pool it started for an earlier batch of the same pass.
     """
     content = catalog.model_dump_json() if catalog is not None else ""
-    key = (hashlib.sha256(content.encode()).hexdigest(), threshold)
+    config = config or WorkerConfig()
+    key = (hashlib.sha256(content.encode()).hexdigest(), threshold, config)
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None:
             for stale in _shared.values():  # another catalog: its pass is over
                 stale.close()
             _shared.clear()
-            pool = _shared[key] = PagePool(catalog, threshold)
+            pool = _shared[key] = PagePool(catalog, threshold, config)
         return pool
 
 
