@@ -10,6 +10,7 @@ cluster when CLAIMWATCH_TASK_RUNNER=dask.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,9 +135,9 @@ def finish(
 
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
-def publish_summary(stats: RunStats, failures: list[Failure], matches: list[Match]) -> None:
+def publish_summary(stats: RunStats, failures: list[Failure], claims_found: Counter[str]) -> None:
     create_markdown_artifact(
-        summary_markdown(stats, failures, matches),
+        summary_markdown(stats, failures, claims_found),
         key="monitor-summary",
         description=f"Monitoring pass {stats.status}",
     )
@@ -209,7 +210,7 @@ def monitor(
         log = tally.fetch_log()
         finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)
     pass_line(stats).emit(logger)
-    publish_summary(stats, tally.failures, tally.matches)
+    publish_summary(stats, tally.failures, tally.claims_found)
     return PassSummary(stats=stats, failures=tally.failures)
 
 

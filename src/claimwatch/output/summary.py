@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from claimwatch.records import Failure, Match, RunStats
+from claimwatch.records import Failure, RunStats
 from claimwatch.urls import without_credentials
 
 MAX_LINES = 20
 
 
 def summary_markdown(
-    stats: RunStats, failures: Sequence[Failure], matches: Sequence[Match] = ()
+    stats: RunStats, failures: Sequence[Failure], claims_found: Counter[str] | None = None
 ) -> str:
-    """The counts of a pass, the claims it found (most often first) and its failures."""
+    """The counts of a pass, the claims it found (in the most articles first) and its
+    failures."""
     lines = [
         f"# Monitoring pass: {stats.status}",
         "",
@@ -29,8 +30,8 @@ def summary_markdown(
         f"| {stats.pages_skipped} | {stats.articles_new} | {stats.matches_new} "
         f"| {stats.failures} |",
     ]
-    if matches:
-        per_claim = Counter(m.claim_id for m in matches).most_common()
+    if claims_found:
+        per_claim = claims_found.most_common()
         lines += ["", "## Claims found", "", "| claim | articles |", "|---|---:|"]
         lines += [f"| {_cell(claim)} | {count} |" for claim, count in per_claim[:MAX_LINES]]
         lines += _more(len(per_claim))

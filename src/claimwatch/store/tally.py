@@ -11,6 +11,7 @@ says what happened (`LogLine`), worded as users and tests read it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,7 +97,8 @@ class PassTally:
     batches_done: int = 0
     articles_new: int = 0
     matches_new: int = 0
-    matches: list[Match] = field(default_factory=list)
+    # Articles per claim: counts, not the matches, so a pass's memory does not grow with them.
+    claims_found: Counter[str] = field(default_factory=Counter)
     # Pages that failed or were filtered out, as stored with their batch.
     page_failures: list[Failure] = field(default_factory=list)
 
@@ -153,7 +155,7 @@ class PassTally:
         self.batches_done += 1
         self.articles_new += added[0]
         self.matches_new += added[1]
-        self.matches.extend(found)
+        self.claims_found.update(m.claim_id for m in found)
         self.page_failures.extend([*failed, *dropped])
         return LogLine(
             logging.INFO,
