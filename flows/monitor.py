@@ -167,7 +167,7 @@ def _fetched(
     process's worker processes stop when the batches are done or the pass fails.
     """
     submit = partial(fetch_batch.submit, settings=settings, catalog=catalog)
-    ahead = 4
+    ahead = 2
     try:
         futures = [submit(b) for b in batches[:ahead]]
         for number, batch in enumerate(batches):

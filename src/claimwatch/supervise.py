@@ -18,11 +18,21 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # Set in the child: the pass runs there, and must not supervise itself again.
 SUPERVISED_VARIABLE = "CLAIMWATCH_SUPERVISED"
 _PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
+
+
+def become_supervisor(args: Sequence[str]) -> NoReturn:
+    """Replace this process (same pid, same output) with a lean one that supervises
+    `claimwatch ARGS`: a supervisor that imported the whole command line would hold
+    ~100 MB for the length of the pass."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "claimwatch.supervise", *args])
 
 
 def supervised() -> bool:
@@ -64,3 +74,19 @@ def _end_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def main(args: Sequence[str]) -> int:
+    status = run_supervised(args)
+    if status > 128:
+        print(
+            f"Error: the pass was ended by signal {status - 128}; nothing it started is left"
+            " running",
+            file=sys.stderr,
+        )
+        return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

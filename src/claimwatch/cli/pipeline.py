@@ -39,7 +39,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     """
     from claimwatch.sources.config import load_sources
     from claimwatch.store.reports import get_report, run_report
-    from claimwatch.supervise import run_supervised, stop_on_sigterm, supervised
+    from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
 
     settings = settings_from(sources=sources, claims=claims, db=db)
     # Validate both files before Prefect starts, so a bad file costs one line and writes nothing.
@@ -47,12 +47,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     load_catalog(settings.claims)
     if not supervised():
         paths = ("--sources", settings.sources, "--claims", settings.claims, "--db", settings.db)
-        status = run_supervised(["run", *map(str, paths)])
-        if status > 128:
-            raise click.ClickException(
-                f"the pass was ended by signal {status - 128}; nothing it started is left running"
-            )
-        raise SystemExit(status)
+        become_supervisor(["run", *map(str, paths)])
     stop_on_sigterm()
     summary = _load_flow(settings, "monitor")(
         sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
