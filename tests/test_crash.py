@@ -12,9 +12,7 @@ by table, that of a single pass that was never interrupted.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +20,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
+import psutil
 import pytest
 
 from claimwatch.store.connection import connect
@@ -100,13 +99,19 @@ def _killed_pass(command: list[str], env: dict[str, str], marker: str, delay: fl
                 seen.set()
         seen.set()  # the pass ended without the marker
 
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     seen.wait(timeout=180)
     time.sleep(delay)
     killed = process.poll() is None
-    with suppress(ProcessLookupError):  # the pass may have ended on its own
-        os.killpg(process.pid, signal.SIGKILL)
+    # The command, the pass it supervises (in a session of its own) and all they started.
+    with suppress(psutil.NoSuchProcess):  # the pass may have ended on its own
+        command = psutil.Process(process.pid)
+        for member in [*command.children(recursive=True), command]:
+            with suppress(psutil.NoSuchProcess):
+                member.kill()
     process.wait(timeout=30)
+    watcher.join(timeout=30)  # output ends once every holder of the pipe is gone
     if process.stdout:
         process.stdout.close()
     return killed

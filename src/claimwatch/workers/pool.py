@@ -77,6 +77,10 @@ class PagePool:
         self.wall_seconds = config.wall_seconds
         self.workers = config.processes or worker_count()
         context = multiprocessing.get_context(START_METHOD)
+        if multiprocessing.current_process().daemon:
+            # A Dask worker runs tasks in a daemonic process, which multiprocessing forbids
+            # to start children. Ours end with their parent all the same (job._exit_with).
+            multiprocessing.current_process().daemon = False
         initargs = (catalog, threshold, os.getpid())
         self._pool = ProcessPool(
             max_workers=self.workers, initializer=start_worker, initargs=initargs, context=context
