@@ -50,7 +50,7 @@ def fetch_and_match(
     pool: PagePool | None = None,
 ) -> Batch:
     """Fetch each item, then extract and match it in `pool`; failures are returned, never
-    raised. Articles come in the order of `items`.
+    raised. Articles come in the order they were fetched (hosts taking turns).
 
     Items whose source allows private addresses use `private_fetcher` if given. Without a
     pool, this process's extract-only pool is used.
@@ -71,7 +71,12 @@ def fetch_and_match(
             if isinstance(pending, Failure):
                 batch.failures.append(pending)
             else:
-                batch.add(pending.result())
+                outcome = pending.result()
+                if outcome.failure is not None:
+                    log.warning(
+                        "extract failed: %s: %s", outcome.failure.url, outcome.failure.reason
+                    )
+                batch.add(outcome)
     return batch
 
 

@@ -122,7 +122,6 @@ class PagePool:
         if reason is None:
             outcome.set_result(done.result())
         else:
-            log.warning("extract failed: %s: %s", item.url, reason)
             outcome.set_result(_failed(item, reason))
 
     def _lost(self, done: Future[PageOutcome]) -> str | None:
