@@ -47,6 +47,7 @@ def run_supervised(args: Sequence[str]) -> int:
         [sys.executable, "-m", "claimwatch", *args],
         env=os.environ | {SUPERVISED_VARIABLE: "1"},
         start_new_session=True,
+        # Safe here: the supervisor is a fresh interpreter that has started no thread.
         preexec_fn=_end_with_parent,
     )
     previous = {
