@@ -14,7 +14,7 @@ import pytest
 
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.sample_server import serve_directory
-from tests.httpserver import ScriptedServer, scripted_server
+from tests.httpserver import Reply, ScriptedServer, scripted_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -38,6 +38,16 @@ def sample_url() -> Iterator[str]:
 def server() -> Iterator[ScriptedServer]:
     with scripted_server() as state:
         yield state
+
+
+def serve_sample_slowly(server: ScriptedServer, delay: float) -> str:
+    """The sample on `server`, each page answered after `delay` s; the feed's URL."""
+    for page in (SAMPLE / "articles").glob("*.html"):
+        reply = Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}, delay=delay)
+        server.add(f"/articles/{page.name}", reply)
+    feed = (SAMPLE / "feed.xml").read_bytes()
+    server.add("/feed.xml", Reply(body=feed, headers={"Content-Type": "application/rss+xml"}))
+    return server.url("/feed.xml")
 
 
 def write_sources(path: Path, *feeds: tuple[str, str], sample: bool = False) -> Path:

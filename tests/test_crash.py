@@ -24,8 +24,8 @@ import psutil
 import pytest
 
 from claimwatch.store.connection import connect
-from tests.conftest import ROOT, SAMPLE, SEEDS
-from tests.httpserver import Reply, ScriptedServer
+from tests.conftest import ROOT, SEEDS, serve_sample_slowly
+from tests.httpserver import ScriptedServer
 from tests.processes import base_env
 
 pytestmark = pytest.mark.slow
@@ -54,15 +54,6 @@ VOLATILE = {
 }
 # Per-pass records: a killed pass leaves no row in them by design.
 PER_PASS = {"runs", "fetch_log", "schema_migrations", "digests", "digest_items"}
-
-
-def _serve_sample(server: ScriptedServer) -> str:
-    for page in (SAMPLE / "articles").glob("*.html"):
-        reply = Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}, delay=0.15)
-        server.add(f"/articles/{page.name}", reply)
-    feed = (SAMPLE / "feed.xml").read_bytes()
-    server.add("/feed.xml", Reply(body=feed, headers={"Content-Type": "application/rss+xml"}))
-    return server.url("/feed.xml")
 
 
 def _command(sources: Path, db: Path) -> list[str]:
@@ -147,8 +138,9 @@ def test_killed_passes_converge_on_one_clean_pass(
 ) -> None:
     api, _ = prefect_server
     sources = tmp_path / "sources.yaml"
+    feed = serve_sample_slowly(server, 0.15)
     sources.write_text(
-        f"sources:\n  - name: sample\n    url: {_serve_sample(server)}\n    allow_private: true\n",
+        f"sources:\n  - name: sample\n    url: {feed}\n    allow_private: true\n",
         encoding="utf-8",
     )
     env = _env(api, tmp_path / "home")

@@ -17,20 +17,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.conftest import ROOT, SAMPLE, SEEDS, write_sources
-from tests.httpserver import Reply, ScriptedServer
+from tests.conftest import ROOT, SEEDS, serve_sample_slowly, write_sources
+from tests.httpserver import ScriptedServer
 from tests.processes import base_env
 
 pytestmark = pytest.mark.slow
-
-
-def _serve_slow_sample(server: ScriptedServer) -> str:
-    for page in (SAMPLE / "articles").glob("*.html"):
-        reply = Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}, delay=0.5)
-        server.add(f"/articles/{page.name}", reply)
-    feed = (SAMPLE / "feed.xml").read_bytes()
-    server.add("/feed.xml", Reply(body=feed, headers={"Content-Type": "application/rss+xml"}))
-    return server.url("/feed.xml")
 
 
 def _pass(sources: Path, db: Path, home: Path) -> subprocess.Popen[bytes]:
@@ -66,7 +57,7 @@ def _wait_for_line(process: subprocess.Popen[bytes], marker: bytes, timeout: flo
 def test_a_killed_pass_leaves_nothing_running(
     target: str, sig: signal.Signals, server: ScriptedServer, tmp_path: Path
 ) -> None:
-    sources = write_sources(tmp_path / "sources.yaml", ("sample", _serve_slow_sample(server)))
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", serve_sample_slowly(server, 0.5)))
     db = tmp_path / "w.duckdb"
     command = _pass(sources, db, tmp_path / "prefect")
     try:

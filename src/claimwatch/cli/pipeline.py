@@ -42,10 +42,11 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
 
     settings = settings_from(sources=sources, claims=claims, db=db)
-    # Validate both files before Prefect starts, so a bad file costs one line and writes nothing.
-    load_sources(settings.sources)
-    load_catalog(settings.claims)
     if not supervised():
+        # Validate both files before anything starts, so a bad file costs one line and
+        # writes nothing; the pass itself runs in a child (claimwatch.supervise).
+        load_sources(settings.sources)
+        load_catalog(settings.claims)
         paths = ("--sources", settings.sources, "--claims", settings.claims, "--db", settings.db)
         become_supervisor(["run", *map(str, paths)])
     stop_on_sigterm()

@@ -92,37 +92,44 @@ class PagePool:
 
     def submit(self, page: Page, item: FeedItem) -> Future[PageOutcome]:
         outcome: Future[PageOutcome] = Future()
-        first = self._pool.schedule(
-            process_page, args=(page, item, self.cpu_seconds), timeout=self.wall_seconds
-        )
-        first.add_done_callback(lambda done: self._first_done(done, page, item, outcome))
+        self._attempt(self._pool, page, item, outcome, last=False)
         return outcome
 
-    def _first_done(
-        self, done: Future[PageOutcome], page: Page, item: FeedItem, outcome: Future[PageOutcome]
+    def _attempt(
+        self,
+        pool: ProcessPool,
+        page: Page,
+        item: FeedItem,
+        outcome: Future[PageOutcome],
+        *,
+        last: bool,
     ) -> None:
-        reason = self._lost(done)
-        if reason is None:
-            outcome.set_result(done.result())
-            return
-        log.warning("%s: %s; trying it once more in a new worker", item.url, reason)
-        try:
-            again = self._fresh.schedule(
-                process_page, args=(page, item, self.cpu_seconds), timeout=self.wall_seconds
-            )
-        except RuntimeError:  # the pool is closing: the pass is over
-            outcome.set_result(_failed(item, reason))
-            return
-        again.add_done_callback(lambda second: self._second_done(second, item, outcome))
+        """Run the page in `pool`; `outcome` gets its result, or a second try if not `last`."""
+        done = pool.schedule(
+            process_page, args=(page, item, self.cpu_seconds), timeout=self.wall_seconds
+        )
+        done.add_done_callback(lambda ended: self._settle(ended, page, item, outcome, last=last))
 
-    def _second_done(
-        self, done: Future[PageOutcome], item: FeedItem, outcome: Future[PageOutcome]
+    def _settle(
+        self,
+        done: Future[PageOutcome],
+        page: Page,
+        item: FeedItem,
+        outcome: Future[PageOutcome],
+        *,
+        last: bool,
     ) -> None:
         reason = self._lost(done)
         if reason is None:
             outcome.set_result(done.result())
-        else:
+        elif last:
             outcome.set_result(_failed(item, reason))
+        else:
+            log.warning("%s: %s; trying it once more in a new worker", item.url, reason)
+            try:
+                self._attempt(self._fresh, page, item, outcome, last=True)
+            except RuntimeError:  # the pool is closing: the pass is over
+                outcome.set_result(_failed(item, reason))
 
     def _lost(self, done: Future[PageOutcome]) -> str | None:
         """Why a page's worker gave no outcome (it died or ran out of time), or None."""
