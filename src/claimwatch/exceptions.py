@@ -4,7 +4,8 @@ ClaimwatchError
  ├── ConfigError          a user's file (claims, sources) cannot be used
  │    ├── CatalogError     the claims file
  │    ├── SourcesError     the sources file
- │    └── DigestConfigError the digest channels and subscriptions file
+ │    ├── DigestConfigError the digest channels and subscriptions file
+ │    └── EncoderError     the sentence encoder (CLAIMWATCH_ENCODER) cannot be loaded
  ├── WarehouseError       the DuckDB warehouse cannot be opened, migrated or written
  ├── ReportError          a named report is unknown or got a bad parameter
  ├── DigestError          a digest cannot be built (another run holds it, a bad --since)
@@ -34,6 +35,10 @@ class SourcesError(ConfigError):
 
 class DigestConfigError(ConfigError):
     """The digest file (channels and subscriptions) is invalid."""
+
+
+class EncoderError(ConfigError):
+    """The sentence encoder cannot be loaded."""
 
 
 class WarehouseError(ClaimwatchError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     allow_private_hosts: bool = False
     # Default score (0-100) a match needs; a claim's own `threshold` overrides it.
     match_threshold: float = Field(default=88.0, ge=0, le=100)
+    # The sentence encoder of ranking by meaning ("minilm"), or "none" for lexical ranking only.
+    encoder: Literal["minilm", "none"] = "minilm"
+    # Built models and embedded catalogs, keyed by their content (safe to delete).
+    cache_dir: Path = Field(default_factory=lambda: _user_cache() / "claimwatch")
     # Articles per fetch/extract/match task: coarse enough to keep Prefect's overhead small.
     batch_size: int = Field(default=100, ge=1, le=1000)
     fetch: FetchConfig = FetchConfig()
@@ -61,6 +66,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
         return value
+
+
+def _user_cache() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) if xdg else Path.home() / ".cache"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -139,7 +139,9 @@ def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 @click.command()
 @claims_option
 @click.option(
-    "--top", type=click.IntRange(min=1), help="Rank: the K best claims per text, any score."
+    "--top",
+    type=click.IntRange(min=1),
+    help="Rank: the K claims each text most likely repeats, by words and meaning.",
 )
 @click.option("--threshold", type=click.FloatRange(0, 100), help="Minimum score (default 88).")
 def match(claims: Path | None, top: int | None, threshold: float | None) -> None:
@@ -148,17 +150,27 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
     Each input line is {"id": ..., "text": ...} (optionally "title"). Each output
     line is {"id", "claim_id", "score", "matched_text", "start", "end", "field",
     "variant", "parts"}; start and end are offsets into the field ("text" or
-    "title"); parts are the scores the match was judged on.
+    "title"); parts are the scores the match was judged on. With --top, score is
+    the fused ranking score (0-100) and parts add the signals behind it: meaning
+    (cosine of the sentence encoder; off with CLAIMWATCH_ENCODER=none), words and
+    chars (BM25 on stemmed words and on character n-grams, scaled to the text's best).
 
     Example:
 
         echo '{"id": 1, "text": "They say: where NATO goes, war is most likely."}' \\
           | claimwatch match
     """
+    from claimwatch.matching.encoder import load_encoder
     from claimwatch.matching.matcher import Matcher
+    from claimwatch.matching.ranking import rank_claims
+    from claimwatch.matching.retrieval import Retriever
 
     settings = settings_from(claims=claims, match_threshold=threshold)
-    matcher = Matcher(load_catalog(settings.claims), threshold=settings.match_threshold)
+    catalog = load_catalog(settings.claims)
+    matcher = Matcher(catalog, threshold=settings.match_threshold)
+    if top:
+        encoder = load_encoder(settings.encoder, settings.cache_dir)
+        retriever = Retriever(catalog, encoder, settings.cache_dir)
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
@@ -174,7 +186,10 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
                 f'stdin line {number}: expected an object with a "text" string'
             ) from None
         title = record.get("title") if isinstance(record.get("title"), str) else None
-        hits = matcher.rank(text, title=title, top=top) if top else matcher.find(text, title=title)
+        if top:
+            hits = rank_claims(retriever, matcher, text, title=title, top=top)
+        else:
+            hits = matcher.find(text, title=title)
         for hit in hits:
             click.echo(
                 json.dumps(

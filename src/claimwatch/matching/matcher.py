@@ -142,6 +142,28 @@ class Matcher:
         best = self._best_hits(text, title, detect=False)
         return sorted(best.values(), key=lambda h: (-h.score, h.claim_id))[:top]
 
+    def evidence(self, claim_ids: list[str], text: str, *, title: str | None = None) -> list[Hit]:
+        """For each claim asked for, where in the title or text its wordings fit best."""
+        wanted = set(claim_ids)
+        rows = np.array(
+            [r for r, c in enumerate(self._claim_of_row) if c in wanted], dtype=np.int64
+        )
+        best: dict[str, Hit] = {}
+        for field_name, value in (("title", title), ("text", text)):
+            if not value or not len(rows):
+                continue
+            norm = normalize(value)
+            windows = candidate_windows(norm.text)
+            if not windows:
+                continue
+            for claim_id, b in self._score_all(norm.text, windows, rows).items():
+                hit = self._hit(
+                    claim_id, b.row, windows[b.window], norm, value, field_name, b.score
+                )
+                if claim_id not in best or hit.score > best[claim_id].score:
+                    best[claim_id] = hit
+        return [best[c] for c in claim_ids if c in best]
+
     def match_article(self, article: Article) -> list[Match]:
         """Detection over an article's title and text, as records for the warehouse."""
         return self.match_text(article.url, article.text, title=article.title)
@@ -246,23 +268,27 @@ class Matcher:
                 best[claim_id] = _Best(float(best_score[column]), row, int(best_window[column]))
         return best
 
-    def _score_all(self, text: str, windows: list[Window]) -> dict[str, _Best]:
-        """partial_ratio of every wording against every window (ranking mode)."""
+    def _score_all(
+        self, text: str, windows: list[Window], rows: np.ndarray | None = None
+    ) -> dict[str, _Best]:
+        """partial_ratio of every wording (or those of `rows`) against every window."""
+        if rows is None:
+            rows = np.arange(len(self._normalized))
         scores = process.cdist(
-            self._normalized,
+            [self._normalized[r] for r in rows],
             [w.text for w in windows],
             scorer=fuzz.partial_ratio,
             dtype=np.float32,
             workers=1,
         )
         window_lengths = np.array([len(w.text) for w in windows])
-        scores[window_lengths[None, :] < self._lengths[:, None] * MIN_WINDOW_SHARE] = 0
-        every_row = np.arange(len(self._normalized))
-        scores[self._lacks_required(text, windows, every_row).T] = 0
+        scores[window_lengths[None, :] < self._lengths[rows][:, None] * MIN_WINDOW_SHARE] = 0
+        scores[self._lacks_required(text, windows, rows).T] = 0
         best: dict[str, _Best] = {}
-        for row, column in enumerate(np.argmax(scores, axis=1)):
+        for i, column in enumerate(np.argmax(scores, axis=1)):
+            row = int(rows[i])
             claim_id = self._claim_of_row[row]
-            score = float(scores[row, column])
+            score = float(scores[i, column])
             current = best.get(claim_id)
             if current is None or score > current.score:
                 best[claim_id] = _Best(score, row, int(column))

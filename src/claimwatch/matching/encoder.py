@@ -1,0 +1,41 @@
+"""Sentence encoders: texts in, unit vectors out, so that a dot product is a cosine.
+
+The matcher depends only on the `Encoder` protocol; `load_encoder(name)` picks an
+implementation by the name given in CLAIMWATCH_ENCODER. "none" turns ranking by
+meaning off: retrieval then uses its lexical rankers alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from claimwatch.exceptions import EncoderError
+
+ENCODERS = ("minilm", "none")
+
+
+class Encoder(Protocol):
+    """What retrieval needs of a sentence encoder."""
+
+    # Names the model and its weights: cached claim vectors are keyed by it.
+    version: str
+    dimensions: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised float32 row per text."""
+        ...
+
+
+def load_encoder(name: str, cache_dir: Path) -> Encoder | None:
+    """The encoder called `name`, or None for "none"; `cache_dir` keeps its built model."""
+    if name == "none":
+        return None
+    if name == "minilm":
+        from claimwatch.matching.minilm import MiniLM
+
+        return MiniLM.load(cache_dir)
+    raise EncoderError(f"unknown encoder {name!r}: set CLAIMWATCH_ENCODER to one of {ENCODERS}")

@@ -1,0 +1,84 @@
+"""The sentence encoder: the real model from its installed wheel, run by onnxruntime offline."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claimwatch.exceptions import EncoderError
+from claimwatch.matching.encoder import load_encoder
+from claimwatch.matching.minilm import MiniLM
+
+TEXTS = [
+    "Where NATO goes, war is most likely",
+    "Ukraine today, Asia tomorrow",
+    "The weather is nice in Paris today, said nobody ever in November.",
+]
+# Computed with sentence-transformers 6.3 (PyTorch) on the same weights: the first three
+# components of each embedding, and the cosines of the pairs (0, 1), (0, 2), (1, 2).
+REFERENCE_HEAD = [
+    [0.03511586, -0.04595047, -0.0004195],
+    [-0.00396963, 0.06713455, -0.04551336],
+    [0.03402547, -0.01954312, 0.05242079],
+]
+REFERENCE_COSINES = [0.2753639, 0.09279872, 0.1143791]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the encoder tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_builds_from_the_wheel_offline_and_equals_sentence_transformers(
+    tmp_path: Path, no_network: None
+) -> None:
+    encoder = MiniLM.load(tmp_path)
+    vectors = encoder.encode(TEXTS)
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert np.allclose(vectors[:, :3], REFERENCE_HEAD, atol=1e-5)
+    cosines = vectors @ vectors.T
+    assert np.allclose([cosines[0, 1], cosines[0, 2], cosines[1, 2]], REFERENCE_COSINES, atol=1e-5)
+
+
+def test_the_built_graph_is_kept_and_reused(tmp_path: Path) -> None:
+    MiniLM.load(tmp_path)
+    (graph,) = tmp_path.glob("minilm-*.onnx")
+    built = graph.stat().st_mtime_ns
+    again = MiniLM.load(tmp_path)
+    assert graph.stat().st_mtime_ns == built
+    assert list(tmp_path.iterdir()) == [graph]  # no partial file left behind
+    assert again.encode(TEXTS[:1]).shape == (1, 384)
+
+
+def test_batches_pad_without_changing_a_text_vector(tmp_path: Path) -> None:
+    encoder = MiniLM.load(tmp_path)
+    alone = encoder.encode([TEXTS[1]])
+    mixed = encoder.encode([TEXTS[2], TEXTS[1], TEXTS[0] * 5])
+    assert np.allclose(alone[0], mixed[1], atol=1e-5)
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_a_restatement_is_nearer_than_a_topical_neighbour(tmp_path: Path) -> None:
+    encoder = MiniLM.load(tmp_path)
+    claim, restated, neighbour = encoder.encode(
+        [
+            "Where NATO goes, war is most likely",
+            "Wherever the alliance shows up, conflict tends to follow",
+            "NATO leaders met in Washington to discuss the alliance's budget",
+        ]
+    )
+    assert claim @ restated > claim @ neighbour + 0.1
+
+
+def test_none_turns_the_encoder_off_and_a_typo_is_named(tmp_path: Path) -> None:
+    assert load_encoder("none", tmp_path) is None
+    with pytest.raises(EncoderError, match=r"unknown encoder 'minilim'.*CLAIMWATCH_ENCODER"):
+        load_encoder("minilim", tmp_path)
