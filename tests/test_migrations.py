@@ -31,6 +31,9 @@ APPLIED = {
         "e918c912824f288333f53db79f08c692a84ab53dfe4ccbdf13d0fa6f047a15cd"
     ),
     "004_stories.sql": "6b567d0f1385ad321599969ac3e5fc245eeadbf582586674ba530af38e47a77d",
+    "005_suggestions_and_reviews.sql": (
+        "8a4671c6d9bac71b8bd2537f634e328e60961ea967e0674287a9f77c48a9dcb4"
+    ),
 }
 CREATE_VIEW = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW", re.IGNORECASE)
 VIEWS = {
@@ -44,6 +47,9 @@ VIEWS = {
     "pass_history",
     "source_health",
 }
+# Views of tables that came after views.sql did: an old-layout copy of today's migrations
+# (which writers need) lacks them until views.sql is applied.
+LATER_VIEWS = {"claim_suggestions"}
 
 
 def old_layout(tmp_path: Path) -> Path:
@@ -93,12 +99,13 @@ def test_an_old_layout_warehouse_upgrades_to_the_same_views(
     assert set(before) == VIEWS
     assert migrate(old, MIGRATIONS) == []  # nothing pending: the views only
     after = views(old)
-    assert set(after) == set(before)
+    assert set(after) == set(before) | LATER_VIEWS
     fresh = views(populated_warehouse(tmp_path / "fresh.duckdb", catalog))
     assert {n: v[:2] for n, v in after.items()} == {n: v[:2] for n, v in fresh.items()}
     # Same rows as the views showed before the upgrade, wherever a definition is unchanged
     # (views.sql started as the migrations' views: all of them then).
     unchanged = [n for n in before if before[n][0] == after[n][0]]
+    assert unchanged
     assert {n: after[n][2] for n in unchanged} == {n: before[n][2] for n in unchanged}
     with connect(old, read_only=True) as con:
         names = [r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()]

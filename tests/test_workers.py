@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from claimwatch.fetching.client import Page
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.records import FeedItem
 from claimwatch.store.connection import connect
 from claimwatch.workers.job import FAULT_MARKER, FAULTS_VARIABLE, PageOutcome
@@ -88,7 +89,7 @@ def test_matches_are_found_in_the_workers(catalog: object) -> None:
     from claimwatch.matching.catalog import Catalog
 
     assert isinstance(catalog, Catalog)
-    with PagePool(catalog, 88.0, WorkerConfig(processes=1)) as matching:
+    with PagePool(DetectorSpec(catalog), WorkerConfig(processes=1)) as matching:
         outcomes = run(matching, {f"http://h.example/{p.name}": p.read_bytes() for p in HEALTHY})
     found = {m.claim_id for o in outcomes.values() for m in o.matches}
     assert "where-nato-goes-war-is-most-likely" in found

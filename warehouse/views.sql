@@ -37,6 +37,40 @@ FROM matches AS m
 JOIN articles AS a ON a.url = m.article_url
 LEFT JOIN claims AS c ON c.id = m.claim_id;
 
+-- One row per pending suggestion: a sentence close in meaning to a claim, not yet
+-- confirmed or rejected (`claimwatch review`), in an article where the claim is not
+-- matched (the contract view: DESIGN.md).
+CREATE OR REPLACE VIEW claim_suggestions AS
+SELECT
+    s.id,
+    s.claim_id,
+    c.text AS claim_text,
+    a.url AS article_url,
+    a.title,
+    a.outlet,
+    a.source,
+    a.is_sample,
+    a.language,
+    a.published_at,
+    a.fetched_at,
+    s.score,
+    s.matched_text,
+    s.snippet,
+    s.field,
+    s.variant,
+    s.signals,
+    s.match_start,
+    s.match_end,
+    s.suggested_at,
+    s.run_id
+FROM suggestions AS s
+JOIN articles AS a ON a.url = s.article_url
+LEFT JOIN claims AS c ON c.id = s.claim_id
+WHERE NOT EXISTS (SELECT 1 FROM reviews AS r WHERE r.suggestion_id = s.id)
+  AND NOT EXISTS (
+      SELECT 1 FROM matches AS m WHERE m.article_url = s.article_url AND m.claim_id = s.claim_id
+  );
+
 -- The story of each article: the id given when it was stored (article_sketches, by text
 -- similarity: src/claimwatch/store/stories.py); articles stored before sketches existed
 -- keep the rule they had: the same headline, else the same canonical URL, else the same text.

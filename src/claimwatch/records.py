@@ -61,6 +61,23 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A likely restatement or translation of a claim in an article, for a person to review."""
+
+    article_url: str
+    claim_id: str
+    score: float  # 0-100: the cosine of the sentence and the claim's nearest wording, x100
+    field: str  # "title" or "text"
+    variant: str  # the claim's wording nearest in meaning
+    matched_text: str  # the sentence
+    start: int  # offsets into the field's original string
+    end: int
+    snippet: str
+    # What fired: meaning (cosine), coverage (share of the wording's rare terms), fuzzy.
+    signals: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """Something that went wrong for one source or page; recorded, never fatal to a pass."""
 

@@ -38,13 +38,17 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
 
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
+    from claimwatch.matching.encoder import load_encoder
     from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
     from claimwatch.matching.matcher import Matcher
+    from claimwatch.matching.retrieval import Retriever
 
     settings = settings_from(claims=claims, match_threshold=threshold)
     catalog = load_catalog(settings.claims)
     matcher = Matcher(catalog, threshold=settings.match_threshold)
-    result = evaluate(matcher, load_judgements(data, catalog))
+    encoder = load_encoder(settings.encoder, settings.cache_dir)
+    retriever = Retriever(catalog, encoder, settings.cache_dir)
+    result = evaluate(matcher, load_judgements(data, catalog), retriever)
 
     def rate(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.archive import read_archive
 from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher, Page
-from claimwatch.records import Article, Failure, FeedItem, Match
+from claimwatch.records import Article, Failure, FeedItem, Match, Suggestion
 from claimwatch.workers.job import PageOutcome
 from claimwatch.workers.pool import PagePool, shared_pool
 
@@ -23,16 +23,19 @@ T = TypeVar("T")
 
 @dataclass
 class Batch:
-    """What a batch of links became: articles and their matches, and the pages that failed."""
+    """What a batch of links became: articles with their matches and suggestions, and the
+    pages that failed."""
 
     articles: list[Article] = field(default_factory=list)
     matches: list[Match] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
     def add(self, outcome: PageOutcome) -> None:
         if outcome.article is not None:
             self.articles.append(outcome.article)
             self.matches.extend(outcome.matches)
+            self.suggestions.extend(outcome.suggestions)
         if outcome.failure is not None:
             self.failures.append(outcome.failure)
 
@@ -40,6 +43,11 @@ class Batch:
         """The matches found in `articles` (those a source's filters kept, say)."""
         urls = {a.url for a in articles}
         return [m for m in self.matches if m.article_url in urls]
+
+    def suggestions_of(self, articles: Iterable[Article]) -> list[Suggestion]:
+        """The suggestions made for `articles`."""
+        urls = {a.url for a in articles}
+        return [s for s in self.suggestions if s.article_url in urls]
 
 
 def fetch_and_match(
@@ -55,7 +63,7 @@ def fetch_and_match(
     Items whose source allows private addresses use `private_fetcher` if given. Without a
     pool, this process's extract-only pool is used.
     """
-    pool = pool or shared_pool(None, 0.0)
+    pool = pool or shared_pool(None)
     # Taking turns between hosts keeps every thread busy despite the per-host cap.
     ordered = interleave_hosts(items, lambda item: item.url)
     threads = max(1, min(fetcher.config.max_connections, len(ordered)))

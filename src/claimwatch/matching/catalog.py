@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -58,6 +59,8 @@ class Claim(_Strict):
     said_on: PartialDate | None = None
     tags: tuple[Slug, ...] = ()
     threshold: Annotated[float, Field(ge=0, le=100)] | None = None
+    # Closeness in meaning (cosine x 100) from which a sentence is suggested for review.
+    suggest_threshold: Annotated[float, Field(ge=0, le=100)] | None = None
     # A match must mention one of these (whole words, any case) in the matched
     # sentences: a claim about NATO must name NATO or the alliance, not North Korea.
     required_terms: tuple[Text, ...] = ()
@@ -96,6 +99,24 @@ class Catalog(_Strict):
                     f"claim {claim.id!r}: document {claim.document!r} is not listed under documents"
                 )
         return self
+
+    def with_wordings(self, extra: Iterable[tuple[str, str]]) -> Catalog:
+        """This catalog with more wordings: (claim id, text) pairs, such as sentences a
+        reviewer confirmed. Pairs naming a claim no longer listed, or a wording the claim
+        has, are left out."""
+        added: dict[str, list[Variant]] = {}
+        for claim_id, text in extra:
+            wording = " ".join(text.split())[:2000]
+            if wording:
+                added.setdefault(claim_id, []).append(Variant(text=wording))
+        if not added:
+            return self
+        claims = []
+        for claim in self.claims:
+            new = [v for v in added.get(claim.id, ()) if v.text not in claim.wordings]
+            unique = list({v.text: v for v in new}.values())
+            claims.append(claim.model_copy(update={"variants": (*claim.variants, *unique)}))
+        return self.model_copy(update={"claims": tuple(claims)})
 
     def get(self, claim_id: str) -> Claim:
         for claim in self.claims:

@@ -18,6 +18,7 @@ from pathlib import Path
 from claimwatch.exceptions import ConfigError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.matcher import Matcher
+from claimwatch.matching.retrieval import Retriever
 
 TIERS = ("exact", "near", "paraphrase", "translation", "negative")
 
@@ -125,14 +126,20 @@ def load_judgements(path: Path, catalog: Catalog) -> list[Judgement]:
     return judgements
 
 
-def evaluate(matcher: Matcher, judgements: Iterable[Judgement]) -> Evaluation:
+def evaluate(
+    matcher: Matcher, judgements: Iterable[Judgement], retriever: Retriever | None = None
+) -> Evaluation:
     """Run detection, as the pipeline does, on every judgement's text.
 
-    The score reported for a judgement is its claim's best score in ranking mode,
-    which scores every pair, so misses and the threshold sweep show real numbers.
+    The score reported for a judgement is its claim's best fuzzy score over every
+    pair, so misses and the threshold sweep show real numbers. Its place in ranking
+    mode comes from `retriever` when given (as in `claimwatch match --top K`), else
+    from those fuzzy scores.
     """
+    items = list(judgements)
+    places = _retrieval_places(retriever, items) if retriever else None
     outcomes = []
-    for item in judgements:
+    for number, item in enumerate(items):
         detected = {h.claim_id for h in matcher.find(item.text)}
         ranked = [h for h in matcher.rank(item.text, top=len(matcher.claim_ids)) if h.score > 0]
         place = next((n for n, h in enumerate(ranked, 1) if h.claim_id == item.claim_id), None)
@@ -142,10 +149,22 @@ def evaluate(matcher: Matcher, judgements: Iterable[Judgement]) -> Evaluation:
                 predicted=item.claim_id in detected,
                 score=ranked[place - 1].score if place else 0.0,
                 threshold=matcher.threshold_of(item.claim_id),
-                rank=place,
+                rank=places[number] if places is not None else place,
             )
         )
     return tally(outcomes)
+
+
+def _retrieval_places(retriever: Retriever, items: list[Judgement]) -> list[int | None]:
+    """Each judgement's claim's place (1 = first) in the retriever's ranking of its text."""
+    if not items:
+        return []
+    fused = retriever.fused(retriever.signals([item.text for item in items]))
+    column = {claim_id: c for c, claim_id in enumerate(retriever.claim_ids)}
+    return [
+        int((fused[row] > fused[row, column[item.claim_id]]).sum()) + 1
+        for row, item in enumerate(items)
+    ]
 
 
 def tally(outcomes: list[Outcome]) -> Evaluation:

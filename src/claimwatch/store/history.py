@@ -18,6 +18,7 @@ import duckdb
 from claimwatch.records import FeedItem, Validator
 from claimwatch.sources.config import Source
 from claimwatch.store.connection import connect, has_table
+from claimwatch.store.reviews import Decided, decided
 
 # A page that failed to fetch is tried again after 1, 2, 4 hours; then given up.
 RETRY_FIRST = timedelta(hours=1)
@@ -52,6 +53,8 @@ class PassMemory:
     retries: list[Retry] = field(default_factory=list)
     # Attempts so far of every page ever attempted, so a retry counts on.
     attempts: dict[str, int] = field(default_factory=dict)
+    # What reviewers confirmed and rejected, for the detector to learn from.
+    decided: Decided = field(default_factory=Decided)
 
     def is_due(self, source: Source, now: datetime) -> bool:
         """Whether `source` should be polled now, given its poll_minutes."""
@@ -120,6 +123,7 @@ def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemor
         return memory
     with connect(db, read_only=True, wait=wait) as con:
         memory.known = stored_urls(con)
+        memory.decided = decided(con)
         if not has_table(con, "page_attempts"):
             return memory  # a warehouse from before migration 003
         for url, source, title, published, archive, attempts, retry_at in con.execute(

@@ -36,6 +36,7 @@ from claimwatch.records import (
     RunStats,
     SourceLog,
     SourcePolled,
+    Suggestion,
 )
 from claimwatch.sources.config import Source, SourceList
 from claimwatch.sources.discover import Poll
@@ -50,6 +51,7 @@ from claimwatch.store.writers import (
     insert_log,
     insert_matches,
     insert_run,
+    insert_suggestions,
     upsert_attempts,
     upsert_claims,
     upsert_polled,
@@ -101,6 +103,7 @@ def store_batch(
     matches: Sequence[Match],
     failures: Sequence[Failure],
     attempts: Sequence[PageAttempt],
+    suggestions: Sequence[Suggestion] = (),
     wait: float = 0.0,
 ) -> tuple[int, int]:
     """Store one batch in one transaction; return (articles added, matches added)."""
@@ -109,6 +112,7 @@ def store_batch(
         articles_new = insert_articles(con, articles, run_id)
         assign_new_stories(con, run_id, now)
         matches_new = insert_matches(con, matches, run_id, now)
+        insert_suggestions(con, suggestions, run_id, now)
         insert_failures(con, failures, run_id, now)
         upsert_attempts(con, attempts, run_id)
         # A page stored at last needs no more tries.

@@ -8,10 +8,17 @@ from pathlib import Path
 
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
-from claimwatch.records import Match, RunStats
+from claimwatch.records import Match, RunStats, Suggestion
 from claimwatch.store.connection import connect, transaction
 from claimwatch.store.migrations import apply_migrations
-from claimwatch.store.writers import insert_matches, insert_run, matches_table, upsert_claims
+from claimwatch.store.reviews import REVIEW_RUN, Decided, decided
+from claimwatch.store.writers import (
+    insert_matches,
+    insert_run,
+    insert_suggestions,
+    matches_table,
+    upsert_claims,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +38,14 @@ def iter_stored_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
             yield [StoredText(*row) for row in rows]
 
 
+def read_decided(db: Path, *, wait: float = 0.0) -> Decided:
+    """What reviewers decided so far, for the detector of a re-match."""
+    if not db.exists():
+        return Decided()
+    with connect(db, read_only=True, wait=wait) as con:
+        return decided(con)
+
+
 def replace_matches(
     db: Path,
     migrations_dir: Path,
@@ -38,13 +53,15 @@ def replace_matches(
     stats: RunStats,
     catalog: Catalog,
     matches: Sequence[Match],
+    suggestions: Sequence[Suggestion] = (),
     wait: float = 0.0,
 ) -> tuple[RunStats, int]:
     """Make the stored matches those of a re-match over every stored article.
 
     In one transaction: pairs found again keep their first `matched_at`, new ones
     are added, and pairs of catalog claims that no longer match are removed.
-    Matches of claims removed from the catalog are kept, like their claim rows.
+    Matches of claims removed from the catalog are kept, like their claim rows, and
+    so are matches a reviewer confirmed. New suggestions are added.
     Returns the run's stats (matches_new = pairs added) and the pairs removed.
     """
     now = utcnow()
@@ -57,10 +74,12 @@ def replace_matches(
                 """
                 DELETE FROM matches AS m
                 WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
+                  AND m.run_id <> ?
                   AND NOT EXISTS (
                       SELECT 1 FROM rematched AS r
                       WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
-                """
+                """,
+                [REVIEW_RUN],
             ).fetchone()
             con.execute(
                 """
@@ -73,6 +92,7 @@ def replace_matches(
                 """
             )
             added = insert_matches(con, matches, stats.run_id, now)
+            insert_suggestions(con, suggestions, stats.run_id, now)
             con.unregister("rematched")
             stats = replace(stats, matches_new=added)
             insert_run(con, stats)

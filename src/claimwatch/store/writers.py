@@ -12,6 +12,8 @@ They run inside a transaction the caller holds (see `connection.transaction`);
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -29,6 +31,7 @@ from claimwatch.records import (
     RunStats,
     SourceLog,
     SourcePolled,
+    Suggestion,
 )
 from claimwatch.sources.config import SourceList
 
@@ -97,6 +100,7 @@ def upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetim
             "said_on": c.said_on,
             "tags": list(c.tags),
             "threshold": c.threshold,
+            "suggest_threshold": c.suggest_threshold,
             "in_catalog": True,
             "updated_at": now,
         }
@@ -174,6 +178,51 @@ def insert_matches(
         """
     ).fetchone()
     con.unregister("new_matches")
+    return int(result[0]) if result else 0
+
+
+def suggestion_id(article_url: str, claim_id: str) -> str:
+    """The stable id of the suggestion of `claim_id` for an article (what reviewers type)."""
+    return hashlib.md5(f"{article_url}\n{claim_id}".encode()).hexdigest()[:12]
+
+
+def insert_suggestions(
+    con: duckdb.DuckDBPyConnection, suggestions: Sequence[Suggestion], run_id: str, now: datetime
+) -> int:
+    """Store new suggestions; one already made, reviewed or matched for the pair is skipped."""
+    rows = [
+        {
+            "id": suggestion_id(s.article_url, s.claim_id),
+            "article_url": s.article_url,
+            "claim_id": s.claim_id,
+            "score": s.score,
+            "field": s.field,
+            "variant": s.variant,
+            "matched_text": s.matched_text,
+            "match_start": s.start,
+            "match_end": s.end,
+            "snippet": s.snippet,
+            "signals": json.dumps(s.signals, sort_keys=True),
+            "suggested_at": now,
+            "run_id": run_id,
+        }
+        for s in suggestions
+    ]
+    con.register("new_suggestions", arrow_rows(con, "suggestions", rows))
+    result = con.execute(
+        """
+        INSERT INTO suggestions BY NAME
+        SELECT * FROM new_suggestions AS n
+        WHERE NOT EXISTS (SELECT 1 FROM suggestions AS s WHERE s.id = n.id)
+          AND NOT EXISTS (SELECT 1 FROM reviews AS r WHERE r.suggestion_id = n.id)
+          AND NOT EXISTS (
+              SELECT 1 FROM matches AS m
+              WHERE m.article_url = n.article_url AND m.claim_id = n.claim_id
+          )
+        QUALIFY row_number() OVER (PARTITION BY n.id ORDER BY n.score DESC) = 1
+        """
+    ).fetchone()
+    con.unregister("new_suggestions")
     return int(result[0]) if result else 0
 
 

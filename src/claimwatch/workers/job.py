@@ -1,7 +1,8 @@
 """What a worker process does with one fetched page: extract its article, find the claims.
 
 Runs only inside the pool's worker processes (pool.py). Each worker builds its
-matcher once, when it starts, so a batch pays for the catalog once per worker.
+detector (matcher, and encoder if any) once, when it starts, so a batch pays for the
+catalog and the model once per worker.
 """
 
 from __future__ import annotations
@@ -19,38 +20,38 @@ from dataclasses import dataclass
 
 from claimwatch.fetching.client import Page
 from claimwatch.fetching.extract import ExtractError, extract_article
-from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.matcher import Matcher
-from claimwatch.records import Article, Failure, FeedItem, Match
+from claimwatch.matching.detector import Detector, DetectorSpec
+from claimwatch.records import Article, Failure, FeedItem, Match, Suggestion
 
 # Tests set this to make a worker crash or hang on a page that carries a fault marker.
 FAULTS_VARIABLE = "CLAIMWATCH_TEST_FAULTS"
 FAULT_MARKER = b"claimwatch-test-fault:"
 
-_matcher: Matcher | None = None
+_detector: Detector | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PageOutcome:
-    """One page's result: its article and matches, or why there is no article."""
+    """One page's result: its article, matches and suggestions, or why there is no article."""
 
     article: Article | None
     failure: Failure | None
     matches: tuple[Match, ...] = ()
+    suggestions: tuple[Suggestion, ...] = ()
 
 
-def start_worker(catalog: Catalog | None, threshold: float, parent: int) -> None:
-    """Pool initializer: no core files, leave with the parent, build the matcher once."""
-    global _matcher
+def start_worker(spec: DetectorSpec | None, parent: int) -> None:
+    """Pool initializer: no core files, leave with the parent, build the detector once."""
+    global _detector
     # A parser crash ends the worker; its core file would only fill the disk.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
-    _matcher = Matcher(catalog, threshold=threshold) if catalog is not None else None
+    _detector = spec.build() if spec is not None else None
 
 
 def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
     """Extract `page` within `cpu_seconds` of CPU (the kernel ends the worker past it), then
-    match the article against the worker's catalog."""
+    find the worker's catalog in the article."""
     try:
         with cpu_limit(cpu_seconds):
             _test_fault(page)
@@ -60,8 +61,10 @@ def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
     except Exception as exc:  # one hostile page must not take the batch with it
         reason = f"extractor error: {exc!r}"[:500]
         return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
-    matches = tuple(_matcher.match_article(article)) if _matcher is not None else ()
-    return PageOutcome(article, None, matches)
+    if _detector is None:
+        return PageOutcome(article, None)
+    found = _detector.detect(article.url, article.text, title=article.title)
+    return PageOutcome(article, None, tuple(found.matches), tuple(found.suggestions))
 
 
 @contextmanager

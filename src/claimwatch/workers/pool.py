@@ -13,7 +13,6 @@ extraction failure with the reason, and the pass goes on.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -26,7 +25,7 @@ from pebble import ProcessExpired, ProcessPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from claimwatch.fetching.client import Page
-from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.records import Failure, FeedItem
 from claimwatch.workers.job import PageOutcome, process_page, start_worker
 
@@ -67,10 +66,7 @@ class PagePool:
     """
 
     def __init__(
-        self,
-        catalog: Catalog | None = None,
-        threshold: float = 88.0,
-        config: WorkerConfig | None = None,
+        self, spec: DetectorSpec | None = None, config: WorkerConfig | None = None
     ) -> None:
         config = config or WorkerConfig()
         self.cpu_seconds = config.cpu_seconds
@@ -81,7 +77,7 @@ class PagePool:
             # A Dask worker runs tasks in a daemonic process, which multiprocessing forbids
             # to start children. Ours end with their parent all the same (job._exit_with).
             multiprocessing.current_process().daemon = False
-        initargs = (catalog, threshold, os.getpid())
+        initargs = (spec, os.getpid())
         self._pool = ProcessPool(
             max_workers=self.workers, initializer=start_worker, initargs=initargs, context=context
         )
@@ -167,28 +163,25 @@ def _failed(item: FeedItem, reason: str) -> PageOutcome:
     return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
 
 
-_shared: dict[tuple[str, float, WorkerConfig], PagePool] = {}
+_shared: dict[tuple[str, WorkerConfig], PagePool] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_pool(
-    catalog: Catalog | None, threshold: float, config: WorkerConfig | None = None
-) -> PagePool:
-    """This process's pool for `catalog` (started on first use, kept for the next batch).
+def shared_pool(spec: DetectorSpec | None, config: WorkerConfig | None = None) -> PagePool:
+    """This process's pool for `spec` (started on first use, kept for the next batch).
 
-    Keyed by the catalog's content, so a task shipped to another process (Dask) finds
+    Keyed by the detector's content, so a task shipped to another process (Dask) finds
     the pool it started for an earlier batch of the same pass.
     """
-    content = catalog.model_dump_json() if catalog is not None else ""
     config = config or WorkerConfig()
-    key = (hashlib.sha256(content.encode()).hexdigest(), threshold, config)
+    key = (spec.key() if spec is not None else "", config)
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None:
             for stale in _shared.values():  # another catalog: its pass is over
                 stale.close()
             _shared.clear()
-            pool = _shared[key] = PagePool(catalog, threshold, config)
+            pool = _shared[key] = PagePool(spec, config)
         return pool
 
 

@@ -1,0 +1,262 @@
+"""Detection with two decisions per (article, claim): confirmed, or suggested for review.
+
+Confirmed is what the fuzzy matcher finds (quotes, near-quotes, known wordings), plus
+a sentence so close in meaning to a wording that it is near-certain; it feeds the
+`claim_matches` view and digests. Suggested is a likely restatement or translation:
+a sentence whose meaning is near a claim's, kept with its evidence for a person to
+confirm or reject (`claimwatch review`).
+
+Meaning costs an encoder pass per sentence, so a cheap step picks the sentences worth
+it: those holding a share of some wording's rare terms (terms.py), at most
+MAX_EMBEDDED per text. Page furniture (navigation, related-story boxes, cookie
+notices) is never read (furniture.py). A text shorter than MIN_CONFIRM_WORDS, such
+as a headline, only ever gets suggestions from meaning: short texts mislead encoders.
+A sentence near-identical to one a reviewer rejected for a claim is not suggested
+for it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.claim_vectors import claim_vectors
+from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.furniture import blank_furniture
+from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
+from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
+from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.windows import snippet
+from claimwatch.records import Match, Suggestion
+
+if TYPE_CHECKING:
+    from claimwatch.settings import Settings
+
+# Cosine x 100 from which a sentence is suggested for a claim (a claim's own
+# `suggest_threshold` overrides it), and from which it is confirmed outright.
+SUGGEST_THRESHOLD = 60.0
+CONFIRM_THRESHOLD = 92.0
+MIN_CONFIRM_WORDS = 40
+# The cheap step: a sentence must hold this share of a wording's term weight.
+CANDIDATE_COVERAGE = 0.2
+MAX_EMBEDDED = 6
+MIN_SENTENCE_WORDS = 5
+MAX_SUGGESTIONS = 2
+# A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
+VETO_SIMILARITY = 90.0
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """What a worker process needs to build a Detector: plain, picklable data."""
+
+    catalog: Catalog
+    threshold: float = DEFAULT_THRESHOLD
+    encoder: str = "none"
+    cache_dir: Path | None = None
+    # (claim id, sentence) pairs a reviewer rejected.
+    vetoes: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def for_pass(
+        cls,
+        catalog: Catalog,
+        settings: Settings,
+        confirmed: Iterable[tuple[str, str]] = (),
+        rejected: Iterable[tuple[str, str]] = (),
+    ) -> DetectorSpec:
+        """The detector of a pass: the catalog plus the sentences reviewers confirmed as
+        wordings, with what they rejected as vetoes."""
+        return cls(
+            catalog.with_wordings(confirmed),
+            threshold=settings.match_threshold,
+            encoder=settings.encoder,
+            cache_dir=settings.cache_dir,
+            vetoes=tuple(rejected),
+        )
+
+    def build(self) -> Detector:
+        encoder = load_encoder(self.encoder, self.cache_dir) if self.cache_dir else None
+        return Detector(
+            self.catalog,
+            threshold=self.threshold,
+            encoder=encoder,
+            cache_dir=self.cache_dir,
+            vetoes=self.vetoes,
+        )
+
+    def key(self) -> str:
+        """A digest of everything the detector is built from."""
+        content = hashlib.sha256(self.catalog.model_dump_json().encode())
+        content.update(repr((self.threshold, self.encoder, self.cache_dir, self.vetoes)).encode())
+        return content.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What detection found in one article: confirmed matches and suggestions."""
+
+    matches: list[Match]
+    suggestions: list[Suggestion]
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    field: str
+    original: str  # the field's original text
+    start: int  # offsets into it
+    end: int
+    text: str  # normalised
+    coverage: float
+
+
+class Detector:
+    """Finds a catalog's claims in articles. Build once, use for many articles."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        encoder: Encoder | None = None,
+        cache_dir: Path | None = None,
+        vetoes: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.matcher = Matcher(catalog, threshold=threshold)
+        self._encoder = encoder
+        self._claim_of_row = [c.id for c in catalog.claims for _ in c.wordings]
+        self._wordings = [w for c in catalog.claims for w in c.wordings]
+        self._index = TermIndex([normalize_text(w) for w in self._wordings])
+        self._vectors = None
+        if encoder is not None and self._wordings:
+            if cache_dir is None:
+                raise ValueError("an encoder needs a cache folder for the catalog's vectors")
+            self._vectors = claim_vectors(self._wordings, encoder, cache_dir)
+        self._suggest_at = {
+            c.id: c.suggest_threshold if c.suggest_threshold is not None else SUGGEST_THRESHOLD
+            for c in catalog.claims
+        }
+        self._vetoes: dict[str, list[str]] = {}
+        for claim_id, sentence in vetoes:
+            self._vetoes.setdefault(claim_id, []).append(normalize_text(sentence))
+
+    def detect(self, url: str, text: str, *, title: str | None = None) -> Detection:
+        prose = blank_furniture(text)
+        matches = [_with_snippet(m, text) for m in self.matcher.match_text(url, prose, title=title)]
+        if self._encoder is None or self._vectors is None:
+            return Detection(matches, [])
+        confirmed = {m.claim_id for m in matches}
+        sentences = self._candidates(prose, title)
+        if not sentences:
+            return Detection(matches, [])
+        cosines = self._encoder.encode([s.text for s in sentences]) @ self._vectors.T
+        long_text = len(prose.split()) >= MIN_CONFIRM_WORDS
+        suggestions: list[Suggestion] = []
+        for claim_id, (s, row, cosine) in self._best_per_claim(cosines).items():
+            score = round(100 * cosine, 1)
+            sentence = sentences[s]
+            if claim_id in confirmed or score < self._suggest_at[claim_id]:
+                continue
+            if self._vetoed(claim_id, sentence.text):
+                continue
+            match, suggestion = _found(url, claim_id, score, self._wordings[row], sentence)
+            if score >= CONFIRM_THRESHOLD and long_text and sentence.field == "text":
+                matches.append(match)
+            else:
+                suggestions.append(suggestion)
+        suggestions.sort(key=lambda s: (-s.score, s.claim_id))
+        return Detection(matches, suggestions[:MAX_SUGGESTIONS])
+
+    def _candidates(self, prose: str, title: str | None) -> list[_Sentence]:
+        """The sentences worth embedding: those that share most of some wording's terms."""
+        found: list[_Sentence] = []
+        for field, value in (("title", title or ""), ("text", prose)):
+            norm = normalize(value)
+            for start, end in sentence_spans(norm.text):
+                sentence = norm.text[start:end]
+                if len(sentence.split()) < MIN_SENTENCE_WORDS:
+                    continue
+                sentence_terms = terms(sentence)
+                rows = self._index.candidates(sentence_terms, CANDIDATE_COVERAGE)
+                if not len(rows):
+                    continue
+                coverage = float(self._index.coverage_matrix(rows, [sentence_terms]).max())
+                original_start, original_end = norm.original_span(start, end)
+                found.append(
+                    _Sentence(field, value, original_start, original_end, sentence, coverage)
+                )
+        found.sort(key=lambda s: -s.coverage)
+        return found[:MAX_EMBEDDED]
+
+    def _best_per_claim(self, cosines: np.ndarray) -> dict[str, tuple[int, int, float]]:
+        """For each claim: the (sentence, wording row, cosine) of its highest cosine."""
+        best: dict[str, tuple[int, int, float]] = {}
+        sentence_of_row = np.argmax(cosines, axis=0)
+        for row, s in enumerate(sentence_of_row):
+            cosine = float(cosines[s, row])
+            claim_id = self._claim_of_row[row]
+            if claim_id not in best or cosine > best[claim_id][2]:
+                best[claim_id] = (int(s), row, cosine)
+        return best
+
+    def _vetoed(self, claim_id: str, sentence: str) -> bool:
+        return any(
+            fuzz.ratio(sentence, rejected) >= VETO_SIMILARITY
+            for rejected in self._vetoes.get(claim_id, ())
+        )
+
+
+def _found(
+    url: str, claim_id: str, score: float, wording: str, sentence: _Sentence
+) -> tuple[Match, Suggestion]:
+    """The same evidence as a confirmed match and as a suggestion."""
+    matched = sentence.original[sentence.start : sentence.end]
+    context = snippet(sentence.original, sentence.start, sentence.end)
+    match = Match(
+        url,
+        claim_id,
+        score,
+        sentence.field,
+        wording,
+        matched,
+        sentence.start,
+        sentence.end,
+        context,
+    )
+    suggestion = Suggestion(
+        url,
+        claim_id,
+        score,
+        sentence.field,
+        wording,
+        matched,
+        sentence.start,
+        sentence.end,
+        context,
+        {"meaning": score, "coverage": round(100 * sentence.coverage, 1)},
+    )
+    return match, suggestion
+
+
+def _with_snippet(match: Match, text: str) -> Match:
+    """The match with its snippet taken from the text as stored, not the blanked one."""
+    if match.field != "text":
+        return match
+    return Match(
+        match.article_url,
+        match.claim_id,
+        match.score,
+        match.field,
+        match.variant,
+        match.matched_text,
+        match.start,
+        match.end,
+        snippet(text, match.start, match.end),
+    )

@@ -1,0 +1,148 @@
+"""Reviews of suggestions: list the pending ones, record decisions, read what was decided.
+
+A confirmed suggestion becomes a row of `matches` (run_id 'review'), so it appears in
+`claim_matches` and in the next digest; a rejected one is never suggested again for
+that article, and its sentence vetoes near-identical sentences for that claim in
+later passes. Both decisions keep who made them, when and why, in `reviews`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import duckdb
+
+from claimwatch.exceptions import ClaimwatchError
+from claimwatch.store.connection import has_table
+
+DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
+REVIEW_RUN = "review"
+PENDING_COLUMNS = (
+    "id",
+    "claim_id",
+    "claim_text",
+    "article_url",
+    "title",
+    "outlet",
+    "score",
+    "matched_text",
+    "snippet",
+    "suggested_at",
+)
+
+
+class ReviewError(ClaimwatchError):
+    """A review decision cannot be recorded."""
+
+
+class Decided(NamedTuple):
+    """What the matcher learns from reviews: (claim id, sentence) pairs per decision."""
+
+    confirmed: tuple[tuple[str, str], ...] = ()
+    rejected: tuple[tuple[str, str], ...] = ()
+
+
+def pending(con: duckdb.DuckDBPyConnection, claim_id: str | None = None) -> list[dict[str, Any]]:
+    """Pending suggestions, best first, as rows of the claim_suggestions view."""
+    columns = ", ".join(PENDING_COLUMNS)
+    query = f"SELECT {columns} FROM claim_suggestions"
+    params: list[Any] = []
+    if claim_id is not None:
+        query += " WHERE claim_id = ?"
+        params.append(claim_id)
+    cursor = con.execute(query + " ORDER BY score DESC, suggested_at, id", params)
+    return [dict(zip(PENDING_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+
+def decide(
+    con: duckdb.DuckDBPyConnection,
+    ids: Sequence[str],
+    decision: str,
+    *,
+    reviewer: str,
+    note: str | None,
+    now: datetime,
+) -> int:
+    """Confirm or reject pending suggestions by id, in the caller's transaction.
+
+    Every id must name a pending suggestion, or nothing is recorded.
+    """
+    if decision not in DECISIONS:
+        raise ReviewError(f"unknown decision {decision!r}: use confirm or reject")
+    wanted = list(dict.fromkeys(ids))
+    found = con.execute(
+        "SELECT id FROM claim_suggestions WHERE list_contains(?, id)", [wanted]
+    ).fetchall()
+    missing = [i for i in wanted if i not in {row[0] for row in found}]
+    if missing:
+        raise ReviewError(
+            f"no pending suggestion {missing[0]!r}"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + ": see `claimwatch review` for the pending ids"
+        )
+    con.execute(
+        """
+        INSERT INTO reviews BY NAME
+        SELECT id AS suggestion_id, article_url, claim_id, ? AS decision,
+               matched_text AS sentence, ? AS note, ? AS reviewer, ? AS decided_at
+        FROM suggestions WHERE list_contains(?, id)
+        """,
+        [DECISIONS[decision], note, reviewer, now, wanted],
+    )
+    if decision == "confirm":
+        con.execute(
+            """
+            INSERT INTO matches BY NAME
+            SELECT article_url, claim_id, score, field, variant, matched_text, match_start,
+                   match_end, snippet, ? AS matched_at, ? AS run_id
+            FROM suggestions WHERE list_contains(?, id)
+            """,
+            [now, REVIEW_RUN, wanted],
+        )
+    return len(wanted)
+
+
+def decided(con: duckdb.DuckDBPyConnection) -> Decided:
+    """Every decision so far, for the matcher to learn from."""
+    if not has_table(con, "reviews"):
+        return Decided()
+    rows = con.execute(
+        "SELECT decision, claim_id, sentence FROM reviews ORDER BY decided_at, suggestion_id"
+    ).fetchall()
+    return Decided(
+        confirmed=tuple((c, s) for d, c, s in rows if d == "confirmed"),
+        rejected=tuple((c, s) for d, c, s in rows if d == "rejected"),
+    )
+
+
+def read_decision_file(path: Path) -> dict[str, list[tuple[str, str | None]]]:
+    """A CSV of decisions (columns id, decision, and optionally note), as exported by
+    `claimwatch review --format csv` and filled in: decision -> [(id, note)].
+
+    A blank decision leaves the suggestion pending.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"id", "decision"} <= set(reader.fieldnames):
+                raise ReviewError(f"{path}: needs the columns id and decision")
+            decisions: dict[str, list[tuple[str, str | None]]] = {}
+            for line, row in enumerate(reader, start=2):
+                value = (row.get("decision") or "").strip().lower()
+                if not value:
+                    continue
+                if value not in DECISIONS:
+                    raise ReviewError(
+                        f"{path}:{line}: decision {value!r}: use confirm, reject or leave it blank"
+                    )
+                note = (row.get("note") or "").strip() or None
+                decisions.setdefault(value, []).append(((row.get("id") or "").strip(), note))
+            return decisions
+    except FileNotFoundError:
+        raise ReviewError(f"{path}: file not found") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ReviewError(f"{path}: not a CSV file of decisions ({exc})") from None
