@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from claimwatch.matching.catalog import Catalog
-from claimwatch.records import Article, Failure, Match, RunStats
+from claimwatch.records import Article, Failure, Match, RunStats, Suggestion
 from claimwatch.sources.config import SourceList
 from claimwatch.store.connection import migrate
 from claimwatch.store.passes import begin_pass, finish_pass, pass_lock, store_batch
@@ -84,6 +84,7 @@ def write_pass(
     articles: Sequence[Article],
     matches: Sequence[Match],
     failures: Sequence[Failure] = (),
+    suggestions: Sequence[Suggestion] = (),
     migrations: Path = MIGRATIONS,
     wait: float = 0.0,
 ) -> RunStats:
@@ -100,6 +101,7 @@ def write_pass(
             run_id=stats.run_id,
             articles=articles,
             matches=matches,
+            suggestions=suggestions,
             failures=[f for f in failures if f.stage != "discover"],
             attempts=[],
             wait=wait,

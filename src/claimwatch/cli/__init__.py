@@ -11,6 +11,7 @@ from claimwatch.cli.digest import digest_command
 from claimwatch.cli.evaluate import evaluate_command
 from claimwatch.cli.pipeline import match, migrate, run, serve
 from claimwatch.cli.reports import report, sql
+from claimwatch.cli.review import review_group
 
 __all__ = ["cli"]
 
@@ -32,6 +33,7 @@ for command in (
     match,
     migrate,
     report,
+    review_group,
     run,
     serve,
     sql,

@@ -153,7 +153,8 @@ class Detector:
         if self._encoder is None or self._vectors is None:
             return Detection(matches, [])
         confirmed = {m.claim_id for m in matches}
-        sentences = self._candidates(prose, title)
+        # A sentence that is the evidence of a match quotes that claim: not suggested.
+        sentences = self._candidates(prose, title, [(m.field, m.start, m.end) for m in matches])
         if not sentences:
             return Detection(matches, [])
         cosines = self._encoder.encode([s.text for s in sentences]) @ self._vectors.T
@@ -174,8 +175,11 @@ class Detector:
         suggestions.sort(key=lambda s: (-s.score, s.claim_id))
         return Detection(matches, suggestions[:MAX_SUGGESTIONS])
 
-    def _candidates(self, prose: str, title: str | None) -> list[_Sentence]:
-        """The sentences worth embedding: those that share most of some wording's terms."""
+    def _candidates(
+        self, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
+    ) -> list[_Sentence]:
+        """The sentences worth embedding: those that share most of some wording's terms,
+        leaving out those overlapping a match's evidence (`quoted`: field, start, end)."""
         found: list[_Sentence] = []
         for field, value in (("title", title or ""), ("text", prose)):
             norm = normalize(value)
@@ -189,6 +193,10 @@ class Detector:
                     continue
                 coverage = float(self._index.coverage_matrix(rows, [sentence_terms]).max())
                 original_start, original_end = norm.original_span(start, end)
+                if any(
+                    f == field and a < original_end and original_start < b for f, a, b in quoted
+                ):
+                    continue
                 found.append(
                     _Sentence(field, value, original_start, original_end, sentence, coverage)
                 )

@@ -48,6 +48,8 @@ class Decided(NamedTuple):
 
 def pending(con: duckdb.DuckDBPyConnection, claim_id: str | None = None) -> list[dict[str, Any]]:
     """Pending suggestions, best first, as rows of the claim_suggestions view."""
+    if not has_table(con, "suggestions"):  # a warehouse from before suggestions
+        return []
     columns = ", ".join(PENDING_COLUMNS)
     query = f"SELECT {columns} FROM claim_suggestions"
     params: list[Any] = []
