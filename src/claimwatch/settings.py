@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     allow_private_hosts: bool = False
     # Default score (0-100) a match needs; a claim's own `threshold` overrides it.
     match_threshold: float = Field(default=88.0, ge=0, le=100)
-    # The sentence encoder of ranking by meaning ("minilm"), or "none" for lexical ranking only.
-    encoder: Literal["minilm", "none"] = "minilm"
+    # The sentence encoder of matching by meaning: "auto" (MiniLM to rank, the multilingual
+    # USE to suggest), "minilm", "use", or "none" for no meaning at all.
+    encoder: Literal["auto", "minilm", "use", "none"] = "auto"
     # Built models and embedded catalogs, keyed by their content (safe to delete).
     cache_dir: Path = Field(default_factory=lambda: _user_cache() / "claimwatch")
     # Articles per fetch/extract/match task: coarse enough to keep Prefect's overhead small.

@@ -11,6 +11,8 @@ from claimwatch.cli.common import PATH, claims_option, settings_from
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.output.tables import render
 
+ARTICLES = Path("tests/data/articles.jsonl")
+
 
 @click.command("eval")
 @click.option(
@@ -29,16 +31,34 @@ from claimwatch.output.tables import render
     show_default=True,
     help="How many misses and false hits to list.",
 )
-def evaluate_command(data: Path, claims: Path | None, threshold: float | None, show: int) -> None:
+@click.option(
+    "--articles",
+    type=PATH,
+    default=ARTICLES,
+    show_default=True,
+    help="Labelled articles: restatements, translations and hard negatives, whole.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["report", "tune", "all"]),
+    default="report",
+    show_default=True,
+    help="Which half of the articles: thresholds are tuned on 'tune'.",
+)
+def evaluate_command(
+    data: Path, claims: Path | None, threshold: float | None, show: int, articles: Path, split: str
+) -> None:
     """Measure the matcher on a labelled set: precision and recall per tier and
     per claim, the misses and false hits with their scores, a threshold sweep,
-    and where ranking mode places each positive's claim.
+    and where ranking mode places each positive's claim. Then detection on whole
+    articles: restatements and translations found as confirmed matches and as
+    suggestions, suggestions per article and their precision.
 
     Example:
 
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
-    from claimwatch.matching.encoder import load_encoder
+    from claimwatch.matching.encoder import encoder_name, load_encoder
     from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
     from claimwatch.matching.matcher import Matcher
     from claimwatch.matching.retrieval import Retriever
@@ -46,7 +66,7 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
     settings = settings_from(claims=claims, match_threshold=threshold)
     catalog = load_catalog(settings.claims)
     matcher = Matcher(catalog, threshold=settings.match_threshold)
-    encoder = load_encoder(settings.encoder, settings.cache_dir)
+    encoder = load_encoder(encoder_name(settings.encoder, "ranking"), settings.cache_dir)
     retriever = Retriever(catalog, encoder, settings.cache_dir)
     result = evaluate(matcher, load_judgements(data, catalog), retriever)
 
@@ -83,6 +103,39 @@ def evaluate_command(data: Path, claims: Path | None, threshold: float | None, s
         for r in ranking(result.outcomes)
     ]
     click.echo(render(["", "judgements", "first", "top 5", "MRR"], rank_rows))
+    if articles != ARTICLES or articles.exists():
+        _articles_section(articles, split, catalog, settings)
+
+
+def _articles_section(path: Path, split: str, catalog: Any, settings: Any) -> None:
+    from claimwatch.matching.article_eval import evaluate_articles, load_articles
+    from claimwatch.matching.detector import DetectorSpec
+
+    chosen = [
+        a for a in load_articles(path, {c.id for c in catalog.claims}) if split in ("all", a.split)
+    ]
+    result = evaluate_articles(DetectorSpec.for_pass(catalog, settings).build(), chosen)
+
+    def rate(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    click.echo(f"\nArticles ({path}, {split}: {result.articles}): found as a match, or suggested:")
+    rows = [
+        (
+            tier,
+            result.labelled[tier],
+            rate(result.recall(tier, with_suggestions=False)),
+            rate(result.recall(tier, with_suggestions=True)),
+        )
+        for tier in sorted(result.labelled)
+    ]
+    click.echo(render(["", "repeats", "confirmed", "with suggestions"], rows))
+    click.echo(
+        f"suggestions per article {result.suggestions_per_article:.2f}, "
+        f"suggestion precision {rate(result.suggestion_precision)}, "
+        f"wrong matches {result.false_matches}, evidence from page furniture "
+        f"{result.from_furniture}"
+    )
 
 
 def _tier_order(item: tuple[str, Any]) -> int:

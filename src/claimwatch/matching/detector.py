@@ -18,6 +18,7 @@ for it again.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,27 +29,33 @@ from rapidfuzz import fuzz
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.claim_vectors import claim_vectors
-from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.encoder import Encoder, encoder_name, load_encoder
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
-from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
 from claimwatch.matching.windows import snippet
 from claimwatch.records import Match, Suggestion
 
 if TYPE_CHECKING:
     from claimwatch.settings import Settings
 
-# Cosine x 100 from which a sentence is suggested for a claim (a claim's own
-# `suggest_threshold` overrides it), and from which it is confirmed outright.
-SUGGEST_THRESHOLD = 60.0
-CONFIRM_THRESHOLD = 92.0
+# A sentence's evidence for a claim: its cosine with the claim's nearest wording, and its
+# lift, that cosine less the sentence's mean cosine over every claim (a sentence on the
+# topic is near every claim; one that restates a claim stands out for it). The score is
+# 100 x (cosine + lift) / 2. Thresholds were tuned on the "tune" half of
+# tests/data/articles.jsonl with the multilingual encoder (README, "Suggestions").
+SUGGEST_THRESHOLD = 31.0
+# Confirmed outright on meaning alone: a cosine no hard negative of the tune half came near
+# (their highest was 0.59), in a text long enough to judge.
+CONFIRM_COSINE = 0.80
 MIN_CONFIRM_WORDS = 40
-# The cheap step: a sentence must hold this share of a wording's term weight.
-CANDIDATE_COVERAGE = 0.2
-MAX_EMBEDDED = 6
+# The cheap step: a sentence is embedded if it holds this share of some wording's rare
+# terms, or if it is written in a script the terms cannot compare (Cyrillic, Chinese...).
+CANDIDATE_COVERAGE = 0.1
+MAX_EMBEDDED = 12
 MIN_SENTENCE_WORDS = 5
-MAX_SUGGESTIONS = 2
+MAX_SUGGESTIONS = 3
 # A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
 VETO_SIMILARITY = 90.0
 
@@ -77,7 +84,7 @@ class DetectorSpec:
         return cls(
             catalog.with_wordings(confirmed),
             threshold=settings.match_threshold,
-            encoder=settings.encoder,
+            encoder=encoder_name(settings.encoder, "detection"),
             cache_dir=settings.cache_dir,
             vetoes=tuple(rejected),
         )
@@ -131,8 +138,11 @@ class Detector:
     ) -> None:
         self.matcher = Matcher(catalog, threshold=threshold)
         self._encoder = encoder
-        self._claim_of_row = [c.id for c in catalog.claims for _ in c.wordings]
+        self.claim_ids = [c.id for c in catalog.claims]
         self._wordings = [w for c in catalog.claims for w in c.wordings]
+        counts = np.array([len(c.wordings) for c in catalog.claims])
+        # The first row of each claim's wordings: rows of one claim are contiguous.
+        self._first_row = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         self._index = TermIndex([normalize_text(w) for w in self._wordings])
         self._vectors = None
         if encoder is not None and self._wordings:
@@ -158,20 +168,31 @@ class Detector:
         if not sentences:
             return Detection(matches, [])
         cosines = self._encoder.encode([s.text for s in sentences]) @ self._vectors.T
+        claim_cosines = np.maximum.reduceat(cosines, self._first_row, axis=1)
+        lift = claim_cosines - claim_cosines.mean(axis=1, keepdims=True)
+        scores = 100 * (claim_cosines + lift) / 2
         long_text = len(prose.split()) >= MIN_CONFIRM_WORDS
         suggestions: list[Suggestion] = []
-        for claim_id, (s, row, cosine) in self._best_per_claim(cosines).items():
-            score = round(100 * cosine, 1)
-            sentence = sentences[s]
+        # Each sentence speaks for its best claim only; each claim keeps its best sentence.
+        best_claim = np.argmax(scores, axis=1)
+        for c in sorted(set(best_claim.tolist())):
+            s = int(np.flatnonzero(best_claim == c)[np.argmax(scores[best_claim == c, c])])
+            claim_id, sentence = self.claim_ids[c], sentences[s]
+            score, cosine = round(float(scores[s, c]), 1), float(claim_cosines[s, c])
             if claim_id in confirmed or score < self._suggest_at[claim_id]:
                 continue
             if self._vetoed(claim_id, sentence.text):
                 continue
-            match, suggestion = _found(url, claim_id, score, self._wordings[row], sentence)
-            if score >= CONFIRM_THRESHOLD and long_text and sentence.field == "text":
-                matches.append(match)
+            signals = {
+                "meaning": round(100 * cosine, 1),
+                "lift": round(100 * float(lift[s, c]), 1),
+                "coverage": round(100 * sentence.coverage, 1),
+            }
+            wording = self._wordings[self._nearest_row(cosines[s], c)]
+            if cosine >= CONFIRM_COSINE and long_text and sentence.field == "text":
+                matches.append(_as_match(url, claim_id, round(100 * cosine, 1), wording, sentence))
             else:
-                suggestions.append(suggestion)
+                suggestions.append(_as_suggestion(url, claim_id, score, wording, sentence, signals))
         suggestions.sort(key=lambda s: (-s.score, s.claim_id))
         return Detection(matches, suggestions[:MAX_SUGGESTIONS])
 
@@ -185,13 +206,20 @@ class Detector:
             norm = normalize(value)
             for start, end in sentence_spans(norm.text):
                 sentence = norm.text[start:end]
-                if len(sentence.split()) < MIN_SENTENCE_WORDS:
+                foreign = _not_english(sentence)
+                if len(sentence.split()) < MIN_SENTENCE_WORDS and not (
+                    foreign and len(sentence) >= 10
+                ):
                     continue
                 sentence_terms = terms(sentence)
                 rows = self._index.candidates(sentence_terms, CANDIDATE_COVERAGE)
-                if not len(rows):
+                if not len(rows) and not foreign:
                     continue
-                coverage = float(self._index.coverage_matrix(rows, [sentence_terms]).max())
+                coverage = (
+                    float(self._index.coverage_matrix(rows, [sentence_terms]).max())
+                    if len(rows)
+                    else 0.0
+                )
                 original_start, original_end = norm.original_span(start, end)
                 if any(
                     f == field and a < original_end and original_start < b for f, a, b in quoted
@@ -203,16 +231,11 @@ class Detector:
         found.sort(key=lambda s: -s.coverage)
         return found[:MAX_EMBEDDED]
 
-    def _best_per_claim(self, cosines: np.ndarray) -> dict[str, tuple[int, int, float]]:
-        """For each claim: the (sentence, wording row, cosine) of its highest cosine."""
-        best: dict[str, tuple[int, int, float]] = {}
-        sentence_of_row = np.argmax(cosines, axis=0)
-        for row, s in enumerate(sentence_of_row):
-            cosine = float(cosines[s, row])
-            claim_id = self._claim_of_row[row]
-            if claim_id not in best or cosine > best[claim_id][2]:
-                best[claim_id] = (int(s), row, cosine)
-        return best
+    def _nearest_row(self, cosines: np.ndarray, claim: int) -> int:
+        """The row of the claim's wording nearest to a sentence, from its cosines."""
+        first = int(self._first_row[claim])
+        last = int(self._first_row[claim + 1]) if claim + 1 < len(self._first_row) else None
+        return first + int(np.argmax(cosines[first:last]))
 
     def _vetoed(self, claim_id: str, sentence: str) -> bool:
         return any(
@@ -221,13 +244,24 @@ class Detector:
         )
 
 
-def _found(
-    url: str, claim_id: str, score: float, wording: str, sentence: _Sentence
-) -> tuple[Match, Suggestion]:
-    """The same evidence as a confirmed match and as a suggestion."""
+def _not_english(text: str) -> bool:
+    """Whether `text` is in another script (Cyrillic, Chinese...) or in a Latin-script
+    language other than English (hardly any English function words), where terms shared
+    with an English wording say nothing about a translation."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if sum(ch > "\u024f" for ch in letters) > len(letters) / 2:
+        return True
+    words = _WORD.findall(text.lower())
+    return len(words) >= MIN_SENTENCE_WORDS and sum(w in STOPWORDS for w in words) < len(words) / 10
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _as_match(url: str, claim_id: str, score: float, wording: str, sentence: _Sentence) -> Match:
     matched = sentence.original[sentence.start : sentence.end]
     context = snippet(sentence.original, sentence.start, sentence.end)
-    match = Match(
+    return Match(
         url,
         claim_id,
         score,
@@ -238,7 +272,19 @@ def _found(
         sentence.end,
         context,
     )
-    suggestion = Suggestion(
+
+
+def _as_suggestion(
+    url: str,
+    claim_id: str,
+    score: float,
+    wording: str,
+    sentence: _Sentence,
+    signals: dict[str, float],
+) -> Suggestion:
+    matched = sentence.original[sentence.start : sentence.end]
+    context = snippet(sentence.original, sentence.start, sentence.end)
+    return Suggestion(
         url,
         claim_id,
         score,
@@ -248,9 +294,8 @@ def _found(
         sentence.start,
         sentence.end,
         context,
-        {"meaning": score, "coverage": round(100 * sentence.coverage, 1)},
+        signals,
     )
-    return match, suggestion
 
 
 def _with_snippet(match: Match, text: str) -> Match:

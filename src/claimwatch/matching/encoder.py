@@ -15,7 +15,16 @@ import numpy as np
 
 from claimwatch.exceptions import EncoderError
 
-ENCODERS = ("minilm", "none")
+ENCODERS = ("auto", "minilm", "use", "none")
+# What "auto" picks for each task, on measurements (README, "Matching by meaning"):
+# MiniLM ranks CLEF's English fact-checks best; the multilingual USE finds restatements
+# and translations in articles best, and in 16 languages.
+AUTO = {"ranking": "minilm", "detection": "use"}
+
+
+def encoder_name(setting: str, task: str) -> str:
+    """The encoder a task uses under CLAIMWATCH_ENCODER=`setting`."""
+    return AUTO[task] if setting == "auto" else setting
 
 
 class Encoder(Protocol):
@@ -38,4 +47,8 @@ def load_encoder(name: str, cache_dir: Path) -> Encoder | None:
         from claimwatch.matching.minilm import MiniLM
 
         return MiniLM.load(cache_dir)
+    if name == "use":
+        from claimwatch.matching.use import MultilingualUSE
+
+        return MultilingualUSE()
     raise EncoderError(f"unknown encoder {name!r}: set CLAIMWATCH_ENCODER to one of {ENCODERS}")

@@ -18,12 +18,19 @@ _LABELS = (
     r"|sign up|subscribe|newsletter|share( this)?|follow us|photo|image|credit|video"
     r"|à lire aussi|lire aussi|voir aussi|sur le même sujet|les plus lus|publicité|abonnez-vous"
     r"|lesen sie auch|mehr zum thema|auch interessant|meistgelesen|anzeige|abonnieren"
-    r"|leggi anche|potrebbe interessarti|i più letti|pubblicità|iscriviti"
-    r"|lee también|te puede interesar|lo más leído|publicidad|suscríbete"
+    r"|leggi anche|potrebbe interessarti|(?:i )?più lett[io]|pubblicità|iscriviti"
+    r"|lee también|te puede interesar|lo más leído|publicidad|suscríbete|relacionad[oa]s?"
+    r"|correlati|articoli correlati|verwandte artikel|ähnliche artikel|связанные материалы"
     r"|читайте также|по теме|популярное|реклама|подписывайтесь"
     r"|相关|延伸阅读|推荐阅读|热门|广告|関連記事|おすすめ|人気記事|広告"
 )
 _LABEL = re.compile(rf"^\W{{0,3}}(?:{_LABELS})\b\s*[:：|»›>\-–—]", re.IGNORECASE)
+# Calls to action need no separator: "Subscribe to our newsletter for daily updates."
+_CALL_TO_ACTION = re.compile(
+    r"^\W{0,3}(?:subscribe|sign up|follow us|download our|get our|abonnez-vous|inscrivez-vous"
+    r"|abonnieren sie|melden sie sich|iscriviti|suscríbete|подпишитесь)\b",
+    re.IGNORECASE,
+)
 # A label of a script without word boundaries (Chinese, Japanese) needs no separator.
 _CJK_LABEL = re.compile(r"^\W{0,3}(?:相关|延伸阅读|推荐阅读|热门|関連記事|おすすめ|人気記事)")
 _COOKIES = re.compile(r"\bcookies?\b|\bcookie-|クッキー|файлы cookie", re.IGNORECASE)
@@ -39,6 +46,8 @@ def is_furniture(line: str) -> bool:
     if not stripped:
         return False
     if _LABEL.match(stripped) or _CJK_LABEL.match(stripped) or _COOKIES.search(stripped):
+        return True
+    if _CALL_TO_ACTION.match(stripped):
         return True
     items = _MENU_SEPARATORS.split(stripped)
     return len(items) >= MENU_ITEMS and all(len(i.split()) <= MENU_ITEM_WORDS for i in items)

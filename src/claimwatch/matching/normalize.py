@@ -20,8 +20,9 @@ _TYPOGRAPHIC = re.compile(f"[{re.escape(_QUOTES + _DOUBLE_QUOTES + _DASHES)}]")
 # Invisible characters that split words in copy-pasted text.
 _DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029")
-# The end of a sentence: terminal punctuation (and closing quotes) before a space, or a line break.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*[ \n]+|\n+")
+# The end of a sentence: terminal punctuation (and closing quotes) before a space, or a line
+# break; in Chinese and Japanese, the ideographic full stop needs no space after it.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*[ \n]+|。[\"')\]」』]*[ \n]*|\n+")
 
 
 @dataclass(frozen=True, slots=True)
