@@ -43,3 +43,15 @@ def test_sentence_spans_split_on_punctuation_and_lines() -> None:
         "five",
         "six seven",
     ]
+
+
+def test_chinese_and_japanese_sentences_end_at_the_ideographic_full_stop() -> None:
+    text = normalize(
+        "北约走到哪里，哪里就有战争。评论员这样说。「NATOが来る所に混乱が起きる。」と述べた。"
+    ).text
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "北约走到哪里,哪里就有战争。",
+        "评论员这样说。",
+        "「natoが来る所に混乱が起きる。」",
+        "と述べた。",
+    ]

@@ -1,0 +1,156 @@
+"""Detection with two decisions: confirmed matches and suggestions, on real encoders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from claimwatch.matching.article_eval import evaluate_articles, load_articles
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.detector import Detector, DetectorSpec
+from claimwatch.matching.encoder import Encoder, encoder_name, load_encoder
+from claimwatch.matching.furniture import blank_furniture, is_furniture
+from claimwatch.settings import load_settings
+
+CACHE = Path(os.environ["CLAIMWATCH_CACHE_DIR"])
+ARTICLES = Path(__file__).parent / "data" / "articles.jsonl"
+RESTATED = (
+    "State television told viewers that war is the most likely result wherever the alliance"
+    " goes next."
+)
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    loaded = load_encoder("use", CACHE)
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def detector(catalog: Catalog, encoder: Encoder) -> Detector:
+    return Detector(catalog, encoder=encoder, cache_dir=CACHE)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Home | World | Asia | Opinion",
+        "Related: 'Ukraine today, Asia tomorrow' — what the slogan means",
+        "Most read: Where NATO goes, war is most likely",
+        "We use cookies to improve your experience.",
+        "Subscribe to our Asia newsletter for daily updates.",
+        "À lire aussi : l'OTAN en Asie",
+        "Relacionado: «Ucrania hoy, Asia mañana»",
+        "Читайте также: НАТО в Азии",
+        "相关阅读：北约走到哪里",
+    ],
+)
+def test_page_furniture_is_recognised(line: str) -> None:
+    assert is_furniture(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Related talks between the two ministries resumed on Monday.",
+        "The ministry said: where NATO goes, war is most likely.",
+        "Latest figures show trade between the two countries fell by a fifth.",
+    ],
+)
+def test_prose_is_not_furniture(line: str) -> None:
+    assert not is_furniture(line)
+
+
+def test_blanking_furniture_keeps_every_offset() -> None:
+    text = "Home | World | Asia\nWhere NATO goes, war is most likely, it said.\nWe use cookies."
+    blanked = blank_furniture(text)
+    assert len(blanked) == len(text)
+    assert blanked.split("\n")[1] == text.split("\n")[1]
+    assert blanked.split("\n")[0].strip() == blanked.split("\n")[2].strip() == ""
+
+
+def test_a_quote_is_confirmed_and_a_restatement_suggested(detector: Detector) -> None:
+    text = (
+        "Ministers met in Brussels on Tuesday. "
+        "The editorial repeated that Ukraine today could be East Asia tomorrow. "
+        f"{RESTATED} The meeting ended without a statement."
+    )
+    found = detector.detect("http://x.example/a", text)
+    assert [m.claim_id for m in found.matches] == ["ukraine-today-asia-tomorrow"]
+    (suggestion,) = [
+        s for s in found.suggestions if s.claim_id == "where-nato-goes-war-is-most-likely"
+    ]
+    assert suggestion.matched_text == RESTATED == text[suggestion.start : suggestion.end]
+    assert set(suggestion.signals) == {"meaning", "lift", "coverage"}
+    # The quoted sentence speaks for its claim only: never suggested for another.
+    quote = found.matches[0]
+    assert all(not (s.start < quote.end and quote.start < s.end) for s in found.suggestions)
+
+
+def test_furniture_quoting_a_claim_is_never_evidence(detector: Detector) -> None:
+    text = (
+        "Related: Where NATO goes, war is most likely\n"
+        "Trade ministers discussed tariffs on steel and aluminium at length on Monday.\n"
+        "Most read: Ukraine today, Asia tomorrow"
+    )
+    found = detector.detect("http://x.example/b", text)
+    assert found.matches == [] and found.suggestions == []
+
+
+def test_a_translation_in_another_script_is_suggested(detector: Detector) -> None:
+    text = (
+        "Депутаты обсуждали бюджет. Комментатор заявил, что там, куда приходит НАТО, скорее"
+        " всего будет война. Заседание закончилось поздно."
+    )
+    found = detector.detect("http://x.example/c", text)
+    assert "where-nato-goes-war-is-most-likely" in {s.claim_id for s in found.suggestions}
+
+
+def test_a_rejected_sentence_vetoes_its_near_copies(
+    catalog: Catalog, encoder: Encoder, detector: Detector
+) -> None:
+    text = f"Ministers met on Tuesday. {RESTATED}"
+    claim = "where-nato-goes-war-is-most-likely"
+    assert claim in {s.claim_id for s in detector.detect("http://x.example/d", text).suggestions}
+    vetoed = Detector(
+        catalog,
+        encoder=encoder,
+        cache_dir=CACHE,
+        vetoes=[("where-nato-goes-war-is-most-likely", RESTATED.replace("told", "tells"))],
+    )
+    found = vetoed.detect("http://x.example/d", text)
+    assert claim not in {s.claim_id for s in found.suggestions}
+
+
+def test_without_an_encoder_only_the_fuzzy_matcher_runs(catalog: Catalog) -> None:
+    spec = DetectorSpec(catalog, encoder="none", cache_dir=CACHE)
+    found = spec.build().detect("http://x.example/e", f"Ministers met on Tuesday. {RESTATED}")
+    assert found.matches == [] and found.suggestions == []
+
+
+def test_auto_ranks_with_minilm_and_suggests_with_use() -> None:
+    assert encoder_name("auto", "ranking") == "minilm"
+    assert encoder_name("auto", "detection") == "use"
+    assert encoder_name("none", "detection") == "none"
+
+
+def test_the_report_half_of_the_labelled_articles_meets_the_targets(catalog: Catalog) -> None:
+    """Thresholds were tuned on the other half: these are the numbers README reports."""
+    detector = DetectorSpec.for_pass(catalog, load_settings()).build()
+    report = [
+        a for a in load_articles(ARTICLES, {c.id for c in catalog.claims}) if a.split == "report"
+    ]
+    result = evaluate_articles(detector, report)
+    found = result.found["restatement"] + result.found["translation"]
+    labelled = result.labelled["restatement"] + result.labelled["translation"]
+    # Measured when written: 17 of 22, 1.71 suggestions per article, precision 0.32.
+    assert found / labelled >= 0.70
+    assert result.suggestions_per_article <= 2.0
+    assert result.suggestion_precision is not None and result.suggestion_precision >= 0.3
+    assert result.from_furniture == 0, result.errors
+    # One hard negative ("NATO stresses the indivisibility of security among its own
+    # members") is a fuzzy match of the indivisible-security claim: a debatable label.
+    assert result.false_matches <= 1
