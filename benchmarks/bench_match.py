@@ -19,6 +19,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,9 @@ from benchmarks.corpus import (  # noqa: E402
     seed_catalog,
     sentence_pools,
 )
+from claimwatch.matching.claim_vectors import claim_vectors  # noqa: E402
+from claimwatch.matching.detector import Detector  # noqa: E402
+from claimwatch.matching.encoder import load_encoder  # noqa: E402
 from claimwatch.matching.evaluate import load_judgements  # noqa: E402
 from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher  # noqa: E402
 from claimwatch.matching.normalize import normalize, normalize_text  # noqa: E402
@@ -112,51 +116,68 @@ def bench_brute(repeat: int, count: int) -> None:
     print(f"  speed-up: {slow / fast:.1f}x")
 
 
-def bench_extract(repeat: int) -> None:
-    matcher = Matcher(seed_catalog())
-    extract_versus_match("pages of the offline sample", sample_pages(), matcher, repeat)
+def bench_extract(repeat: int, cache: Path) -> None:
+    catalog = seed_catalog()
+    fuzzy = Detector(catalog)
+    meaning = Detector(catalog, encoder=load_encoder("use", cache), cache_dir=cache)
+    detectors = {"fuzzy matcher": fuzzy, "with meaning": meaning}
+    extract_versus_match("pages of the offline sample", sample_pages(), detectors, repeat)
     pages = corpus_pages()
     if pages:
-        extract_versus_match(f"real pages from {CORPUS_PAGES}", pages, matcher, repeat)
+        extract_versus_match(f"real pages from {CORPUS_PAGES}", pages, detectors, repeat)
     else:
         print(f"  (no real pages at {CORPUS_PAGES}: set CLAIMWATCH_CORPORA to measure them)")
 
 
-def extract_versus_match(name: str, pages: list[bytes], matcher: Matcher, repeat: int) -> None:
-    """trafilatura's time on each page against the matcher's on what it extracted.
+def extract_versus_match(
+    name: str, pages: list[bytes], detectors: dict[str, Detector], repeat: int
+) -> None:
+    """trafilatura's time on each page against detection's on what it extracted, with the
+    fuzzy matcher alone and with the semantic stage (suggestions).
 
-    The two alternate within each repeat, and the ratio is the median of the
-    repeats' ratios, so a machine that slows down midway skews neither side.
+    They alternate within each repeat, and each ratio is the median of the repeats'
+    ratios, so a machine that slows down midway skews no side.
     """
     docs = [trafilatura.bare_extraction(p, with_metadata=True) for p in pages]
     texts = [(d.text, d.title) for d in docs if d is not None and d.text]
-    extract_times, match_times = [], []
+    extract_times: list[float] = []
+    detect_times: dict[str, list[float]] = {label: [] for label in detectors}
     for _ in range(repeat):
         extract_times.append(
             median_seconds(
                 lambda: [trafilatura.bare_extraction(p, with_metadata=True) for p in pages], 1
             )
         )
-        match_times.append(
-            median_seconds(lambda: [matcher.find(text, title=title) for text, title in texts], 1)
-        )
+        for label, detector in detectors.items():
+            detect_times[label].append(
+                median_seconds(
+                    lambda d=detector: [d.detect("u", text, title=title) for text, title in texts],
+                    1,
+                )
+            )
     n = len(pages)
-    ratio = statistics.median(m / e for m, e in zip(match_times, extract_times, strict=True))
     print(f"extract: {name} ({n}), median of {repeat}")
-    print(f"  trafilatura  {statistics.median(extract_times) / n * 1000:8.2f} ms/page")
-    print(f"  matcher      {statistics.median(match_times) / n * 1000:8.2f} ms/page")
-    print(f"  matching / extraction: {ratio:.2f}")
+    print(f"  trafilatura    {statistics.median(extract_times) / n * 1000:8.2f} ms/page")
+    for label, times in detect_times.items():
+        ratio = statistics.median(m / e for m, e in zip(times, extract_times, strict=True))
+        print(
+            f"  {label:<14} {statistics.median(times) / n * 1000:8.2f} ms/page"
+            f"  detection / extraction: {ratio:.2f}"
+        )
 
 
-def scale_one(size: int, count: int, repeat: int) -> dict[str, float]:
-    """Run in a child process: build a catalog of `size` claims and match `count` articles."""
+def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, float]:
+    """Run in a child process: build a catalog of `size` claims and detect in `count`
+    articles, with the semantic stage (its catalog vectors embedded beforehand, cached)."""
     claim_pool, article_pool = sentence_pools()
     texts = articles(count, article_pool)
+    catalog = catalog_of(size, claim_pool)
+    encoder = load_encoder("use", cache)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    matcher = Matcher(catalog_of(size, claim_pool))
+    detector = Detector(catalog, encoder=encoder, cache_dir=cache)
     build = time.perf_counter() - started
-    seconds = median_seconds(lambda: [matcher.find(t) for t in texts], repeat)
+    seconds = median_seconds(lambda: [detector.detect("u", t) for t in texts], repeat)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "build_s": build,
@@ -166,10 +187,22 @@ def scale_one(size: int, count: int, repeat: int) -> dict[str, float]:
     }
 
 
-def bench_scale(repeat: int, count: int) -> None:
-    print(f"scale: {count} articles, median of {repeat}, each size in its own process")
+def bench_scale(repeat: int, count: int, cache: Path) -> None:
+    print(
+        f"scale: {count} articles, detection with meaning, median of {repeat},"
+        " each size in its own process"
+    )
     results = {}
     for size in (25, 1000, 10_000):
+        started = time.perf_counter()
+        encoder = load_encoder("use", cache)
+        assert encoder is not None
+        claim_vectors(
+            [w for c in catalog_of(size, sentence_pools()[0]).claims for w in c.wordings],
+            encoder,
+            cache,
+        )
+        embedded = time.perf_counter() - started
         out = subprocess.run(
             [
                 sys.executable,
@@ -181,6 +214,8 @@ def bench_scale(repeat: int, count: int) -> None:
                 str(count),
                 "--repeat",
                 str(repeat),
+                "--cache",
+                str(cache),
             ],
             capture_output=True,
             text=True,
@@ -192,6 +227,7 @@ def bench_scale(repeat: int, count: int) -> None:
             f"  {size:>6} claims  build {r['build_s']:6.2f} s  match {r['match_s']:7.2f} s"
             f"  ({r['match_s'] / count * 1000:6.2f} ms/article)  peak RSS {r['peak_mb']:7.1f} MiB"
             f"  (+{r['added_mb']:.1f} for the catalog and matching)"
+            f"  catalog embedded once in {embedded:.1f} s"
         )
     base = results[25]["match_s"]
     print(
@@ -208,16 +244,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--size", type=int, default=25)
+    parser.add_argument("--cache", type=Path, help="Cache of model and catalog vectors.")
     args = parser.parse_args()
     if args.which == "scale-one":
-        print(json.dumps(scale_one(args.size, args.articles, args.repeat)))
+        print(json.dumps(scale_one(args.size, args.articles, args.repeat, args.cache)))
         return
-    if args.which in ("brute", "all"):
-        bench_brute(args.repeat, min(args.articles, 200))
-    if args.which in ("extract", "all"):
-        bench_extract(max(args.repeat, 5))
-    if args.which in ("scale", "all"):
-        bench_scale(args.repeat, args.articles)
+    with tempfile.TemporaryDirectory() as folder:
+        cache = args.cache or Path(folder)
+        if args.which in ("brute", "all"):
+            bench_brute(args.repeat, min(args.articles, 200))
+        if args.which in ("extract", "all"):
+            bench_extract(max(args.repeat, 5), cache)
+        if args.which in ("scale", "all"):
+            bench_scale(args.repeat, args.articles, cache)
 
 
 if __name__ == "__main__":

@@ -52,8 +52,8 @@ CONFIRM_COSINE = 0.80
 MIN_CONFIRM_WORDS = 40
 # The cheap step: a sentence is embedded if it holds this share of some wording's rare
 # terms, or if it is written in a script the terms cannot compare (Cyrillic, Chinese...).
-CANDIDATE_COVERAGE = 0.1
-MAX_EMBEDDED = 12
+CANDIDATE_COVERAGE = 0.2
+MAX_EMBEDDED = 6
 MIN_SENTENCE_WORDS = 5
 MAX_SUGGESTIONS = 3
 # A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
