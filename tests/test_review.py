@@ -33,7 +33,7 @@ CATALOG = Catalog.model_validate(
 # Per-claim suggest thresholds (cosine x 100), so the test does not follow the default's tuning.
 CATALOG = CATALOG.model_copy(
     update={
-        "claims": tuple(c.model_copy(update={"suggest_threshold": 50.0}) for c in CATALOG.claims)
+        "claims": tuple(c.model_copy(update={"suggest_threshold": 20.0}) for c in CATALOG.claims)
     }
 )
 RESTATED_WAR = (
@@ -44,7 +44,7 @@ RESTATED_ASIA = "A columnist argued that what Ukraine faces now, East Asia could
 
 @pytest.fixture(scope="module")
 def encoder() -> Encoder:
-    loaded = load_encoder("minilm", CACHE)
+    loaded = load_encoder("use", CACHE)
     assert loaded is not None
     return loaded
 
