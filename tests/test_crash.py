@@ -51,6 +51,7 @@ VOLATILE = {
     "last_attempt_at",
     "retry_at",
     "failed_at",
+    "suggested_at",
 }
 # Per-pass records: a killed pass leaves no row in them by design.
 PER_PASS = {"runs", "fetch_log", "schema_migrations", "digests", "digest_items"}
