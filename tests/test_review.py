@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import Detector
@@ -180,6 +182,28 @@ def test_suggest_confirm_reject_and_learn(tmp_path: Path, encoder: Encoder) -> N
     again = detect(detector, asia, echo, quote)
     assert [s.claim_id for s in again[0].suggestions + again[1].suggestions] == []
     assert [m.claim_id for m in again[2].matches] == ["where-nato-goes"]
+    # Decisions are a labelled set for `claimwatch eval`: the confirmed sentence is found
+    # again (the catalog's own threshold suggests it), the rejected one counts as suggested.
+    catalog_file, empty = tmp_path / "claims.yaml", tmp_path / "empty.jsonl"
+    catalog_file.write_text(yaml.safe_dump(CATALOG.model_dump(mode="json", exclude_defaults=True)))
+    empty.write_text("")
+    evaluated = claimwatch(
+        "eval",
+        "--claims",
+        str(catalog_file),
+        "--data",
+        str(empty),
+        "--articles",
+        str(empty),
+        "--reviews",
+        "--db",
+        str(db),
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    reviewed = evaluated.stdout[evaluated.stdout.index("Reviews (") :]
+    assert "2 decisions" in reviewed
+    assert re.search(r"^reviewed\s+1\s+0\.000\s+1\.000$", reviewed, flags=re.MULTILINE)
+    assert "suggestion precision 0.500" in reviewed
     # Stored again, the reviewed article's suggestion does not come back.
     write_pass(
         db,

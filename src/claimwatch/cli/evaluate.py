@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from claimwatch.cli.common import PATH, claims_option, settings_from
+from claimwatch.cli.common import PATH, claims_option, db_option, settings_from
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.output.tables import render
 
@@ -45,8 +45,21 @@ ARTICLES = Path("tests/data/articles.jsonl")
     show_default=True,
     help="Which half of the articles: thresholds are tuned on 'tune'.",
 )
+@click.option(
+    "--reviews",
+    is_flag=True,
+    help="Also measure detection on the reviewers' decisions in the warehouse (--db).",
+)
+@db_option
 def evaluate_command(
-    data: Path, claims: Path | None, threshold: float | None, show: int, articles: Path, split: str
+    data: Path,
+    claims: Path | None,
+    threshold: float | None,
+    show: int,
+    articles: Path,
+    split: str,
+    reviews: bool,
+    db: Path | None,
 ) -> None:
     """Measure the matcher on a labelled set: precision and recall per tier and
     per claim, the misses and false hits with their scores, a threshold sweep,
@@ -58,12 +71,13 @@ def evaluate_command(
 
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
+    from claimwatch.matching.article_eval import load_articles, reviewed_sentences
     from claimwatch.matching.encoder import encoder_name, load_encoder
     from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
     from claimwatch.matching.matcher import Matcher
     from claimwatch.matching.retrieval import Retriever
 
-    settings = settings_from(claims=claims, match_threshold=threshold)
+    settings = settings_from(claims=claims, match_threshold=threshold, db=db)
     catalog = load_catalog(settings.claims)
     matcher = Matcher(catalog, threshold=settings.match_threshold)
     encoder = load_encoder(encoder_name(settings.encoder, "ranking"), settings.cache_dir)
@@ -104,22 +118,31 @@ def evaluate_command(
     ]
     click.echo(render(["", "judgements", "first", "top 5", "MRR"], rank_rows))
     if articles != ARTICLES or articles.exists():
-        _articles_section(articles, split, catalog, settings)
+        known = {c.id for c in catalog.claims}
+        chosen = [a for a in load_articles(articles, known) if split in ("all", a.split)]
+        _detection_section(f"Articles ({articles}, {split}: {len(chosen)})", chosen, settings)
+    if reviews:
+        from claimwatch.store.connection import connect
+        from claimwatch.store.reviews import review_rows
+
+        with connect(settings.db, read_only=True, wait=settings.lock_wait) as con:
+            decided = [r for r in review_rows(con) if r[1] in {c.id for c in catalog.claims}]
+        title = f"Reviews ({settings.db}: {len(decided)} decisions, the confirmed ones positive)"
+        _detection_section(title, reviewed_sentences(decided), settings)
 
 
-def _articles_section(path: Path, split: str, catalog: Any, settings: Any) -> None:
-    from claimwatch.matching.article_eval import evaluate_articles, load_articles
+def _detection_section(title: str, chosen: list[Any], settings: Any) -> None:
+    """Detection as a pass runs it, on labelled texts: found as a match or suggested."""
+    from claimwatch.matching.article_eval import evaluate_articles
     from claimwatch.matching.detector import DetectorSpec
 
-    chosen = [
-        a for a in load_articles(path, {c.id for c in catalog.claims}) if split in ("all", a.split)
-    ]
+    catalog = load_catalog(settings.claims)
     result = evaluate_articles(DetectorSpec.for_pass(catalog, settings).build(), chosen)
 
     def rate(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"
 
-    click.echo(f"\nArticles ({path}, {split}: {result.articles}): found as a match, or suggested:")
+    click.echo(f"\n{title}: found as a match, or suggested:")
     rows = [
         (
             tier,

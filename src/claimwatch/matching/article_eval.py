@@ -85,6 +85,23 @@ def load_articles(path: Path, known_claims: set[str]) -> list[LabelledArticle]:
     return articles
 
 
+def reviewed_sentences(decisions: list[tuple[str, str, str, str]]) -> list[LabelledArticle]:
+    """Reviewers' decisions as a labelled set: (suggestion id, claim id, decision, sentence)
+    rows; a confirmed sentence repeats its claim ("reviewed"), a rejected one does not."""
+    return [
+        LabelledArticle(
+            id=suggestion_id,
+            split="reviews",
+            language="",
+            title="",
+            text=sentence,
+            boilerplate=(),
+            repeats=((claim_id, "reviewed"),) if decision == "confirmed" else (),
+        )
+        for suggestion_id, claim_id, decision, sentence in decisions
+    ]
+
+
 def evaluate_articles(detector: Detector, articles: list[LabelledArticle]) -> ArticleEvaluation:
     result = ArticleEvaluation()
     for article in articles:

@@ -121,6 +121,17 @@ def decided(con: duckdb.DuckDBPyConnection) -> Decided:
     )
 
 
+def review_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """Every decision as (suggestion id, claim id, decision, sentence), oldest first."""
+    if not has_table(con, "reviews"):
+        return []
+    rows = con.execute(
+        "SELECT suggestion_id, claim_id, decision, sentence FROM reviews"
+        " ORDER BY decided_at, suggestion_id"
+    ).fetchall()
+    return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+
+
 def read_decision_file(path: Path) -> dict[str, list[tuple[str, str | None]]]:
     """A CSV of decisions (columns id, decision, and optionally note), as exported by
     `claimwatch review --format csv` and filled in: decision -> [(id, note)].
