@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,13 @@ def test_a_claim_with_several_wordings_uses_them_all(encoder: Encoder, tmp_path:
     assert signals["meaning"].shape == (2, 2)
     assert signals["meaning"][0, 0] > signals["meaning"][0, 1]
     assert signals["meaning"][1, 1] > signals["meaning"][1, 0]
+
+
+def test_processes_starting_together_embed_a_catalog_once(tmp_path: Path, encoder: Encoder) -> None:
+    """A pass's workers build their detectors at once: one embeds, the other waits and reads."""
+    counting = CountingEncoder(encoder)
+    wordings = [f"Claim number {n} about the alliance" for n in range(40)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: claim_vectors(wordings, counting, tmp_path), range(4)))
+    assert counting.texts == len(wordings)
+    assert all(np.array_equal(results[0], r) for r in results[1:])

@@ -7,6 +7,7 @@ workers and `claimwatch match` over the same catalog share one file.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -29,17 +30,34 @@ def cache_file(wordings: Sequence[str], encoder: Encoder, cache_dir: Path) -> Pa
 
 
 def claim_vectors(wordings: Sequence[str], encoder: Encoder, cache_dir: Path) -> np.ndarray:
-    """One unit vector per wording, from the cache when the same wordings were embedded."""
+    """One unit vector per wording, from the cache when the same wordings were embedded.
+
+    Processes that start together (a pass's workers) embed a new catalog once: the
+    first takes a lock on the file and embeds; the others wait for it, then read.
+    """
     path = cache_file(wordings, encoder, cache_dir)
-    if path.exists():
-        vectors = np.load(path)
-        if vectors.shape == (len(wordings), encoder.dimensions):
-            return vectors
+    cached = _read(path, len(wordings), encoder.dimensions)
+    if cached is not None:
+        return cached
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        cached = _read(path, len(wordings), encoder.dimensions)
+        return cached if cached is not None else _embed(path, wordings, encoder)
+
+
+def _read(path: Path, rows: int, dimensions: int) -> np.ndarray | None:
+    if not path.exists():
+        return None
+    vectors = np.load(path)
+    return vectors if vectors.shape == (rows, dimensions) else None
+
+
+def _embed(path: Path, wordings: Sequence[str], encoder: Encoder) -> np.ndarray:
     started = time.perf_counter()
     if len(wordings) > 1000:
         log.info("embedding the catalog's %d wordings (once; kept in %s)", len(wordings), path)
     vectors = encoder.encode(wordings)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npy")
     np.save(partial, vectors)
     partial.replace(path)
