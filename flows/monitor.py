@@ -194,7 +194,7 @@ def monitor(
         migrations = settings.warehouse_dir / "migrations"
         begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)
         memory = read_memory(settings.db, started_at, wait)
-        spec = DetectorSpec.for_pass(catalog, settings, *memory.decided)
+        spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
         run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
         tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
         tally.reading_line().emit(logger)

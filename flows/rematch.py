@@ -39,13 +39,15 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
     settings = load_settings(claims=claims, db=db)
     catalog = load_catalog(settings.claims)
     started_at = utcnow()
-    spec = DetectorSpec.for_pass(catalog, settings, *read_decided(settings.db))
+    decided = read_decided(settings.db, wait=settings.lock_wait)
+    spec = DetectorSpec.learned(catalog, *decided, **settings.detector_options())
     batches = [
         rematch_batch.submit(texts, spec)
         for texts in iter_stored_texts(settings.db, settings.batch_size)
     ]
     found = [detection for future in batches for detection in future.result()]
     matches = [m for detection in found for m in detection.matches]
+    suggestions = [s for detection in found for s in detection.suggestions]
     stats, removed = store(
         settings.db,
         settings.warehouse_dir / "migrations",
@@ -54,14 +56,11 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
         ),
         catalog=catalog,
         matches=matches,
-        suggestions=[s for detection in found for s in detection.suggestions],
+        suggestions=suggestions,
         wait=settings.lock_wait,
     )
     logger.info(
-        "re-matched %d batches: %d matches hold, %d added, %d removed",
-        len(batches),
-        len(matches),
-        stats.matches_new,
-        removed,
+        "re-matched %d batches: %d matches hold, %d added, %d removed; %d suggestions",
+        *(len(batches), len(matches), stats.matches_new, removed, len(suggestions)),
     )
     return stats

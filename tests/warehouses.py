@@ -69,6 +69,15 @@ def match_in(art: Article, claim_id: str, quote: str, score: float = 100.0) -> M
     return Match(art.url, claim_id, score, "text", quote, quote, start, start + len(quote), snippet)
 
 
+def suggestion_in(art: Article, claim_id: str, sentence: str, score: float) -> Suggestion:
+    start = art.text.index(sentence)
+    end = start + len(sentence)
+    signals = {"meaning": score * 1.4, "lift": score * 0.6, "coverage": 20.0}
+    return Suggestion(
+        art.url, claim_id, score, "text", claim_id, sentence, start, end, sentence, signals
+    )
+
+
 def stats(run_id: str, day: int, failures: int = 0) -> RunStats:
     at = BASE + timedelta(days=day)
     status = "completed with failures" if failures else "completed"
@@ -125,6 +134,7 @@ def store(
     matches: list[Match],
     failures: Sequence[Failure] = (),
     *,
+    suggestions: Sequence[Suggestion] = (),
     migrations: Path = MIGRATIONS,
 ) -> RunStats:
     return write_pass(
@@ -135,6 +145,7 @@ def store(
         articles=articles,
         matches=matches,
         failures=failures,
+        suggestions=suggestions,
         migrations=migrations,
     )
 
@@ -208,6 +219,8 @@ def populated_warehouse(db: Path, catalog: Catalog, migrations: Path = MIGRATION
         [Failure("dead", "http://dead.example/feed.xml", "discover", "HTTP 500")],
         migrations=migrations,
     )
+    # A suggestion for review, and a wrong one, as suggestions often are.
+    suggested = suggestion_in(arts[1], WAR, arts[1].text, 35.0)
     store(
         db,
         catalog,
@@ -216,6 +229,7 @@ def populated_warehouse(db: Path, catalog: Catalog, migrations: Path = MIGRATION
         arts,
         matches,
         [Failure("dead", "http://dead.example/feed.xml", "discover", "connection refused")],
+        suggestions=[suggested],
         migrations=migrations,
     )
     return db

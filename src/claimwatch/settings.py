@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # (at dask_address, or a temporary local one per run when it is unset).
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None
+
+    def detector_options(self) -> dict[str, Any]:
+        """What a pass's detector is built with (matching/detector.py, DetectorSpec)."""
+        from claimwatch.matching.encoder import encoder_name
+
+        return {
+            "threshold": self.match_threshold,
+            "encoder": encoder_name(self.encoder, "detection"),
+            "cache_dir": self.cache_dir,
+        }
 
     @field_validator("timezone")
     @classmethod

@@ -137,7 +137,9 @@ def _detection_section(title: str, chosen: list[Any], settings: Any) -> None:
     from claimwatch.matching.detector import DetectorSpec
 
     catalog = load_catalog(settings.claims)
-    result = evaluate_articles(DetectorSpec.for_pass(catalog, settings).build(), chosen)
+    result = evaluate_articles(
+        DetectorSpec.learned(catalog, **settings.detector_options()).build(), chosen
+    )
 
     def rate(value: float | None) -> str:
         return "-" if value is None else f"{value:.3f}"

@@ -22,23 +22,20 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.claim_vectors import claim_vectors
-from claimwatch.matching.encoder import Encoder, encoder_name, load_encoder
+from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
 from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
 from claimwatch.matching.windows import snippet
 from claimwatch.records import Match, Suggestion
-
-if TYPE_CHECKING:
-    from claimwatch.settings import Settings
 
 # A sentence's evidence for a claim: its cosine with the claim's nearest wording, and its
 # lift, that cosine less the sentence's mean cosine over every claim (a sentence on the
@@ -72,22 +69,17 @@ class DetectorSpec:
     vetoes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def for_pass(
+    def learned(
         cls,
         catalog: Catalog,
-        settings: Settings,
         confirmed: Iterable[tuple[str, str]] = (),
         rejected: Iterable[tuple[str, str]] = (),
+        **options: Any,
     ) -> DetectorSpec:
-        """The detector of a pass: the catalog plus the sentences reviewers confirmed as
-        wordings, with what they rejected as vetoes."""
-        return cls(
-            catalog.with_wordings(confirmed),
-            threshold=settings.match_threshold,
-            encoder=encoder_name(settings.encoder, "detection"),
-            cache_dir=settings.cache_dir,
-            vetoes=tuple(rejected),
-        )
+        """A pass's detector: the catalog plus the sentences reviewers confirmed, as wordings,
+        and what they rejected, as vetoes. `options`: threshold, encoder, cache_dir (as
+        `Settings.detector_options()` gives them)."""
+        return cls(catalog.with_wordings(confirmed), vetoes=tuple(rejected), **options)
 
     def build(self) -> Detector:
         encoder = load_encoder(self.encoder, self.cache_dir) if self.cache_dir else None
