@@ -82,3 +82,21 @@ def test_none_turns_the_encoder_off_and_a_typo_is_named(tmp_path: Path) -> None:
     assert load_encoder("none", tmp_path) is None
     with pytest.raises(EncoderError, match=r"unknown encoder 'minilim'.*CLAIMWATCH_ENCODER"):
         load_encoder("minilim", tmp_path)
+
+
+def test_the_multilingual_encoder_loads_offline_and_reads_other_languages(
+    tmp_path: Path, no_network: None
+) -> None:
+    encoder = load_encoder("use", tmp_path)
+    assert encoder is not None and encoder.dimensions == 512
+    claim, french, russian, unrelated = encoder.encode(
+        [
+            "Where NATO goes, war is most likely",
+            "Là où va l'OTAN, la guerre est la plus probable",
+            "Куда приходит НАТО, там скорее всего будет война",
+            "The bakery on the corner sells fresh bread every morning",
+        ]
+    )
+    assert np.isclose(claim @ claim, 1.0, atol=1e-5)
+    assert claim @ french > claim @ unrelated + 0.2
+    assert claim @ russian > claim @ unrelated + 0.2
