@@ -70,6 +70,20 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         click.echo(render(result.columns, result.rows, "table"))
     else:
         click.echo("\nNo new matches. Stored ones: claimwatch report latest-matches")
+    suggested = _new_suggestions(settings.db, stats.run_id)
+    if suggested:
+        click.echo(f"\n{suggested} new suggestions to review: claimwatch review")
+
+
+def _new_suggestions(db: Path, run_id: str) -> int:
+    """Suggestions a pass made that are waiting for review."""
+    from claimwatch.store.connection import connect
+
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*) FROM claim_suggestions WHERE run_id = ?", [run_id]
+        ).fetchone()
+    return row[0] if row else 0
 
 
 def _quiet_sources(db: Path, run_id: str) -> tuple[int, int]:

@@ -7,10 +7,11 @@ a sentence whose meaning is near a claim's, kept with its evidence for a person 
 confirm or reject (`claimwatch review`).
 
 Meaning costs an encoder pass per sentence, so a cheap step picks the sentences worth
-it: those holding a share of some wording's rare terms (terms.py), at most
-MAX_EMBEDDED per text. Page furniture (navigation, related-story boxes, cookie
-notices) is never read (furniture.py). A text shorter than MIN_CONFIRM_WORDS, such
-as a headline, only ever gets suggestions from meaning: short texts mislead encoders.
+it: those holding a share of some wording's rare terms (terms.py), or written in
+another language than English, at most MAX_EMBEDDED per text. Page furniture
+(navigation, related-story boxes, cookie notices) is never read (furniture.py). A
+text shorter than MIN_CONFIRM_WORDS, such as a headline, only ever gets suggestions
+from meaning: short texts mislead encoders.
 A sentence near-identical to one a reviewer rejected for a claim is not suggested
 for it again.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ SUGGEST_THRESHOLD = 31.0
 CONFIRM_COSINE = 0.80
 MIN_CONFIRM_WORDS = 40
 # The cheap step: a sentence is embedded if it holds this share of some wording's rare
-# terms, or if it is written in a script the terms cannot compare (Cyrillic, Chinese...).
+# terms, or if it is in another language (another script, or a Latin-script language
+# with hardly any English function words), where shared terms say nothing.
 CANDIDATE_COVERAGE = 0.2
 MAX_EMBEDDED = 6
 MIN_SENTENCE_WORDS = 5
@@ -156,7 +158,8 @@ class Detector:
             return Detection(matches, [])
         confirmed = {m.claim_id for m in matches}
         # A sentence that is the evidence of a match quotes that claim: not suggested.
-        sentences = self._candidates(prose, title, [(m.field, m.start, m.end) for m in matches])
+        quoted = [(m.field, m.start, m.end) for m in matches]
+        sentences = self._candidates(text, prose, title, quoted)
         if not sentences:
             return Detection(matches, [])
         cosines = self._encoder.encode([s.text for s in sentences]) @ self._vectors.T
@@ -189,12 +192,14 @@ class Detector:
         return Detection(matches, suggestions[:MAX_SUGGESTIONS])
 
     def _candidates(
-        self, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
+        self, text: str, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
     ) -> list[_Sentence]:
         """The sentences worth embedding: those that share most of some wording's terms,
         leaving out those overlapping a match's evidence (`quoted`: field, start, end)."""
         found: list[_Sentence] = []
-        for field, value in (("title", title or ""), ("text", prose)):
+        # The text is read with its furniture blanked; evidence quotes it as stored (the
+        # offsets are the same).
+        for field, value, stored in (("title", title or "", title or ""), ("text", prose, text)):
             norm = normalize(value)
             for start, end in sentence_spans(norm.text):
                 sentence = norm.text[start:end]
@@ -218,7 +223,7 @@ class Detector:
                 ):
                     continue
                 found.append(
-                    _Sentence(field, value, original_start, original_end, sentence, coverage)
+                    _Sentence(field, stored, original_start, original_end, sentence, coverage)
                 )
         found.sort(key=lambda s: -s.coverage)
         return found[:MAX_EMBEDDED]
@@ -294,14 +299,4 @@ def _with_snippet(match: Match, text: str) -> Match:
     """The match with its snippet taken from the text as stored, not the blanked one."""
     if match.field != "text":
         return match
-    return Match(
-        match.article_url,
-        match.claim_id,
-        match.score,
-        match.field,
-        match.variant,
-        match.matched_text,
-        match.start,
-        match.end,
-        snippet(text, match.start, match.end),
-    )
+    return replace(match, snippet=snippet(text, match.start, match.end))
