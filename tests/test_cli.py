@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     assert result.returncode == 0, result.stderr[-3000:]
     assert "New matches (" in result.stdout
     assert "where-nato-goes-war-is-most-likely" in result.stdout
+    # The pass's workers suggest restatements for review, and say so.
+    assert re.search(r"^\d+ new suggestions to review: claimwatch review$", result.stdout, re.M)
     return db
 
 
