@@ -1,6 +1,6 @@
 """`claimwatch` as tests call it: in this process through Click's runner, or as a real process.
 
-`run` and `serve` always get a process of their own: they set Prefect up when they start
+`run`, `serve` and `rematch` always get a process of their own: they set Prefect up when they start
 (its settings are read at import, its API server belongs to the process), and a test of
 them checks what a user's shell sees. Every other command runs in-process, which is the
 same code path minus interpreter start-up, about a second per call on these machines.
@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from claimwatch.cli import cli
 from tests.conftest import ROOT
 
-OWN_PROCESS = frozenset({"run", "serve"})
+OWN_PROCESS = frozenset({"run", "serve", "rematch"})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from claimwatch.store.connection import connect
 from tests.commands import claimwatch
@@ -238,3 +239,31 @@ def test_a_second_pass_beside_a_running_one_stops_with_one_line(
         " wait for it to finish"
     ]
     assert _digest(warehouse) == before
+
+
+def test_rematch_finds_a_new_claim_in_stored_articles(warehouse: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, db)
+    with connect(db, read_only=True) as con:
+        url, text = con.execute("SELECT url, text FROM articles ORDER BY url LIMIT 1").fetchone()
+    sentence = next(s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 8)
+    catalog = yaml.safe_load((SEEDS / "claims.yaml").read_text(encoding="utf-8"))
+    catalog["claims"].append({"id": "added-later", "text": sentence.rstrip(".!?")})
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
+    result = claimwatch("rematch", "--claims", str(claims), "--db", str(db))
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = re.search(
+        r"Re-matched the stored articles: (\d+) new matches, \d+ new suggestions", result.stdout
+    )
+    assert found and int(found.group(1)) >= 1, result.stdout
+    with connect(db, read_only=True) as con:
+        urls = {
+            r[0]
+            for r in con.execute(
+                "SELECT article_url FROM claim_matches WHERE claim_id = 'added-later'"
+            ).fetchall()
+        }
+    assert url in urls
+    missing = claimwatch("rematch", "--db", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 1 and "none.duckdb: no warehouse here" in missing.stderr

@@ -9,7 +9,7 @@ from claimwatch.cli.claims import claims_group
 from claimwatch.cli.common import OneLineErrors
 from claimwatch.cli.digest import digest_command
 from claimwatch.cli.evaluate import evaluate_command
-from claimwatch.cli.pipeline import match, migrate, run, serve
+from claimwatch.cli.pipeline import match, migrate, rematch, run, serve
 from claimwatch.cli.reports import report, sql
 from claimwatch.cli.review import review_group
 
@@ -32,6 +32,7 @@ for command in (
     evaluate_command,
     match,
     migrate,
+    rematch,
     report,
     review_group,
     run,

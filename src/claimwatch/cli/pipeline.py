@@ -75,6 +75,35 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         click.echo(f"\n{suggested} new suggestions to review: claimwatch review")
 
 
+@click.command()
+@claims_option
+@db_option
+def rematch(claims: Path | None, db: Path | None) -> None:
+    """Run the claims file over every stored article again: after adding or editing claims.
+
+    No page is fetched: stored text is the source of truth. Matches of the current
+    claims are made those found now (a reviewer's confirmations are kept), and new
+    suggestions are stored for review. Runs in a child process, like `run`.
+
+    Example:
+
+        claimwatch rematch --claims seeds/claims.yaml --db warehouse/claimwatch.duckdb
+    """
+    from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
+
+    settings = settings_from(claims=claims, db=db)
+    if not supervised():
+        load_catalog(settings.claims)
+        if not settings.db.exists():
+            raise click.ClickException(f"{settings.db}: no warehouse here (set --db)")
+        become_supervisor(["rematch", "--claims", str(settings.claims), "--db", str(settings.db)])
+    stop_on_sigterm()
+    stats = _load_flow(settings, "rematch")(claims=str(settings.claims), db=str(settings.db))
+    suggested = _new_suggestions(settings.db, stats.run_id)
+    click.echo(f"Re-matched the stored articles: {stats.matches_new} new matches, ", nl=False)
+    click.echo(f"{suggested} new suggestions to review.")
+
+
 def _new_suggestions(db: Path, run_id: str) -> int:
     """Suggestions a pass made that are waiting for review."""
     from claimwatch.store.connection import connect
