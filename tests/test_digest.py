@@ -209,6 +209,9 @@ def test_dry_run_prints_and_marks_nothing(db: Path, tmp_path: Path) -> None:
     assert "## claimwatch digest: 4 new matches of 2 claims" in result.stdout
     assert f"**{WAR_QUOTE}**" in result.stdout
     assert "&lt;script&gt;" in result.stdout and "<script>" not in result.stdout
+    # The warehouse's one pending suggestion is a reminder at the end, with its id.
+    review = result.stdout[result.stdout.index("### To review: 1 suggestion") :]
+    assert f"{WAR}:" in review and "claimwatch review" in review
     assert "Dry run: nothing was sent or marked as sent." in result.stderr
     assert not folder.exists()
     assert ledger(db) == [] and delivered(db) == set()
@@ -648,3 +651,19 @@ def test_a_failed_run_names_each_failure_and_its_markdown_says_so(
     dry = run_digest(db, WAREHOUSE, config, dry_run=True)
     assert dry.deliveries == [] and "dry run: not sent" in run_markdown(dry, dry_run=True)
     assert [r[:3] for r in ledger(db)] == [("hook", "failed", REAL_MATCHES)]
+
+
+def test_suggestions_to_review_follow_the_subscriptions(db: Path, tmp_path: Path) -> None:
+    """A channel is reminded only of suggestions for the claims it follows."""
+    out = {"name": "out", "kind": "stdout", "format": "text"}
+    ukraine_only = write_config(
+        tmp_path / "u.yaml", [out], [{"name": "u", "claims": [UKRAINE], "channels": ["out"]}]
+    )
+    war_too = write_config(
+        tmp_path / "w.yaml", [out], [{"name": "w", "claims": [WAR, UKRAINE], "channels": ["out"]}]
+    )
+    quiet = digest_cli(ukraine_only, db, "--dry-run")
+    reminded = digest_cli(war_too, db, "--dry-run")
+    assert quiet.returncode == reminded.returncode == 0, quiet.stderr + reminded.stderr
+    assert "To review" not in quiet.stdout
+    assert "== To review: 1 suggestion (claimwatch review)" in reminded.stdout

@@ -5,19 +5,22 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 
 from claimwatch.dates import utcnow
 from claimwatch.delivery.config import Channel, DigestConfig
-from claimwatch.delivery.model import ClaimGroup, Digest, DigestItem, Story
+from claimwatch.delivery.model import ClaimGroup, Digest, DigestItem, ReviewItem, Story
 from claimwatch.exceptions import DigestError, WarehouseError
-from claimwatch.store.connection import connect
+from claimwatch.store.connection import connect, has_table
 from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.reports import get_report, run_report
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+# Suggestions a digest lists under "To review"; the rest are counted.
+REVIEW_REMINDERS = 5
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -164,12 +167,51 @@ def prepare(
         names = ", ".join(c.name for c in config.channels)
         raise DigestError(f"no channel named {unknown[0]!r} (channels: {names})")
     now = utcnow()
+    reviews = pending_reviews(db, wait=wait)
     digests = []
     for name in chosen:
         channel = config.channel(name)
         items = select_items(pending_items(db, reports_dir, name, since, wait=wait), config, name)
-        digests.append(build_digest(config, channel, items, since=since, now=now))
+        digest = build_digest(config, channel, items, since=since, now=now)
+        waiting = [r for r, tags, sample in reviews if _wanted(config, name, r, tags, sample)]
+        digests.append(
+            replace(
+                digest, to_review=tuple(waiting[:REVIEW_REMINDERS]), review_pending=len(waiting)
+            )
+        )
     return digests
+
+
+def pending_reviews(
+    db: Path, *, wait: float = 0.0
+) -> list[tuple[ReviewItem, tuple[str, ...], bool]]:
+    """Every suggestion waiting for review, best first, with its claim's tags and whether it
+    comes from the sample."""
+    with connect(db, read_only=True, wait=wait) as con:
+        if not has_table(con, "suggestions"):  # a warehouse from before suggestions
+            return []
+        rows = con.execute(
+            """
+            SELECT s.id, s.claim_id, s.outlet, coalesce(a.final_url, s.article_url), s.matched_text,
+                   s.score, coalesce(c.tags, []), s.is_sample
+            FROM claim_suggestions AS s
+            JOIN articles AS a ON a.url = s.article_url
+            LEFT JOIN claims AS c ON c.id = s.claim_id
+            WHERE coalesce(c.in_catalog, false)
+            ORDER BY s.score DESC, s.suggested_at DESC, s.id
+            """
+        ).fetchall()
+    return [(ReviewItem(*row[:6]), tuple(row[6]), bool(row[7])) for row in rows]
+
+
+def _wanted(
+    config: DigestConfig, channel: str, item: ReviewItem, tags: tuple[str, ...], sample: bool
+) -> bool:
+    """Whether a subscription of `channel` follows the suggestion's claim. Their min_score
+    is on the matches' scale, so it does not apply to suggestions."""
+    return any(
+        s.accepts(item.claim_id, tags, 100.0, sample) for s in config.subscriptions_of(channel)
+    )
 
 
 def migrate_warehouse(db: Path, migrations_dir: Path, *, wait: float = 0.0) -> None:

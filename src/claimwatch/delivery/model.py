@@ -78,6 +78,18 @@ class ClaimGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A suggestion waiting for review, as a digest reminds of it."""
+
+    id: str
+    claim_id: str
+    outlet: str
+    link: str
+    matched_text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """What one channel gets in one run."""
 
@@ -88,6 +100,10 @@ class Digest:
     created_at: datetime
     since: datetime | None
     digest_id: str
+    # Suggestions of the channel's claims waiting for review: the best few, and how many.
+    # A reminder, not part of what the digest delivers (the ledger does not track them).
+    to_review: tuple[ReviewItem, ...] = ()
+    review_pending: int = 0
 
     @property
     def matches(self) -> int:
