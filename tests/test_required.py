@@ -38,3 +38,10 @@ def test_a_later_occurrence_is_found_after_an_earlier_rejected_one() -> None:
     terms = RequiredTerms([("NATO",)])
     text = "natoland and then nato"
     assert spans_naming(terms, text, [(0, 8), (13, len(text))]) == [[False], [True]]
+
+
+def test_a_latin_term_inside_japanese_text_is_named() -> None:
+    terms = RequiredTerms([("NATO",)])
+    text = "報道官は、natoが現れるところでは混乱が起きると述べた。"
+    assert spans_naming(terms, text, [(0, len(text))]) == [[True]]
+    assert spans_naming(terms, "natoxxxxが来る", [(0, 12)]) == [[False]]

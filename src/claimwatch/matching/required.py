@@ -15,6 +15,17 @@ import numpy as np
 from claimwatch.matching.normalize import normalize_text
 from claimwatch.matching.terms import CJK
 
+# Word characters other than Chinese, Japanese and Korean ones: "NATOが" names NATO,
+# as Japanese writes the particle straight after it.
+_LATIN_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+
+
+def _word_pattern(needle: str) -> re.Pattern[str]:
+    """The needle as a whole word, with a short ending (NATO's, Russian) or a CJK neighbour."""
+    return re.compile(
+        rf"(?<!{_LATIN_WORD}){re.escape(needle)}(?:{_LATIN_WORD}{{0,3}}(?!{_LATIN_WORD}))"
+    )
+
 
 class RequiredTerms:
     """The required-term groups of a catalog's claims, and where texts name them."""
@@ -33,9 +44,7 @@ class RequiredTerms:
                 if needle not in self._needles:
                     self._needles.append(needle)
                     self._word_patterns.append(
-                        None
-                        if CJK.search(needle)
-                        else re.compile(rf"(?<!\w){re.escape(needle)}\w{{0,3}}\b")
+                        None if CJK.search(needle) else _word_pattern(needle)
                     )
                 indexes.append(self._needles.index(needle))
             self.group_terms.append(indexes)
