@@ -15,7 +15,7 @@ import yaml
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import Detector
 from claimwatch.matching.encoder import Encoder, load_encoder
-from claimwatch.records import Article
+from claimwatch.records import Article, Suggestion
 from claimwatch.store.connection import connect
 from claimwatch.store.rematch import read_decided
 from tests.commands import claimwatch
@@ -55,6 +55,21 @@ def detect(detector: Detector, *articles: Article) -> list:
     return [detector.detect(a.url, a.text, title=a.title) for a in articles]
 
 
+def store_pass(
+    db: Path, run_id: str, day: int, articles: list[Article], suggestions: list[Suggestion]
+) -> None:
+    """A pass of the test catalog that stored `articles` and made `suggestions`."""
+    write_pass(
+        db,
+        stats=stats(run_id, day),
+        sources=SOURCES,
+        catalog=CATALOG,
+        articles=articles,
+        matches=[],
+        suggestions=suggestions,
+    )
+
+
 def pending(db: Path) -> list[dict]:
     listed = claimwatch("review", "--format", "json", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
@@ -84,15 +99,7 @@ def test_suggest_confirm_reject_and_learn(tmp_path: Path, encoder: Encoder) -> N
         (war.url, "where-nato-goes"),
         (asia.url, "ukraine-today"),
     }
-    write_pass(
-        db,
-        stats=stats("p1", 1),
-        sources=SOURCES,
-        catalog=CATALOG,
-        articles=[war, asia],
-        matches=[],
-        suggestions=suggestions,
-    )
+    store_pass(db, "p1", 1, [war, asia], suggestions)
 
     listed = pending(db)
     assert {(r["article_url"], r["claim_id"], r["matched_text"]) for r in listed} == {
@@ -205,15 +212,7 @@ def test_suggest_confirm_reject_and_learn(tmp_path: Path, encoder: Encoder) -> N
     assert re.search(r"^reviewed\s+1\s+0\.000\s+1\.000$", reviewed, flags=re.MULTILINE)
     assert "suggestion precision 0.500" in reviewed
     # Stored again, the reviewed article's suggestion does not come back.
-    write_pass(
-        db,
-        stats=stats("p2", 2),
-        sources=SOURCES,
-        catalog=CATALOG,
-        articles=[asia],
-        matches=[],
-        suggestions=suggestions,
-    )
+    store_pass(db, "p2", 2, [asia], suggestions)
     assert pending(db) == []
 
 
@@ -223,15 +222,7 @@ def test_decisions_from_a_spreadsheet(tmp_path: Path, encoder: Encoder) -> None:
     asia = article("asia", "Wire", 1, f"Diplomats met. {RESTATED_ASIA}")
     detector = Detector(CATALOG, encoder=encoder, cache_dir=CACHE)
     suggestions = [s for f in detect(detector, war, asia) for s in f.suggestions]
-    write_pass(
-        db,
-        stats=stats("p1", 1),
-        sources=SOURCES,
-        catalog=CATALOG,
-        articles=[war, asia],
-        matches=[],
-        suggestions=suggestions,
-    )
+    store_pass(db, "p1", 1, [war, asia], suggestions)
     exported = claimwatch("review", "--format", "csv", "--db", str(db))
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert [r["decision"] for r in rows] == ["", ""] and {"id", "claim_id", "note"} <= set(rows[0])
@@ -261,7 +252,7 @@ def test_an_empty_or_old_warehouse_has_nothing_to_review(tmp_path: Path) -> None
     missing = claimwatch("review", "--db", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 1 and "none.duckdb" in missing.stderr
     db = tmp_path / "w.duckdb"
-    write_pass(db, stats=stats("p1", 1), sources=SOURCES, catalog=CATALOG, articles=[], matches=[])
+    store_pass(db, "p1", 1, [], [])
     assert (
         claimwatch("review", "--db", str(db)).stdout.strip()
         == "no suggestions are waiting for review"

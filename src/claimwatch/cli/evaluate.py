@@ -120,7 +120,8 @@ def evaluate_command(
     if articles != ARTICLES or articles.exists():
         known = {c.id for c in catalog.claims}
         chosen = [a for a in load_articles(articles, known) if split in ("all", a.split)]
-        _detection_section(f"Articles ({articles}, {split}: {len(chosen)})", chosen, settings)
+        title = f"Articles ({articles}, {split}: {len(chosen)})"
+        _detection_section(title, chosen, catalog, settings)
     if reviews:
         from claimwatch.store.connection import connect
         from claimwatch.store.reviews import review_rows
@@ -128,15 +129,14 @@ def evaluate_command(
         with connect(settings.db, read_only=True, wait=settings.lock_wait) as con:
             decided = [r for r in review_rows(con) if r[1] in {c.id for c in catalog.claims}]
         title = f"Reviews ({settings.db}: {len(decided)} decisions, the confirmed ones positive)"
-        _detection_section(title, reviewed_sentences(decided), settings)
+        _detection_section(title, reviewed_sentences(decided), catalog, settings)
 
 
-def _detection_section(title: str, chosen: list[Any], settings: Any) -> None:
+def _detection_section(title: str, chosen: list[Any], catalog: Any, settings: Any) -> None:
     """Detection as a pass runs it, on labelled texts: found as a match or suggested."""
     from claimwatch.matching.article_eval import evaluate_articles
     from claimwatch.matching.detector import DetectorSpec
 
-    catalog = load_catalog(settings.claims)
     result = evaluate_articles(
         DetectorSpec.learned(catalog, **settings.detector_options()).build(), chosen
     )

@@ -17,9 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.encoder import Encoder
 
 log = logging.getLogger(__name__)
+
+
+def wording_rows(catalog: Catalog) -> tuple[list[str], np.ndarray]:
+    """Every wording of the catalog, claim by claim, and the row each claim's wordings
+    start at (a claim's rows are contiguous, so `np.ufunc.reduceat` groups them)."""
+    wordings = [w for c in catalog.claims for w in c.wordings]
+    counts = np.array([len(c.wordings) for c in catalog.claims], dtype=np.int64)
+    return wordings, np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
 
 
 def cache_file(wordings: Sequence[str], encoder: Encoder, cache_dir: Path) -> Path:

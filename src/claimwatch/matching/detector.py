@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,12 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.claim_vectors import claim_vectors
+from claimwatch.matching.claim_vectors import claim_vectors, wording_rows
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
-from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
+from claimwatch.matching.terms import STOPWORDS, terms
 from claimwatch.matching.windows import snippet
 from claimwatch.records import Match, Suggestion
 
@@ -133,11 +133,8 @@ class Detector:
         self.matcher = Matcher(catalog, threshold=threshold)
         self._encoder = encoder
         self.claim_ids = [c.id for c in catalog.claims]
-        self._wordings = [w for c in catalog.claims for w in c.wordings]
-        counts = np.array([len(c.wordings) for c in catalog.claims])
-        # The first row of each claim's wordings: rows of one claim are contiguous.
-        self._first_row = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        self._index = TermIndex([normalize_text(w) for w in self._wordings])
+        self._wordings, self._first_row = wording_rows(catalog)
+        self._index = self.matcher.term_index
         self._vectors = None
         if encoder is not None and self._wordings:
             if cache_dir is None:
@@ -187,7 +184,8 @@ class Detector:
             if cosine >= CONFIRM_COSINE and long_text and sentence.field == "text":
                 matches.append(_as_match(url, claim_id, round(100 * cosine, 1), wording, sentence))
             else:
-                suggestions.append(_as_suggestion(url, claim_id, score, wording, sentence, signals))
+                found = _as_match(url, claim_id, score, wording, sentence)
+                suggestions.append(Suggestion(**asdict(found), signals=signals))
         suggestions.sort(key=lambda s: (-s.score, s.claim_id))
         return Detection(matches, suggestions[:MAX_SUGGESTIONS])
 
@@ -256,42 +254,17 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def _as_match(url: str, claim_id: str, score: float, wording: str, sentence: _Sentence) -> Match:
-    matched = sentence.original[sentence.start : sentence.end]
-    context = snippet(sentence.original, sentence.start, sentence.end)
+    """The sentence as the evidence of a claim in an article."""
     return Match(
         url,
         claim_id,
         score,
         sentence.field,
         wording,
-        matched,
+        sentence.original[sentence.start : sentence.end],
         sentence.start,
         sentence.end,
-        context,
-    )
-
-
-def _as_suggestion(
-    url: str,
-    claim_id: str,
-    score: float,
-    wording: str,
-    sentence: _Sentence,
-    signals: dict[str, float],
-) -> Suggestion:
-    matched = sentence.original[sentence.start : sentence.end]
-    context = snippet(sentence.original, sentence.start, sentence.end)
-    return Suggestion(
-        url,
-        claim_id,
-        score,
-        sentence.field,
-        wording,
-        matched,
-        sentence.start,
-        sentence.end,
-        context,
-        signals,
+        snippet(sentence.original, sentence.start, sentence.end),
     )
 
 

@@ -22,7 +22,7 @@ _LABELS = (
     r"|lee también|te puede interesar|lo más leído|publicidad|suscríbete|relacionad[oa]s?"
     r"|correlati|articoli correlati|verwandte artikel|ähnliche artikel|связанные материалы"
     r"|читайте также|по теме|популярное|реклама|подписывайтесь"
-    r"|相关|延伸阅读|推荐阅读|热门|广告|関連記事|おすすめ|人気記事|広告"
+    r"|广告|広告"
 )
 _LABEL = re.compile(rf"^\W{{0,3}}(?:{_LABELS})\b\s*[:：|»›>\-–—]", re.IGNORECASE)
 # Calls to action need no separator: "Subscribe to our newsletter for daily updates."

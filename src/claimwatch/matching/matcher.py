@@ -124,6 +124,11 @@ class Matcher:
         )
 
     @property
+    def term_index(self) -> TermIndex:
+        """The term index over every wording, in catalog order (the detector's cheap step)."""
+        return self._index
+
+    @property
     def claim_ids(self) -> list[str]:
         return list(self._thresholds)
 

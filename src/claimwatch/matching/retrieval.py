@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.claim_vectors import claim_vectors
+from claimwatch.matching.claim_vectors import claim_vectors, wording_rows
 from claimwatch.matching.encoder import Encoder
 from claimwatch.matching.lexical import LexicalIndex
 
@@ -49,11 +49,8 @@ class Retriever:
         self.claim_ids = [c.id for c in catalog.claims]
         self._lexical = LexicalIndex([" ".join(c.wordings) for c in catalog.claims])
         self._encoder = encoder
-        wordings = [w for c in catalog.claims for w in c.wordings]
-        # The first row of each claim's wordings: rows of one claim are contiguous.
-        counts = np.array([len(c.wordings) for c in catalog.claims])
-        self._first_row = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        self._counts = counts
+        wordings, self._first_row = wording_rows(catalog)
+        self._counts = np.array([len(c.wordings) for c in catalog.claims])
         self._vectors = (
             claim_vectors(wordings, encoder, cache_dir) if encoder and wordings else None
         )

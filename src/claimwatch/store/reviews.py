@@ -110,14 +110,10 @@ def decide(
 
 def decided(con: duckdb.DuckDBPyConnection) -> Decided:
     """Every decision so far, for the matcher to learn from."""
-    if not has_table(con, "reviews"):
-        return Decided()
-    rows = con.execute(
-        "SELECT decision, claim_id, sentence FROM reviews ORDER BY decided_at, suggestion_id"
-    ).fetchall()
+    rows = review_rows(con)
     return Decided(
-        confirmed=tuple((c, s) for d, c, s in rows if d == "confirmed"),
-        rejected=tuple((c, s) for d, c, s in rows if d == "rejected"),
+        confirmed=tuple((c, s) for _, c, d, s in rows if d == "confirmed"),
+        rejected=tuple((c, s) for _, c, d, s in rows if d == "rejected"),
     )
 
 
