@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -166,6 +165,13 @@ def extract_versus_match(
         )
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident size. Not ru_maxrss, which starts from the parent's
+    size at fork and so overstates a child started by a large process."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return int(status.read().split("VmHWM:")[1].split()[0])
+
+
 def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, float]:
     """Run in a child process: build a catalog of `size` claims and detect in `count`
     articles, with the semantic stage (its catalog vectors embedded beforehand, cached)."""
@@ -173,12 +179,12 @@ def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, floa
     texts = articles(count, article_pool)
     catalog = catalog_of(size, claim_pool)
     encoder = load_encoder("use", cache)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = peak_rss_kib()
     started = time.perf_counter()
     detector = Detector(catalog, encoder=encoder, cache_dir=cache)
     build = time.perf_counter() - started
     seconds = median_seconds(lambda: [detector.detect("u", t) for t in texts], repeat)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kib()
     return {
         "build_s": build,
         "match_s": seconds,
