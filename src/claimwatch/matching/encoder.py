@@ -50,5 +50,5 @@ def load_encoder(name: str, cache_dir: Path) -> Encoder | None:
     if name == "use":
         from claimwatch.matching.use import MultilingualUSE
 
-        return MultilingualUSE()
+        return MultilingualUSE.load(cache_dir)
     raise EncoderError(f"unknown encoder {name!r}: set CLAIMWATCH_ENCODER to one of {ENCODERS}")

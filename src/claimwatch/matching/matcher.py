@@ -129,6 +129,11 @@ class Matcher:
         return self._index
 
     @property
+    def required_terms(self) -> RequiredTerms:
+        """The catalog's required terms (the detector's cheap step for other languages)."""
+        return self._required
+
+    @property
     def claim_ids(self) -> list[str]:
         return list(self._thresholds)
 

@@ -152,6 +152,17 @@ class TermIndex:
         covered = np.bincount(rows, weights=weights, minlength=self.size)
         return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
 
+    def best_coverage(self, found: set[str]) -> float:
+        """The highest coverage of any wording by the terms `found` (0 when none share one)."""
+        present = [t for t in found if t in self.postings]
+        if not present:
+            return 0.0
+        postings = [self.postings[t] for t in present]
+        rows = np.concatenate(postings)
+        weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
+        covered = np.bincount(rows, weights=weights, minlength=self.size)
+        return float((covered / self.total).max())
+
     def coverage_matrix(
         self,
         rows: np.ndarray,
