@@ -155,19 +155,32 @@ def _use_graph(weights_file: Path) -> Any:
 
     one = axes("one", 1)
     chunk_of = op("Mod", "pieces", const("chunks", np.array(CHUNKS, dtype=np.int64)))
-    embedded = op(
+    scale = op("Unsqueeze", op("Gather", const("scale", w["scale"]), chunk_of), one)
+    offset = op("Unsqueeze", op("Gather", const("lo", w["lo"]), chunk_of), one)
+    stored = op("Gather", const("table", table), "pieces")
+    embedded = op("Add", op("Mul", op("Cast", stored, to=TensorProto.FLOAT), scale), offset)
+    # The projection of an embedding, stored * scale + offset, is
+    # scale * ((stored - z) . P) + (offset + z * scale) * (column sums of P). The bytes
+    # cluster around one value z, so subtracting it leaves small exact integers, and only
+    # P is rounded (to int8, per column).
+    z = np.bincount(table.ravel(), minlength=256).argmax().astype(np.uint8)
+    projection = np.concatenate([w[f"proj{n}"] for n, _ in ORDERS], axis=1)
+    step = np.abs(projection).max(axis=0) / 127
+    rounded = np.round(projection / step).astype(np.int8)
+    integer = op("MatMulInteger", stored, const("proj_q", rounded), const("table_zero", z))
+    shift = op("Add", offset, op("Mul", scale, const("z_float", z.astype(np.float32))))
+    projected = op(
         "Add",
         op(
             "Mul",
-            op("Cast", op("Gather", const("table", table), "pieces"), to=TensorProto.FLOAT),
-            op("Unsqueeze", op("Gather", const("scale", w["scale"]), chunk_of), one),
+            op("Mul", op("Cast", integer, to=TensorProto.FLOAT), const("proj_step", step)),
+            scale,
         ),
-        op("Unsqueeze", op("Gather", const("lo", w["lo"]), chunk_of), one),
+        op("Mul", shift, const("proj_sums", projection.sum(axis=0, keepdims=True))),
     )
-    projection = np.concatenate([w[f"proj{n}"] for n, _ in ORDERS], axis=1)
     projected = op(
         "Add",
-        op("MatMul", embedded, const("proj", projection)),
+        projected,
         const("proj_b", np.concatenate([w[f"proj_b{n}"] for n, _ in ORDERS])),
     )
     projected = layer_norm(
