@@ -160,15 +160,15 @@ def _use_graph(weights_file: Path) -> Any:
     stored = op("Gather", const("table", table), "pieces")
     embedded = op("Add", op("Mul", op("Cast", stored, to=TensorProto.FLOAT), scale), offset)
     # The projection of an embedding, stored * scale + offset, is
-    # scale * ((stored - z) . P) + (offset + z * scale) * (column sums of P). The bytes
-    # cluster around one value z, so subtracting it leaves small exact integers, and only
+    # scale * ((stored - c) . P) + (offset + c * scale) * (column sums of P). The bytes
+    # cluster around one value c, so subtracting it leaves small exact integers, and only
     # P is rounded (to int8, per column).
-    z = np.bincount(table.ravel(), minlength=256).argmax().astype(np.uint8)
+    common = np.bincount(table.ravel(), minlength=256).argmax().astype(np.uint8)
     projection = np.concatenate([w[f"proj{n}"] for n, _ in ORDERS], axis=1)
     step = np.abs(projection).max(axis=0) / 127
     rounded = np.round(projection / step).astype(np.int8)
-    integer = op("MatMulInteger", stored, const("proj_q", rounded), const("table_zero", z))
-    shift = op("Add", offset, op("Mul", scale, const("z_float", z.astype(np.float32))))
+    integer = op("MatMulInteger", stored, const("proj_q", rounded), const("table_zero", common))
+    shift = op("Add", offset, op("Mul", scale, const("common", common.astype(np.float32))))
     projected = op(
         "Add",
         op(
