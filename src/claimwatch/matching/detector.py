@@ -52,7 +52,7 @@ MIN_CONFIRM_WORDS = 40
 # terms, or if it is in another language (another script, or a Latin-script language
 # with hardly any English function words), where shared terms say nothing.
 CANDIDATE_COVERAGE = 0.2
-MAX_EMBEDDED = 6
+MAX_EMBEDDED = 5
 # Sentences in another language are embedded only where the text's topic (its title, or
 # else its first sentence) has at least this cosine with some wording. The lowest such
 # cosine of a text holding a translation in the tune half was 0.31; off-topic real pages

@@ -37,6 +37,9 @@ class Normalized:
         return self.origins[start], self.origins[end - 1] + 1
 
 
+# The detector reads each article twice, through the fuzzy matcher and then its own cheap
+# step; the last few texts are kept so that the second read costs nothing.
+@lru_cache(maxsize=4)
 def normalize(text: str) -> Normalized:
     """NFKC, case-folded, with one kind of quote and dash and collapsed whitespace.
 
@@ -145,7 +148,8 @@ def normalize_text(text: str) -> str:
     return normalize(text).text.replace("\n", " ")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4)  # as normalize()
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """[start, end) of each sentence of normalised `text`, without surrounding spaces."""
     spans: list[tuple[int, int]] = []
     start = 0
@@ -154,7 +158,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         _append_stripped(spans, text, start, end)
         start = end
     _append_stripped(spans, text, start, len(text))
-    return spans
+    return tuple(spans)
 
 
 def _append_stripped(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

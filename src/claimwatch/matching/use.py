@@ -83,10 +83,9 @@ class MultilingualUSE:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        # One thread: a pool per call cost more than the tokenizing of a page's sentences.
-        ids = self._pieces.encode(
-            list(texts), out_type=int, add_bos=True, add_eos=True, num_threads=1
-        )
+        # One text at a time: a list is handed to a thread pool, which costs more than the
+        # few sentences of a page take to tokenize.
+        ids = [self._pieces.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
         return np.asarray(self._session.run(None, _inputs(ids))[0], dtype=np.float32)
 
 
