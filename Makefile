@@ -67,6 +67,7 @@ typecheck: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_match.py all
 	$(BIN)/python benchmarks/bench_rank.py
+	$(BIN)/python benchmarks/bench_rematch.py
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_pass.py all
 

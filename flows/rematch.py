@@ -18,7 +18,13 @@ from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.records import RunStats
 from claimwatch.settings import load_settings
-from claimwatch.store.rematch import StoredText, iter_stored_texts, read_decided, replace_matches
+from claimwatch.store.rematch import (
+    StoredText,
+    count_stored_texts,
+    iter_stored_texts,
+    read_decided,
+    replace_matches,
+)
 
 
 @task(name="rematch-batch", cache_policy=NO_CACHE)
@@ -33,21 +39,24 @@ def store(db: Path, migrations: Path, **rows: object) -> tuple[RunStats, int]:
 
 
 @flow(name="rematch")
-def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
-    """Re-match every stored article against the current claims file."""
-    logger = get_run_logger()
+def rematch(
+    claims: str | None = None, db: str | None = None, only: list[str] | None = None
+) -> RunStats:
+    """Re-match every stored article against the current claims file, or against the
+    claims `only` names (claims just added): then only the articles that could hold
+    them are read, and only their matches are replaced."""
     settings = load_settings(claims=claims, db=db)
     catalog = load_catalog(settings.claims)
     started_at = utcnow()
     decided = read_decided(settings.db, wait=settings.lock_wait)
-    spec = DetectorSpec.learned(catalog, *decided, **settings.detector_options())
+    spec = DetectorSpec.learned(
+        catalog, *decided, focus=tuple(only or ()), **settings.detector_options()
+    )
     batches = [
         rematch_batch.submit(texts, spec)
-        for texts in iter_stored_texts(settings.db, settings.batch_size)
+        for texts in iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms())
     ]
-    found = [detection for future in batches for detection in future.result()]
-    matches = [m for detection in found for m in detection.matches]
-    suggestions = [s for detection in found for s in detection.suggestions]
+    found = Detection.combined(detection for future in batches for detection in future.result())
     stats, removed = store(
         settings.db,
         settings.warehouse_dir / "migrations",
@@ -55,12 +64,14 @@ def rematch(claims: str | None = None, db: str | None = None) -> RunStats:
             RunStats.new_run_id(flow_run.get_id(), started_at), started_at, utcnow()
         ),
         catalog=catalog,
-        matches=matches,
-        suggestions=suggestions,
+        matches=found.matches,
+        suggestions=found.suggestions,
+        only=only,
         wait=settings.lock_wait,
     )
-    logger.info(
-        "re-matched %d batches: %d matches hold, %d added, %d removed; %d suggestions",
-        *(len(batches), len(matches), stats.matches_new, removed, len(suggestions)),
+    get_run_logger().info(
+        "re-matched %d of %d stored articles: %d matches, %d new, %d removed; %d suggestions",
+        *(found.articles, count_stored_texts(settings.db), len(found.matches)),
+        *(stats.matches_new, removed, len(found.suggestions)),
     )
     return stats

@@ -267,3 +267,11 @@ def test_rematch_finds_a_new_claim_in_stored_articles(warehouse: Path, tmp_path:
     assert url in urls
     missing = claimwatch("rematch", "--db", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 1 and "none.duckdb: no warehouse here" in missing.stderr
+    unknown = claimwatch("rematch", "--claims", str(claims), "--db", str(db), "--claim", "nope")
+    assert unknown.returncode == 1
+    assert "no claim 'nope' in the catalog: see `claimwatch claims list`" in unknown.stderr
+    focused = claimwatch(
+        "rematch", "--claims", str(claims), "--db", str(db), "--claim", "added-later"
+    )
+    assert focused.returncode == 0, focused.stderr[-3000:]
+    assert "Re-matched the stored articles: 0 new matches" in focused.stdout

@@ -9,7 +9,10 @@ import yaml
 from prefect.flows import load_flow_from_entrypoint
 from prefect.testing.utilities import prefect_test_harness
 
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.store.connection import connect
+from claimwatch.store.rematch import iter_stored_texts
 from tests.conftest import ROOT, SEEDS, write_sources
 
 
@@ -67,3 +70,38 @@ def test_catalog_change_is_applied_without_refetching(
     again = flows["rematch"](claims=str(claims), db=str(db))
     assert again.matches_new == 0
     assert _pairs(db) == after
+
+
+def test_a_rematch_for_claims_just_added_reads_and_changes_only_theirs(
+    flows: dict[str, Any], sample_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
+    data = yaml.safe_load((SEEDS / "claims.yaml").read_text(encoding="utf-8"))
+    added = next(c for c in data["claims"] if c["id"] == "ukraine-today-asia-tomorrow")
+    data["claims"].remove(added)
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    flows["monitor"](sources=str(sources), claims=str(claims), db=str(db))
+    before = _pairs(db)
+
+    data["claims"].append(added)
+    # An edit that a full re-match would apply (a near-quote lost), and this one must not.
+    strict = next(c for c in data["claims"] if c["id"] == "wherever-nato-shows-up-turmoil-follows")
+    strict["threshold"] = 99.0
+    claims.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    catalog = load_catalog(claims)
+    spec = DetectorSpec(catalog, focus=(added["id"],))
+    read = [t for batch in iter_stored_texts(db, 100, spec.focus_terms()) for t in batch]
+    stats = flows["rematch"](claims=str(claims), db=str(db), only=[added["id"]])
+
+    after = _pairs(db)
+    assert before <= after  # nothing of the other claims removed
+    assert {c for _, c in after - before} == {added["id"]}
+    assert stats.matches_new == len(after - before) == 2
+    with connect(db, read_only=True) as con:
+        stored = con.execute("SELECT count(*), count(*) FILTER (language = 'fr') FROM articles")
+        total, french = stored.fetchone()
+    # Only the articles naming one of its terms, and those in another language, are read.
+    assert french >= 1 and len(read) < total
+    assert {u for u, c in after if c == added["id"]} <= {t.url for t in read}

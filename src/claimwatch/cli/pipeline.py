@@ -78,27 +78,44 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 @click.command()
 @claims_option
 @db_option
-def rematch(claims: Path | None, db: Path | None) -> None:
+@click.option(
+    "--claim",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="Look for this claim only (repeatable): after adding it, much faster.",
+)
+def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None:
     """Run the claims file over every stored article again: after adding or editing claims.
 
     No page is fetched: stored text is the source of truth. Matches of the current
     claims are made those found now (a reviewer's confirmations are kept), and new
-    suggestions are stored for review. Runs in a child process, like `run`.
+    suggestions are stored for review. With --claim, only those claims are looked
+    for, only the articles that could hold them are read, and only their matches
+    change. Runs in a child process, like `run`.
 
     Example:
 
         claimwatch rematch --claims seeds/claims.yaml --db warehouse/claimwatch.duckdb
+        claimwatch rematch --claim nato-new-claim
     """
     from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
 
     settings = settings_from(claims=claims, db=db)
     if not supervised():
-        load_catalog(settings.claims)
+        catalog = load_catalog(settings.claims)
+        if only:
+            catalog.only(only)  # an unknown id stops here, with the ids to use
         if not settings.db.exists():
             raise click.ClickException(f"{settings.db}: no warehouse here (set --db)")
-        become_supervisor(["rematch", "--claims", str(settings.claims), "--db", str(settings.db)])
+        asked = [arg for claim_id in only for arg in ("--claim", claim_id)]
+        become_supervisor(
+            ["rematch", "--claims", str(settings.claims), "--db", str(settings.db), *asked]
+        )
     stop_on_sigterm()
-    stats = _load_flow(settings, "rematch")(claims=str(settings.claims), db=str(settings.db))
+    stats = _load_flow(settings, "rematch")(
+        claims=str(settings.claims), db=str(settings.db), only=list(only) or None
+    )
     suggested = _new_suggestions(settings.db, stats.run_id)
     click.echo(f"Re-matched the stored articles: {stats.matches_new} new matches, ", nl=False)
     click.echo(f"{suggested} new suggestions to review.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -117,6 +117,18 @@ class Catalog(_Strict):
             unique = list({v.text: v for v in new}.values())
             claims.append(claim.model_copy(update={"variants": (*claim.variants, *unique)}))
         return self.model_copy(update={"claims": tuple(claims)})
+
+    def only(self, claim_ids: Collection[str]) -> Catalog:
+        """This catalog with just the claims named (their documents stay)."""
+        unknown = sorted(set(claim_ids) - {c.id for c in self.claims})
+        if unknown:
+            raise CatalogError(
+                f"no claim {', '.join(map(repr, unknown))} in the catalog: "
+                "see `claimwatch claims list` for its ids"
+            )
+        return self.model_copy(
+            update={"claims": tuple(c for c in self.claims if c.id in set(claim_ids))}
+        )
 
     def get(self, claim_id: str) -> Claim:
         for claim in self.claims:

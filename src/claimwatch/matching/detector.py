@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
-from claimwatch.matching.terms import STOPWORDS, terms
+from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
 from claimwatch.matching.windows import snippet
 from claimwatch.records import Match, Suggestion
 
@@ -74,6 +74,8 @@ class DetectorSpec:
     cache_dir: Path | None = None
     # (claim id, sentence) pairs a reviewer rejected.
     vetoes: tuple[tuple[str, str], ...] = ()
+    # Claims to look for, when not all (a re-match for claims just added).
+    focus: tuple[str, ...] = ()
 
     @classmethod
     def learned(
@@ -96,21 +98,46 @@ class DetectorSpec:
             encoder=encoder,
             cache_dir=self.cache_dir,
             vetoes=self.vetoes,
+            focus=self.focus or None,
+        )
+
+    def focus_terms(self) -> list[str] | None:
+        """The terms of the focus claims' wordings, or None without a focus: a stored
+        text holding none of them can hold those claims only in another language."""
+        if not self.focus:
+            return None
+        catalog = self.catalog.only(self.focus)
+        return sorted(
+            {t for c in catalog.claims for w in c.wordings for t in terms(normalize_text(w))}
         )
 
     def key(self) -> str:
         """A digest of everything the detector is built from."""
         content = hashlib.sha256(self.catalog.model_dump_json().encode())
-        content.update(repr((self.threshold, self.encoder, self.cache_dir, self.vetoes)).encode())
+        settings = (self.threshold, self.encoder, self.cache_dir, self.vetoes, self.focus)
+        content.update(repr(settings).encode())
         return content.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """What detection found in one article: confirmed matches and suggestions."""
+    """What detection found in an article (or several): confirmed matches and suggestions."""
 
     matches: list[Match]
     suggestions: list[Suggestion]
+    articles: int = 1
+
+    @classmethod
+    def combined(cls, detections: Iterable[Detection]) -> Detection:
+        """What several detections found, together."""
+        matches: list[Match] = []
+        suggestions: list[Suggestion] = []
+        articles = 0
+        for detection in detections:
+            matches += detection.matches
+            suggestions += detection.suggestions
+            articles += detection.articles
+        return cls(matches, suggestions, articles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +152,12 @@ class _Sentence:
 
 
 class Detector:
-    """Finds a catalog's claims in articles. Build once, use for many articles."""
+    """Finds a catalog's claims in articles. Build once, use for many articles.
+
+    With `focus`, only those claims are looked for, at a fraction of the cost: the fuzzy
+    matcher and the cheap step read their wordings alone. Meaning is still judged
+    against the whole catalog (a sentence's lift, and the one claim it speaks for).
+    """
 
     def __init__(
         self,
@@ -135,12 +167,25 @@ class Detector:
         encoder: Encoder | None = None,
         cache_dir: Path | None = None,
         vetoes: Sequence[tuple[str, str]] = (),
+        focus: Collection[str] | None = None,
     ) -> None:
-        self.matcher = Matcher(catalog, threshold=threshold)
+        looked_for = catalog.only(focus) if focus is not None else catalog
+        self.matcher = Matcher(looked_for, threshold=threshold)
+        # Coverage is weighed by the whole catalog's term rarity, as in a full detection.
+        self._index = (
+            self.matcher.term_index
+            if focus is None
+            else TermIndex([normalize_text(w) for c in catalog.claims for w in c.wordings])
+        )
         self._encoder = encoder
         self.claim_ids = [c.id for c in catalog.claims]
+        self._focus = {c.id for c in looked_for.claims}
         self._wordings, self._first_row = wording_rows(catalog)
-        self._index = self.matcher.term_index
+        # Which wordings (rows of the claim vectors) belong to claims looked for.
+        self._focus_rows = np.repeat(
+            [c in self._focus for c in self.claim_ids],
+            np.diff(np.append(self._first_row, len(self._wordings))),
+        )
         self._required = self.matcher.required_terms
         self._vectors = None
         if encoder is not None and self._wordings:
@@ -177,7 +222,9 @@ class Detector:
             s = int(np.flatnonzero(best_claim == c)[np.argmax(scores[best_claim == c, c])])
             claim_id, sentence = self.claim_ids[c], sentences[s]
             score, cosine = round(float(scores[s, c]), 1), float(claim_cosines[s, c])
-            if claim_id in confirmed or score < self._suggest_at[claim_id]:
+            if claim_id not in self._focus or claim_id in confirmed:
+                continue
+            if score < self._suggest_at[claim_id]:
                 continue
             if self._vetoed(claim_id, sentence.text):
                 continue
@@ -217,7 +264,8 @@ class Detector:
         cosines = self._encoder.encode([s.text for s in shared] + topic) @ self._vectors.T
         if not topic:
             return shared, cosines
-        on_topic, cosines = cosines[-1].max() >= TOPIC_GATE, cosines[:-1]
+        on_topic = cosines[-1, self._focus_rows].max() >= TOPIC_GATE
+        cosines = cosines[:-1]
         if not on_topic:
             others = [s for s in others if s.names_a_required_term]
         others = others[: MAX_EMBEDDED - len(shared)]
@@ -248,11 +296,11 @@ class Detector:
             for i, (start, end) in enumerate(spans):
                 sentence = norm.text[start:end]
                 if len(sentence.split()) >= MIN_SENTENCE_WORDS:
-                    coverage = self._index.best_coverage(terms(sentence))
+                    coverage = self._index.best_coverage(terms(sentence), self._focus_rows)
                     if coverage < CANDIDATE_COVERAGE and not foreign:
                         continue
                 elif foreign and len(sentence) >= 10:  # "北约正在印太地区煽动冲突"
-                    coverage = self._index.best_coverage(terms(sentence))
+                    coverage = self._index.best_coverage(terms(sentence), self._focus_rows)
                 else:
                     continue
                 original_start, original_end = norm.original_span(start, end)

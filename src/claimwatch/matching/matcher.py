@@ -18,6 +18,7 @@ Detection runs in two steps:
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -233,7 +234,7 @@ class Matcher:
 
         Pairs that cannot reach their wording's rescue floor score 0.
         """
-        window_terms: list[set[str]] = []
+        window_terms: list[AbstractSet[str]] = []
         for window in windows:
             # A pair's terms are its sentences' terms: no need to tokenise it again.
             pair = window.pair

@@ -13,6 +13,8 @@ import itertools
 import math
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
 
 import numpy as np
 
@@ -98,11 +100,16 @@ _WORD = re.compile(r"\w+")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
-def terms(text: str) -> set[str]:
+# The fuzzy matcher and the detector's cheap step read the same sentences: the second
+# read is a lookup.
+@lru_cache(maxsize=2048)
+def terms(text: str) -> frozenset[str]:
     """The terms of normalised text."""
     words = _WORD.findall(text)
     if not CJK.search(text):
-        return {w[:PREFIX] for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
+        return frozenset(
+            w[:PREFIX] for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+        )
     found: set[str] = set()
     for word in words:
         if CJK.search(word):
@@ -110,7 +117,7 @@ def terms(text: str) -> set[str]:
             found.update(a + b for a, b in itertools.pairwise(chars))
         elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             found.add(word[:PREFIX])
-    return found
+    return frozenset(found)
 
 
 class TermIndex:
@@ -141,7 +148,7 @@ class TermIndex:
             [sum(self.idf[t] for t in found) or 1.0 for found in self.wording_terms]
         )
 
-    def candidates(self, found: set[str], min_coverage: float) -> np.ndarray:
+    def candidates(self, found: AbstractSet[str], min_coverage: float) -> np.ndarray:
         """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
         present = [t for t in found if t in self.postings]
         if not present:
@@ -152,21 +159,22 @@ class TermIndex:
         covered = np.bincount(rows, weights=weights, minlength=self.size)
         return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
 
-    def best_coverage(self, found: set[str]) -> float:
-        """The highest coverage of any wording by the terms `found` (0 when none share one)."""
+    def best_coverage(self, found: AbstractSet[str], rows: np.ndarray | None = None) -> float:
+        """The highest coverage of any wording (of those `rows` marks, a boolean mask) by the
+        terms `found`: 0 when none shares one."""
         present = [t for t in found if t in self.postings]
         if not present:
             return 0.0
         postings = [self.postings[t] for t in present]
-        rows = np.concatenate(postings)
         weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
-        covered = np.bincount(rows, weights=weights, minlength=self.size)
-        return float((covered / self.total).max())
+        covered = np.bincount(np.concatenate(postings), weights=weights, minlength=self.size)
+        coverage = covered / self.total
+        return float(coverage[rows].max() if rows is not None else coverage.max())
 
     def coverage_matrix(
         self,
         rows: np.ndarray,
-        windows: list[set[str]],
+        windows: Sequence[AbstractSet[str]],
         unions: Sequence[tuple[int, int] | None] = (),
     ) -> np.ndarray:
         """Coverage of each wording in `rows` (columns) by each window's terms (rows).
@@ -194,6 +202,6 @@ class TermIndex:
         covered = np.add.reduceat(present * weights, segment_starts, axis=1)
         return covered / self.total[rows].astype(np.float32)
 
-    def coverage(self, row: int, found: set[str]) -> float:
+    def coverage(self, row: int, found: AbstractSet[str]) -> float:
         """The share of a wording's weight that the terms `found` hold."""
         return sum(self.idf[t] for t in self.wording_terms[row] & found) / self.total[row]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.terms import CJK
 from claimwatch.records import Match, RunStats, Suggestion
 from claimwatch.store.connection import connect, transaction
 from claimwatch.store.migrations import apply_migrations
@@ -30,12 +32,40 @@ class StoredText:
     text: str
 
 
-def iter_stored_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
-    """Every stored article's URL, title and text, in batches (memory stays flat)."""
+def iter_stored_texts(
+    db: Path, batch_size: int, holding: Sequence[str] | None = None
+) -> Iterator[list[StoredText]]:
+    """The stored articles' URL, title and text, in batches (memory stays flat).
+
+    With `holding` (lowercase terms), only the articles whose title or text holds one
+    of them, or that are not in English (where a translation shares no term): DuckDB
+    scans the column, and the rest are never read into Python.
+    """
+    where, parameters = "", []
+    if holding is not None:
+        where = """WHERE regexp_matches(lower(coalesce(title, '') || ' ' || text), ?)
+                      OR coalesce(language, '') NOT LIKE 'en%'"""
+        # Terms are word beginnings ("pacifi"); CJK ones (two characters) stand anywhere.
+        latin = "|".join(re.escape(t) for t in holding if not CJK.search(t))
+        cjk = "|".join(re.escape(t) for t in holding if CJK.search(t))
+        patterns = []
+        if latin:
+            patterns.append(f"(?:^|[^\\pL\\pN])(?:{latin})")
+        if cjk:
+            patterns.append(cjk)
+        parameters = ["|".join(patterns) or "$^"]
     with connect(db, read_only=True) as con:
-        cursor = con.execute("SELECT url, title, text FROM articles ORDER BY url")
+        cursor = con.execute(
+            f"SELECT url, title, text FROM articles {where} ORDER BY url", parameters
+        )
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
+
+
+def count_stored_texts(db: Path) -> int:
+    with connect(db, read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM articles").fetchone()
+    return int(row[0]) if row else 0
 
 
 def read_decided(db: Path, *, wait: float = 0.0) -> Decided:
@@ -54,6 +84,7 @@ def replace_matches(
     catalog: Catalog,
     matches: Sequence[Match],
     suggestions: Sequence[Suggestion] = (),
+    only: Sequence[str] | None = None,
     wait: float = 0.0,
 ) -> tuple[RunStats, int]:
     """Make the stored matches those of a re-match over every stored article.
@@ -61,10 +92,12 @@ def replace_matches(
     In one transaction: pairs found again keep their first `matched_at`, new ones
     are added, and pairs of catalog claims that no longer match are removed.
     Matches of claims removed from the catalog are kept, like their claim rows, and
-    so are matches a reviewer confirmed. New suggestions are added.
+    so are matches a reviewer confirmed. New suggestions are added. With `only`, the
+    re-match looked for those claims alone, and only their matches are replaced.
     Returns the run's stats (matches_new = pairs added) and the pairs removed.
     """
     now = utcnow()
+    claims = list(only) if only is not None else None
     with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
         with transaction(con, f"{db}: re-match failed, nothing changed"):
@@ -74,12 +107,13 @@ def replace_matches(
                 """
                 DELETE FROM matches AS m
                 WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
+                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.claim_id))
                   AND m.run_id <> ?
                   AND NOT EXISTS (
                       SELECT 1 FROM rematched AS r
                       WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
                 """,
-                [REVIEW_RUN],
+                [claims, claims, REVIEW_RUN],
             ).fetchone()
             con.execute(
                 """

@@ -1,0 +1,105 @@
+"""A re-match for one claim just added (`claimwatch rematch --claim ID`) against a full one.
+
+    python benchmarks/bench_rematch.py [--copies N] [--repeat N]
+
+A warehouse holds the extracted pages of the offline sample and of the shared corpus
+(when present), each stored N times under distinct URLs. Both re-matches read the
+stored texts from DuckDB and run detection with meaning, as the rematch flow does;
+the focused one reads only the articles its filter lets through. Each claim of the
+seed catalog takes its turn as the one just added; the ratio is their median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus import corpus_pages, sample_pages, seed_catalog  # noqa: E402
+from claimwatch.fetching.client import Page  # noqa: E402
+from claimwatch.fetching.extract import ExtractError, extract_article  # noqa: E402
+from claimwatch.matching.detector import DetectorSpec  # noqa: E402
+from claimwatch.records import FeedItem  # noqa: E402
+from claimwatch.store.connection import connect  # noqa: E402
+from claimwatch.store.migrations import apply_migrations  # noqa: E402
+from claimwatch.store.rematch import iter_stored_texts  # noqa: E402
+
+
+def build_warehouse(db: Path, copies: int) -> int:
+    """Pages extracted as a pass extracts them (title, text, language), stored `copies` times."""
+    docs = []
+    for i, body in enumerate(sample_pages() + corpus_pages()):
+        url = f"http://h.example/{i}"
+        try:
+            docs.append(
+                extract_article(Page(url, url, 200, "text/html", body, {}), FeedItem(url, "b"))
+            )
+        except ExtractError:
+            continue
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = [
+        (f"http://h{copy}.example/{i}", d.title, d.text, d.language, now)
+        for copy in range(copies)
+        for i, d in enumerate(docs)
+    ]
+    with connect(db) as con:
+        apply_migrations(con, ROOT / "warehouse" / "migrations")
+        con.executemany(
+            """INSERT INTO articles (url, final_url, source, is_sample, outlet, title, text,
+                   language, fetched_at, content_sha256, run_id)
+               VALUES (?1, ?1, 'bench', false, 'bench', ?2, ?3, ?4, ?5, '', 'bench')""",
+            rows,
+        )
+    return len(rows)
+
+
+def rematch_seconds(db: Path, spec: DetectorSpec) -> tuple[float, int]:
+    """Read what the re-match reads and detect: seconds (the detector's one-off build, about
+    0.3 s, left out) and articles read."""
+    detector = spec.build()
+    started = time.perf_counter()
+    read = 0
+    for batch in iter_stored_texts(db, 200, spec.focus_terms()):
+        read += len(batch)
+        for stored in batch:
+            detector.detect(stored.url, stored.text, title=stored.title)
+    return time.perf_counter() - started, read
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--copies", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    catalog = seed_catalog()
+    with tempfile.TemporaryDirectory() as folder:
+        db, cache = Path(folder) / "w.duckdb", Path(folder)
+        total = build_warehouse(db, args.copies)
+        full = DetectorSpec(catalog, encoder="use", cache_dir=cache)
+        rematch_seconds(db, full)  # the model graph and catalog vectors, built once
+        full_s = statistics.median(rematch_seconds(db, full)[0] for _ in range(args.repeat))
+        ratios, shares = [], []
+        for claim in catalog.claims:
+            focused = DetectorSpec(catalog, encoder="use", cache_dir=cache, focus=(claim.id,))
+            seconds, read = rematch_seconds(db, focused)
+            ratios.append(seconds / full_s)
+            shares.append(read / total)
+    print(f"rematch: {total} stored articles, detection with meaning, median of {args.repeat}")
+    print(f"  all {len(catalog.claims)} claims     {full_s:7.2f} s  (every article read)")
+    print(
+        f"  one claim added    {statistics.median(ratios) * full_s:7.2f} s  median over the"
+        f" {len(ratios)} claims; articles read: median {statistics.median(shares):.0%},"
+        f" at most {max(shares):.0%}"
+    )
+    print(f"  one claim / all: {statistics.median(ratios):.2f} (worst {max(ratios):.2f})")
+
+
+if __name__ == "__main__":
+    main()
