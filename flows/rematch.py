@@ -1,13 +1,15 @@
 """Re-matching: run the current catalog over every stored article's text.
 
 Use it after editing the claims file: stored text is the source of truth, so no
-page is fetched again. Reads happen in batches; the single `store` step at the
-end replaces the matches in one transaction.
+page is fetched again. Reads happen in batches, detected in the pass's worker
+processes; the single `store` step at the end replaces the matches in one
+transaction.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -16,26 +18,34 @@ from prefect.runtime import flow_run
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
-from claimwatch.records import RunStats
+from claimwatch.records import RunStats, StoredText
 from claimwatch.settings import load_settings
 from claimwatch.store.rematch import (
-    StoredText,
     count_stored_texts,
     iter_stored_texts,
     read_decided,
     replace_matches,
 )
+from claimwatch.workers.pool import WorkerConfig, close_shared_pools, shared_pool
 
 
 @task(name="rematch-batch", cache_policy=NO_CACHE)
-def rematch_batch(texts: list[StoredText], spec: DetectorSpec) -> list[Detection]:
-    detector = spec.build()
-    return [detector.detect(t.url, t.text, title=t.title) for t in texts]
+def rematch_batch(texts: list[StoredText], spec: DetectorSpec, workers: WorkerConfig) -> Detection:
+    """Detection over a batch of stored articles, in the worker processes (every core)."""
+    return shared_pool(spec, workers).detect(texts).result()
 
 
 @task(name="store", cache_policy=NO_CACHE)
-def store(db: Path, migrations: Path, **rows: object) -> tuple[RunStats, int]:
-    return replace_matches(db, migrations, **rows)  # type: ignore[arg-type]
+def store(db: Path, migrations: Path, found: Detection, **rows: Any) -> RunStats:
+    stats, removed = replace_matches(
+        db, migrations, matches=found.matches, suggestions=found.suggestions, **rows
+    )
+    get_run_logger().info(
+        "re-matched %d of %d stored articles: %d matches, %d new, %d removed; %d suggestions",
+        *(found.articles, count_stored_texts(db), len(found.matches), stats.matches_new),
+        *(removed, len(found.suggestions)),
+    )
+    return stats
 
 
 @flow(name="rematch")
@@ -53,25 +63,19 @@ def rematch(
         catalog, *decided, focus=tuple(only or ()), **settings.detector_options()
     )
     batches = [
-        rematch_batch.submit(texts, spec)
+        rematch_batch.submit(texts, spec, settings.workers)
         for texts in iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms())
     ]
-    found = Detection.combined(detection for future in batches for detection in future.result())
-    stats, removed = store(
+    found = Detection.combined(future.result() for future in batches)
+    close_shared_pools()
+    return store(
         settings.db,
         settings.warehouse_dir / "migrations",
+        found,
         stats=RunStats.rematch(
             RunStats.new_run_id(flow_run.get_id(), started_at), started_at, utcnow()
         ),
         catalog=catalog,
-        matches=found.matches,
-        suggestions=found.suggestions,
         only=only,
         wait=settings.lock_wait,
     )
-    get_run_logger().info(
-        "re-matched %d of %d stored articles: %d matches, %d new, %d removed; %d suggestions",
-        *(found.articles, count_stored_texts(settings.db), len(found.matches)),
-        *(stats.matches_new, removed, len(found.suggestions)),
-    )
-    return stats

@@ -46,6 +46,15 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredText:
+    """What re-matching needs of a stored article."""
+
+    url: str
+    title: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Match:
     """Where one claim was found in one article, with the evidence."""
 

@@ -19,7 +19,7 @@ __all__, __getattr__, __dir__ = public_names(
             "source_logs",
             "store_batch",
         ],
-        "rematch": ["StoredText", "iter_stored_texts", "replace_matches"],
+        "rematch": ["iter_stored_texts", "replace_matches"],
         "reports": ["Report", "get_report", "list_reports", "run_report"],
     },
 )

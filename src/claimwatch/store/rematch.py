@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.terms import CJK
-from claimwatch.records import Match, RunStats, Suggestion
+from claimwatch.records import Match, RunStats, StoredText, Suggestion
 from claimwatch.store.connection import connect, transaction
 from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.reviews import REVIEW_RUN, Decided, decided
@@ -21,15 +21,6 @@ from claimwatch.store.writers import (
     matches_table,
     upsert_claims,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StoredText:
-    """What re-matching needs of a stored article."""
-
-    url: str
-    title: str | None
-    text: str
 
 
 def iter_stored_texts(

@@ -1,4 +1,5 @@
-"""What a worker process does with one fetched page: extract its article, find the claims.
+"""What a worker process does with one fetched page: extract its article, find the claims
+(or, for a re-match, with stored articles: find the claims).
 
 Runs only inside the pool's worker processes (pool.py). Each worker builds its
 detector (matcher, and encoder if any) once, when it starts, so a batch pays for the
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 
 from claimwatch.fetching.client import Page
 from claimwatch.fetching.extract import ExtractError, extract_article
-from claimwatch.matching.detector import Detector, DetectorSpec
-from claimwatch.records import Article, Failure, FeedItem, Match, Suggestion
+from claimwatch.matching.detector import Detection, Detector, DetectorSpec
+from claimwatch.records import Article, Failure, FeedItem, Match, StoredText, Suggestion
 
 # Tests set this to make a worker crash or hang on a page that carries a fault marker.
 FAULTS_VARIABLE = "CLAIMWATCH_TEST_FAULTS"
@@ -47,6 +48,13 @@ def start_worker(spec: DetectorSpec | None, parent: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
     _detector = spec.build() if spec is not None else None
+
+
+def detect_texts(texts: list[StoredText]) -> Detection:
+    """Find the worker's catalog in stored articles (a re-match: nothing to extract)."""
+    if _detector is None:
+        raise RuntimeError("a re-match needs workers started with a detector")
+    return Detection.combined(_detector.detect(t.url, t.text, title=t.title) for t in texts)
 
 
 def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:

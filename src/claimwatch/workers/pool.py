@@ -25,9 +25,9 @@ from pebble import ProcessExpired, ProcessPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from claimwatch.fetching.client import Page
-from claimwatch.matching.detector import DetectorSpec
-from claimwatch.records import Failure, FeedItem
-from claimwatch.workers.job import PageOutcome, process_page, start_worker
+from claimwatch.matching.detector import Detection, DetectorSpec
+from claimwatch.records import Failure, FeedItem, StoredText
+from claimwatch.workers.job import PageOutcome, detect_texts, process_page, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,10 @@ class PagePool:
         outcome: Future[PageOutcome] = Future()
         self._attempt(self._pool, page, item, outcome, last=False)
         return outcome
+
+    def detect(self, texts: list[StoredText]) -> Future[Detection]:
+        """Find the catalog in stored articles, in a worker (a re-match uses every core)."""
+        return self._pool.schedule(detect_texts, args=(texts,))
 
     def _attempt(
         self,
