@@ -8,6 +8,7 @@ Markdown and chat text through the escapers below.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -40,12 +41,7 @@ def _find(snippet: str, matched: str) -> tuple[int, int] | None:
 
 def highlight_html(snippet: str | None, matched: str | None) -> Markup:
     """The snippet, escaped, with the matched text in <mark>."""
-    snippet, matched = snippet or "", matched or ""
-    span = _find(snippet, matched)
-    if span is None:
-        return escape(snippet or matched)
-    start, end = span
-    return Markup("{}<mark>{}</mark>{}").format(snippet[:start], snippet[start:end], snippet[end:])
+    return Markup(_highlight(snippet, matched, escape, (Markup("<mark>"), Markup("</mark>"))))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
@@ -72,24 +68,12 @@ def md_link(text: Any, url: str | None) -> str:
 
 
 def highlight_md(snippet: str | None, matched: str | None) -> str:
-    snippet, matched = snippet or "", matched or ""
-    span = _find(snippet, matched)
-    if span is None:
-        return md_escape(snippet or matched)
-    start, end = span
-    return (
-        f"{md_escape(snippet[:start])}**{md_escape(snippet[start:end])}**{md_escape(snippet[end:])}"
-    )
+    return _highlight(snippet, matched, md_escape, ("**", "**"))
 
 
 def highlight_text(snippet: str | None, matched: str | None) -> str:
     """Plain text: the matched words between >> and <<."""
-    snippet, matched = snippet or "", matched or ""
-    span = _find(snippet, matched)
-    if span is None:
-        return plain(snippet or matched)
-    start, end = span
-    return plain(f"{snippet[:start]}>>{snippet[start:end]}<<{snippet[end:]}")
+    return _highlight(snippet, matched, plain, (">>", "<<"))
 
 
 def slack_escape(text: Any) -> str:
@@ -106,15 +90,22 @@ def slack_link(text: Any, url: str | None) -> str:
 
 
 def highlight_slack(snippet: str | None, matched: str | None) -> str:
+    return _highlight(snippet, matched, slack_escape, ("*", "*"))
+
+
+def _highlight(
+    snippet: str | None, matched: str | None, escaped: Callable[[str], Any], marks: tuple[Any, Any]
+) -> Any:
+    """The snippet escaped for its format, with the matched text between `marks`, which
+    are not escaped."""
     snippet, matched = snippet or "", matched or ""
     span = _find(snippet, matched)
     if span is None:
-        return slack_escape(snippet or matched)
+        return escaped(snippet or matched)
     start, end = span
-    return (
-        f"{slack_escape(snippet[:start])}*{slack_escape(snippet[start:end])}*"
-        f"{slack_escape(snippet[end:])}"
-    )
+    opening, closing = marks
+    before, inside, after = snippet[:start], snippet[start:end], snippet[end:]
+    return escaped(before) + opening + escaped(inside) + closing + escaped(after)
 
 
 def when(value: Any) -> str:
