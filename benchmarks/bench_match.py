@@ -165,11 +165,12 @@ def extract_versus_match(
         )
 
 
-def peak_rss_kib() -> int:
-    """This process's peak resident size. Not ru_maxrss, which starts from the parent's
-    size at fork and so overstates a child started by a large process."""
+def memory_kib(field: str) -> int:
+    """This process's VmHWM (peak resident size) or VmRSS (resident now). Not ru_maxrss,
+    which starts from the parent's size at fork and so overstates a child of a large
+    process."""
     with open("/proc/self/status", encoding="ascii") as status:
-        return int(status.read().split("VmHWM:")[1].split()[0])
+        return int(status.read().split(f"{field}:")[1].split()[0])
 
 
 def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, float]:
@@ -179,17 +180,17 @@ def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, floa
     texts = articles(count, article_pool)
     catalog = catalog_of(size, claim_pool)
     encoder = load_encoder("use", cache)
-    base = peak_rss_kib()
+    base = memory_kib("VmRSS")
     started = time.perf_counter()
     detector = Detector(catalog, encoder=encoder, cache_dir=cache)
     build = time.perf_counter() - started
     seconds = median_seconds(lambda: [detector.detect("u", t) for t in texts], repeat)
-    peak = peak_rss_kib()
+    peak, resident = memory_kib("VmHWM"), memory_kib("VmRSS")
     return {
         "build_s": build,
         "match_s": seconds,
         "peak_mb": peak / 1024,
-        "added_mb": (peak - base) / 1024,
+        "added_mb": (resident - base) / 1024,
     }
 
 
@@ -232,7 +233,7 @@ def bench_scale(repeat: int, count: int, cache: Path) -> None:
         print(
             f"  {size:>6} claims  build {r['build_s']:6.2f} s  match {r['match_s']:7.2f} s"
             f"  ({r['match_s'] / count * 1000:6.2f} ms/article)  peak RSS {r['peak_mb']:7.1f} MiB"
-            f"  (+{r['added_mb']:.1f} for the catalog and matching)"
+            f"  (resident +{r['added_mb']:.1f} for the catalog and matching)"
             f"  catalog embedded once in {embedded:.1f} s"
         )
     base = results[25]["match_s"]

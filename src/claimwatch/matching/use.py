@@ -42,6 +42,9 @@ WIDEST = 5
 LEFT = max(left for _, left in ORDERS)
 CHUNKS = 17
 BRANCH = 256
+# Texts per run: the graph sums each text's tokens with a texts x tokens matrix, which
+# grows with the square of the batch.
+BATCH = 64
 
 
 class MultilingualUSE:
@@ -76,12 +79,16 @@ class MultilingualUSE:
         return cls(session, pieces, f"use-multilingual-v3/{PACKAGE}-{distribution.version}/{name}")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        # One text at a time: a list is handed to a thread pool, which costs more than the
-        # few sentences of a page take to tokenize.
-        ids = [self._pieces.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
-        return np.asarray(self._session.run(None, _inputs(ids))[0], dtype=np.float32)
+        vectors = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for start in range(0, len(texts), BATCH):
+            # One text at a time: a list is handed to a thread pool, which costs more than
+            # the few sentences of a page take to tokenize.
+            ids = [
+                self._pieces.encode(t, out_type=int, add_bos=True, add_eos=True)
+                for t in texts[start : start + BATCH]
+            ]
+            vectors[start : start + len(ids)] = self._session.run(None, _inputs(ids))[0]
+        return vectors
 
 
 def _inputs(ids: list[list[int]]) -> dict[str, np.ndarray]:
