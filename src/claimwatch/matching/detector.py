@@ -7,8 +7,9 @@ a sentence whose meaning is near a claim's, kept with its evidence for a person 
 confirm or reject (`claimwatch review`).
 
 Meaning costs an encoder pass per sentence, so a cheap step picks the sentences worth
-it: those holding a share of some wording's rare terms (terms.py), or written in
-another language than English, at most MAX_EMBEDDED per text. Page furniture
+it: those holding a share of some wording's rare terms (terms.py), or, in a text in
+another language whose topic is near the catalog's or that names a claim's required
+term, any sentence; at most MAX_EMBEDDED per text. Page furniture
 (navigation, related-story boxes, cookie notices) is never read (furniture.py). A
 text shorter than MIN_CONFIRM_WORDS, such as a headline, only ever gets suggestions
 from meaning: short texts mislead encoders.
@@ -51,7 +52,8 @@ CONFIRM_COSINE = 0.70
 MIN_CONFIRM_WORDS = 40
 # The cheap step: a sentence is embedded if it holds this share of some wording's rare
 # terms, or if it is in another language (another script, or a Latin-script language
-# with hardly any English function words), where shared terms say nothing.
+# with hardly any English function words), where shared terms say little (and then
+# TOPIC_GATE decides).
 CANDIDATE_COVERAGE = 0.2
 MAX_EMBEDDED = 5
 # Sentences in another language are embedded only where the text's topic (its title, or
