@@ -98,6 +98,7 @@ PREFIX = 6  # a crude stemmer: "divisible" and "divisibility" share "divisi"
 _WORD = re.compile(r"\w+")
 # Chinese, Japanese and Korean characters: scripts written without spaces.
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
 
 
 # The fuzzy matcher and the detector's cheap step read the same sentences: the second
@@ -112,11 +113,13 @@ def terms(text: str) -> frozenset[str]:
         )
     found: set[str] = set()
     for word in words:
-        if CJK.search(word):
-            chars = [c for c in word if CJK.match(c)]
-            found.update(a + b for a, b in itertools.pairwise(chars))
-        elif word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
-            found.add(word[:PREFIX])
+        # Japanese writes particles straight after a Latin word ("NATOが"): the runs of
+        # each script are terms of their own kind.
+        for run in _CJK_RUN.findall(word):
+            found.update(a + b for a, b in itertools.pairwise(run))
+        for part in _CJK_RUN.split(word):
+            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+                found.add(part[:PREFIX])
     return frozenset(found)
 
 
