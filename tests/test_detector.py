@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from claimwatch.matching.article_eval import evaluate_articles, load_articles
@@ -107,6 +109,52 @@ def test_a_translation_in_another_script_is_suggested(detector: Detector) -> Non
     )
     found = detector.detect("http://x.example/c", text)
     assert "where-nato-goes-war-is-most-likely" in {s.claim_id for s in found.suggestions}
+
+
+class CountingEncoder:
+    """The real encoder, counting the texts it is asked to embed."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder, self.version, self.dimensions = encoder, encoder.version, encoder.dimensions
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += texts
+        return self.encoder.encode(texts)
+
+
+# A German page about a football match, with a sentence that reads like a claim but
+# names no claim's required term: off the catalog's topic, it costs its title alone.
+FOOTBALL = (
+    "Der Verein gewann am Samstag mit drei zu eins gegen den Tabellenführer. Der Trainer"
+    " sagte nach dem Spiel, wo dieser Verein hingehe, sei ein Sieg am wahrscheinlichsten."
+    " Die Mannschaft spielt nächste Woche auswärts in München."
+)
+
+
+def test_a_page_in_another_language_about_something_else_costs_its_title(
+    catalog: Catalog, encoder: Encoder
+) -> None:
+    counting = CountingEncoder(encoder)
+    detector = Detector(catalog, encoder=counting, cache_dir=CACHE)
+    counting.texts.clear()  # the catalog's wordings, when not cached yet
+    found = detector.detect("http://x.example/f", FOOTBALL, title="Heimsieg für den Verein")
+    assert counting.texts == ["Heimsieg für den Verein"] and not found.suggestions
+    counting.texts.clear()
+    detector.detect("http://x.example/g", FOOTBALL, title="Wohin die NATO geht, folgt der Krieg")
+    assert len(counting.texts) > 1  # on the topic: its sentences are read
+
+
+def test_a_focused_detector_looks_for_its_claims_alone(catalog: Catalog, encoder: Encoder) -> None:
+    text = f"Ministers met on Tuesday. {RESTATED} They said: Ukraine today, Asia tomorrow."
+    full = Detector(catalog, encoder=encoder, cache_dir=CACHE).detect("http://x.example/h", text)
+    claims = {m.claim_id for m in full.matches} | {s.claim_id for s in full.suggestions}
+    assert {"where-nato-goes-war-is-most-likely", "ukraine-today-asia-tomorrow"} <= claims
+    focused = Detector(
+        catalog, encoder=encoder, cache_dir=CACHE, focus=["where-nato-goes-war-is-most-likely"]
+    ).detect("http://x.example/h", text)
+    found = {m.claim_id for m in focused.matches} | {s.claim_id for s in focused.suggestions}
+    assert found == {"where-nato-goes-war-is-most-likely"}
 
 
 def test_a_rejected_sentence_vetoes_its_near_copies(
