@@ -13,12 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from claimwatch.delivery.model import Delivery
 from claimwatch.exceptions import DigestError
 from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.store.connection import connect, transaction
+from claimwatch.store.writers import insert_rows
 
 
 def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> None:
@@ -61,41 +60,8 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
             for i in digest.items
         )
     with connect(db, wait=wait) as con, transaction(con, f"{db}: could not record digests"):
-        con.register("new_digests", pa.Table.from_pylist(attempts, schema=_DIGESTS))
-        con.register("new_items", pa.Table.from_pylist(items, schema=_ITEMS))
-        con.execute("INSERT INTO digests BY NAME SELECT * FROM new_digests")
-        con.execute("INSERT INTO digest_items BY NAME SELECT * FROM new_items")
-
-
-_TS = pa.timestamp("us")
-_DIGESTS = pa.schema(
-    [
-        ("attempt_id", pa.string()),
-        ("digest_id", pa.string()),
-        ("channel", pa.string()),
-        ("channel_kind", pa.string()),
-        ("destination", pa.string()),
-        ("status", pa.string()),
-        ("detail", pa.string()),
-        ("matches", pa.int32()),
-        ("claims", pa.int32()),
-        ("first_matched_at", _TS),
-        ("last_matched_at", _TS),
-        ("since", _TS),
-        ("attempts", pa.int32()),
-        ("started_at", _TS),
-        ("finished_at", _TS),
-    ]
-)
-_ITEMS = pa.schema(
-    [
-        ("attempt_id", pa.string()),
-        ("channel", pa.string()),
-        ("article_url", pa.string()),
-        ("claim_id", pa.string()),
-        ("score", pa.float64()),
-    ]
-)
+        insert_rows(con, "digests", attempts)
+        insert_rows(con, "digest_items", items)
 
 
 @contextmanager
