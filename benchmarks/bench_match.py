@@ -200,14 +200,13 @@ def bench_scale(repeat: int, count: int, cache: Path) -> None:
         " each size in its own process"
     )
     results = {}
+    encoder = load_encoder("use", cache)
+    assert encoder is not None
+    claim_pool = sentence_pools()[0]
     for size in (25, 1000, 10_000):
         started = time.perf_counter()
-        encoder = load_encoder("use", cache)
-        assert encoder is not None
         claim_vectors(
-            [w for c in catalog_of(size, sentence_pools()[0]).claims for w in c.wordings],
-            encoder,
-            cache,
+            [w for c in catalog_of(size, claim_pool).claims for w in c.wordings], encoder, cache
         )
         embedded = time.perf_counter() - started
         out = subprocess.run(

@@ -184,10 +184,15 @@ class Detector:
         self.claim_ids = [c.id for c in catalog.claims]
         self._focus = {c.id for c in looked_for.claims}
         self._wordings, self._first_row = wording_rows(catalog)
-        # Which wordings (rows of the claim vectors) belong to claims looked for.
-        self._focus_rows = np.repeat(
-            [c in self._focus for c in self.claim_ids],
-            np.diff(np.append(self._first_row, len(self._wordings))),
+        # Which wordings (rows of the claim vectors) belong to claims looked for; None
+        # when all do, so the cheap step's hot path selects nothing.
+        self._focus_rows = (
+            None
+            if focus is None
+            else np.repeat(
+                [c in self._focus for c in self.claim_ids],
+                np.diff(np.append(self._first_row, len(self._wordings))),
+            )
         )
         self._required = self.matcher.required_terms
         self._vectors = None
@@ -267,7 +272,8 @@ class Detector:
         cosines = self._encoder.encode([s.text for s in shared] + topic) @ self._vectors.T
         if not topic:
             return shared, cosines
-        on_topic = cosines[-1, self._focus_rows].max() >= TOPIC_GATE
+        topic_cosines = cosines[-1] if self._focus_rows is None else cosines[-1, self._focus_rows]
+        on_topic = topic_cosines.max() >= TOPIC_GATE
         cosines = cosines[:-1]
         if not on_topic:
             others = [s for s in others if s.names_a_required_term]

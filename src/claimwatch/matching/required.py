@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from claimwatch.matching.normalize import normalize_text
-from claimwatch.matching.terms import CJK
+from claimwatch.matching.terms import CJK, CJK_CHARACTERS
 
 # Word characters other than Chinese, Japanese and Korean ones: "NATOが" names NATO,
 # as Japanese writes the particle straight after it.
-_LATIN_WORD = r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]"
+_LATIN_WORD = rf"[^\W{CJK_CHARACTERS}]"
 
 
 def _word_pattern(needle: str) -> re.Pattern[str]:

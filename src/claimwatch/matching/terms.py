@@ -97,8 +97,9 @@ STOPWORDS = frozenset(
 PREFIX = 6  # a crude stemmer: "divisible" and "divisibility" share "divisi"
 _WORD = re.compile(r"\w+")
 # Chinese, Japanese and Korean characters: scripts written without spaces.
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+CJK = re.compile(f"[{CJK_CHARACTERS}]")
+_CJK_RUN = re.compile(f"[{CJK_CHARACTERS}]+")
 
 
 # The fuzzy matcher and the detector's cheap step read the same sentences: the second
@@ -153,26 +154,28 @@ class TermIndex:
 
     def candidates(self, found: AbstractSet[str], min_coverage: float) -> np.ndarray:
         """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
-        present = [t for t in found if t in self.postings]
-        if not present:
+        covered = self._covered(found)
+        if covered is None:
             return np.array([], dtype=np.int32)
-        postings = [self.postings[t] for t in present]
-        rows = np.concatenate(postings)
-        weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
-        covered = np.bincount(rows, weights=weights, minlength=self.size)
         return np.nonzero(covered >= min_coverage * self.total)[0].astype(np.int32)
 
     def best_coverage(self, found: AbstractSet[str], rows: np.ndarray | None = None) -> float:
         """The highest coverage of any wording (of those `rows` marks, a boolean mask) by the
         terms `found`: 0 when none shares one."""
-        present = [t for t in found if t in self.postings]
-        if not present:
+        covered = self._covered(found)
+        if covered is None:
             return 0.0
-        postings = [self.postings[t] for t in present]
-        weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
-        covered = np.bincount(np.concatenate(postings), weights=weights, minlength=self.size)
         coverage = covered / self.total
         return float(coverage[rows].max() if rows is not None else coverage.max())
+
+    def _covered(self, found: AbstractSet[str]) -> np.ndarray | None:
+        """Each wording's weight held by the terms `found`, or None when none shares one."""
+        present = [t for t in found if t in self.postings]
+        if not present:
+            return None
+        postings = [self.postings[t] for t in present]
+        weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
+        return np.bincount(np.concatenate(postings), weights=weights, minlength=self.size)
 
     def coverage_matrix(
         self,
