@@ -62,6 +62,8 @@ MAX_EMBEDDED = 5
 # (../shared/corpora/pages) mostly score under 0.2.
 TOPIC_GATE = 0.2
 MIN_SENTENCE_WORDS = 5
+# Characters read to tell a text's language (a few sentences).
+LANGUAGE_SAMPLE = 1000
 MAX_SUGGESTIONS = 3
 # A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
 VETO_SIMILARITY = 90.0
@@ -347,7 +349,9 @@ class Detector:
 def _not_english(text: str) -> bool:
     """Whether `text` is in another script (Cyrillic, Chinese...) or in a Latin-script
     language other than English (hardly any English function words), where terms shared
-    with an English wording say nothing about a translation."""
+    with an English wording say nothing about a translation. Judged on its beginning:
+    reading a whole page cost more than the rest of the cheap step."""
+    text = text[:LANGUAGE_SAMPLE]
     if len(_OTHER_SCRIPT.findall(text)) > len(_LETTER.findall(text)) / 2:
         return True
     words = _WORD.findall(text.lower())
