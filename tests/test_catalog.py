@@ -100,7 +100,7 @@ def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CatalogError, match="file not found"):
+    with pytest.raises(CatalogError, match="no such claims file: give one with --claims FILE"):
         load_catalog(tmp_path / "nope.yaml")
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from claimwatch.cli.common import PATH, settings_from
-from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.catalog import EXPORT_FORMATS, export_catalog, load_catalog
 from claimwatch.output.tables import FORMATS, render
 
 
 @click.group("claims")
 def claims_group() -> None:
-    """List and validate the claim catalog."""
+    """List, validate and export the claim catalog."""
 
 
 @claims_group.command("list")
@@ -51,3 +51,23 @@ def claims_validate(path: Path | None) -> None:
         f"{settings.claims}: OK: {len(catalog.claims)} claims, {variants} variants, "
         f"{len(catalog.documents)} documents"
     )
+
+
+@claims_group.command("export")
+@click.option("--claims", "path", type=PATH, help="Claims file [env CLAIMWATCH_CLAIMS].")
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="yaml", show_default=True
+)
+@click.option("--output", type=PATH, help="Write to this file instead of standard output.")
+def claims_export(path: Path | None, fmt: str, output: Path | None) -> None:
+    """Write the catalog as YAML, CSV, TSV or JSON lines; any of them loads back.
+
+    Example:
+
+        claimwatch claims export --claims fact-checks.jsonl --format csv --output claims.csv
+    """
+    text = export_catalog(load_catalog(settings_from(claims=path).claims), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

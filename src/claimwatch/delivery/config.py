@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from claimwatch.exceptions import DigestConfigError
-from claimwatch.matching.catalog import Catalog, Slug
+from claimwatch.matching.catalog import Catalog, Id, Slug
 from claimwatch.yamlfile import read_yaml
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -131,7 +131,7 @@ class Subscription(_Strict):
     """A filter over new matches, routed to channels."""
 
     name: Slug
-    claims: tuple[Slug, ...] = ()
+    claims: tuple[Id, ...] = ()
     tags: tuple[Slug, ...] = ()
     min_score: float = Field(default=0.0, ge=0, le=100)
     # Rows of a source marked `sample: true` (the offline demo) are left out unless asked for.

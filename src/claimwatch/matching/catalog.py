@@ -1,21 +1,51 @@
-"""The claim catalog: a YAML file of seed documents and the claims to monitor."""
+"""The claim catalog: seed documents and the claims to monitor, from a YAML file or a
+table (catalog_tables.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import re
+from collections.abc import Collection, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from claimwatch.exceptions import CatalogError
-from claimwatch.yamlfile import read_yaml, validate
+from claimwatch.matching.catalog_tables import COLUMNS, TABLE_FORMATS, read_rows, write_rows
+from claimwatch.yamlfile import describe_validation_error, read_yaml, validate
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+# Claim and document ids as catalogs already have them (H01, FC-2024:17, claim_3.b),
+# compared exactly, case included.
+YAML_SUFFIXES = {".yaml", ".yml"}
+EXPORT_FORMATS = ("yaml", "csv", "tsv", "jsonl")
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
+MAX_ID_LENGTH = 120
+ID_RULE = f"letters, digits and - _ . : (at most {MAX_ID_LENGTH} characters)"
+
+
+def _checked_id(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH or not ID_PATTERN.fullmatch(value):
+        raise ValueError(f"{value!r} is not an id: use {ID_RULE}")
+    return value
+
+
+Id = Annotated[str, AfterValidator(_checked_id)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 # YYYY, YYYY-MM or YYYY-MM-DD: analysts often know only the year or month of a statement.
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 
 
 class _Strict(BaseModel):
@@ -34,13 +64,13 @@ class Variant(_Strict):
     """Another wording of a claim; `language` marks a translation."""
 
     text: Text
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")] | None = None
+    language: Language | None = None
 
 
 class Document(_Strict):
     """A seed document that claims are taken from."""
 
-    id: Slug
+    id: Id
     title: Text
     author: Text | None = None
     publisher: Text | None = None
@@ -50,13 +80,17 @@ class Document(_Strict):
 class Claim(_Strict):
     """One claim to monitor, with the wordings it circulates in."""
 
-    id: Slug
+    id: Id
     text: Text
+    # The language of `text`, where it is not English (ISO 639-1, like a variant's).
+    language: Language | None = None
     kind: ClaimKind = ClaimKind.statement
     variants: tuple[Variant, ...] = ()
-    document: Slug | None = None
+    document: Id | None = None
     attributed_to: Text | None = None
     said_on: PartialDate | None = None
+    # Where the claim was made or reviewed (a fact-check's page).
+    source_url: Url | None = None
     tags: tuple[Slug, ...] = ()
     threshold: Annotated[float, Field(ge=0, le=100)] | None = None
     # Closeness in meaning (cosine x 100) from which a sentence is suggested for review.
@@ -72,6 +106,14 @@ class Claim(_Strict):
             data = dict(data)
             data["variants"] = [{"text": v} if isinstance(v, str) else v for v in data["variants"]]
         return data
+
+    def record(self) -> dict[str, Any]:
+        """The claim as a row of a table catalog: its set fields, in column order; a
+        variant is its text alone unless it has a language."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data["kind"] = self.kind.value
+        data["variants"] = [v if v.get("language") else v["text"] for v in data.get("variants", [])]
+        return {name: data[name] for name in COLUMNS if data.get(name) not in (None, [])}
 
     @property
     def wordings(self) -> tuple[str, ...]:
@@ -138,9 +180,55 @@ class Catalog(_Strict):
 
 
 def load_catalog(path: Path | str) -> Catalog:
-    """Read and validate a claims file; raise CatalogError with a one-line reason."""
+    """Read and validate a claims file, YAML or a table (.csv, .tsv, .jsonl); raise
+    CatalogError with a one-line reason."""
     path = Path(path)
+    if not path.exists():
+        where = "" if path.is_absolute() else f" (relative to {Path.cwd()})"
+        raise CatalogError(
+            f"{path}: no such claims file{where}: give one with --claims FILE "
+            "or the CLAIMWATCH_CLAIMS variable"
+        )
+    suffix = path.suffix.lower()
+    if suffix in TABLE_FORMATS:
+        return _from_rows(path, read_rows(path, TABLE_FORMATS[suffix]))
+    if suffix not in YAML_SUFFIXES:
+        known = ", ".join(sorted(YAML_SUFFIXES | set(TABLE_FORMATS)))
+        raise CatalogError(f"{path}: unknown catalog format {suffix or '(none)'!r}: use {known}")
     catalog: Catalog = validate(
         Catalog, read_yaml(path, CatalogError), path, "claims", CatalogError
     )
     return catalog
+
+
+def export_catalog(catalog: Catalog, fmt: str) -> str:
+    """The catalog as text in one of EXPORT_FORMATS; each loads back as the same claims."""
+    records = [c.record() for c in catalog.claims]
+    if fmt != "yaml":
+        return write_rows(records, fmt)
+    documents = [d.model_dump(exclude_defaults=True) for d in catalog.documents]
+    data = {"documents": documents, "claims": records} if documents else {"claims": records}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _from_rows(path: Path, rows: Iterator[tuple[int, dict[str, Any]]]) -> Catalog:
+    """A table's claims, each validated on its own so that an error names its line."""
+    claims: list[Claim] = []
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        where = Path(f"{path}: line {line}")
+        try:
+            claim = Claim.model_validate(row)
+        except ValidationError as exc:
+            raise CatalogError(describe_validation_error(where, exc, [], "claims")) from None
+        if claim.id in first_line:
+            raise CatalogError(
+                f"{where}: claim id {claim.id!r} is used twice (first on line "
+                f"{first_line[claim.id]}); ids must be unique"
+            )
+        first_line[claim.id] = line
+        claims.append(claim)
+    if not claims:
+        raise CatalogError(f"{path}: no claims: expected a header row and a row per claim")
+    named = sorted({c.document for c in claims if c.document})
+    return Catalog(documents=tuple(Document(id=d, title=d) for d in named), claims=tuple(claims))

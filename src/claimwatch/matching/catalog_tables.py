@@ -1,0 +1,162 @@
+"""Catalogs as tables: CSV, TSV and JSON lines, one claim a row, read and written.
+
+Columns are the claim's YAML keys (`id`, `text`, `variants`, `language`, `kind`, `tags`,
+`threshold`, `suggest_threshold`, `required_terms`, `attributed_to`, `said_on`,
+`source_url`, `document`); only `id` and `text` are needed. In CSV and TSV a list
+(`variants`, `tags`, `required_terms`) is its items separated by `|`, or a JSON list,
+which can also give a variant's language (`[{"text": "...", "language": "fr"}]`); an
+empty cell is no value. A document a row names is listed by its id alone: titles and
+authors of documents are kept by YAML catalogs only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from claimwatch.exceptions import CatalogError
+
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+COLUMNS = (
+    "id",
+    "text",
+    "variants",
+    "language",
+    "kind",
+    "tags",
+    "threshold",
+    "suggest_threshold",
+    "required_terms",
+    "attributed_to",
+    "said_on",
+    "source_url",
+    "document",
+)
+LISTS = ("variants", "tags", "required_terms")
+NUMBERS = ("threshold", "suggest_threshold")
+# Public ClaimReview archives hold about 100,000 claims (tens of MB); past this, a mistake.
+MAX_TABLE_BYTES = 512 * 1024 * 1024
+
+
+def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, fields) for each claim of a table file; CatalogError naming the file, line
+    and column at fault."""
+    size = path.stat().st_size
+    if size > MAX_TABLE_BYTES:
+        raise CatalogError(f"{path}: file is {size} bytes, more than the {MAX_TABLE_BYTES} allowed")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return _json_lines(path, text) if fmt == "jsonl" else _delimited(path, text, fmt)
+
+
+def _delimited(path: Path, text: str, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, row) for each row of a CSV or TSV file with a header row."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="," if fmt == "csv" else "\t")
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        raise CatalogError(f"{path}: line 1: not {fmt.upper()}: {exc}") from None
+    unknown = [name for name in header if name not in COLUMNS]
+    if unknown:
+        raise CatalogError(
+            f"{path}: line 1: unknown column {unknown[0]!r}; columns are {', '.join(COLUMNS)}"
+        )
+    for missing in ("id", "text"):
+        if missing not in header:
+            raise CatalogError(f"{path}: line 1: no {missing!r} column")
+    line = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CatalogError(f"{path}: line {line}: not {fmt.upper()}: {exc}") from None
+        if any(cell.strip() for cell in cells):
+            if len(cells) > len(header):
+                raise CatalogError(
+                    f"{path}: line {line}: {len(cells)} cells for {len(header)} columns"
+                )
+            yield line, _typed(path, line, dict(zip(header, cells, strict=False)))
+        line = reader.line_num + 1
+
+
+def _typed(path: Path, line: int, cells: dict[str, str]) -> dict[str, Any]:
+    """A row's cells as a claim's fields: empty cells left out, lists split."""
+    row: dict[str, Any] = {}
+    for name, cell in cells.items():
+        cell = cell.strip()
+        if not cell:
+            continue
+        if name in LISTS:
+            row[name] = _list_cell(path, line, name, cell)
+        elif name in NUMBERS:
+            row[name] = cell  # pydantic reads "0.9" as a number, and names a bad one
+        else:
+            row[name] = cell
+    return row
+
+
+def _list_cell(path: Path, line: int, name: str, cell: str) -> list[Any]:
+    if cell.startswith("["):
+        try:
+            items = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            raise CatalogError(
+                f"{path}: line {line}: column {name!r}: not a JSON list ({exc.msg}); "
+                "separate plain items with |"
+            ) from None
+        if isinstance(items, list):
+            return items
+    return [item.strip() for item in cell.split("|") if item.strip()]
+
+
+def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, object) for each non-blank line of a JSON lines file."""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CatalogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise CatalogError(f"{path}: line {number}: expected an object, one claim a line")
+        unknown = [name for name in row if name not in COLUMNS]
+        if unknown:
+            raise CatalogError(
+                f"{path}: line {number}: unknown field {unknown[0]!r}; "
+                f"fields are {', '.join(COLUMNS)}"
+            )
+        yield number, row
+
+
+def write_rows(records: list[dict[str, Any]], fmt: str) -> str:
+    """Claims' fields (as `Claim.record()` gives them) as CSV, TSV or JSON lines text."""
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for record in records:
+        writer.writerow([_cell(record.get(name)) for name in COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    """A field as a table cell: lists joined by |, or as JSON when an item needs it."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        if all(isinstance(v, str) and "|" not in v and not v.startswith("[") for v in value):
+            return "|".join(value)
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
