@@ -29,7 +29,7 @@ from claimwatch.dates import utcnow
 from claimwatch.fetching.articles import Batch, fetch_and_match
 from claimwatch.fetching.client import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
-from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.output.summary import summary_markdown
 from claimwatch.records import (
@@ -46,6 +46,7 @@ from claimwatch.sources.config import Source, load_sources
 from claimwatch.sources.discover import Poll, poll_source
 from claimwatch.sources.filters import apply_filters
 from claimwatch.sources.reader import Validator
+from claimwatch.store.fact_checks import store_fact_checks
 from claimwatch.store.history import PassMemory, read_pass_memory
 from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
@@ -99,6 +100,13 @@ def _opened(config: FetchConfig, allow_private: bool) -> FetchConfig:
 @task(name="read-pass-memory", cache_policy=NO_CACHE)
 def read_memory(db: Path, now: datetime, wait: float) -> PassMemory:
     return read_pass_memory(db, now, wait=wait)
+
+
+@task(name="store-fact-checks", cache_policy=NO_CACHE)
+def add_fact_checks(db: Path, polls: list[Poll], catalog: Catalog, wait: float) -> Catalog:
+    """Store the reviews `claimreview` sources read; the catalog with every stored one."""
+    checks = [(poll.source, check) for poll in polls for check in poll.fact_checks]
+    return store_fact_checks(db, checks, catalog, wait=wait)
 
 
 @task(name="store-batch", cache_policy=NO_CACHE)
@@ -194,12 +202,13 @@ def monitor(
         migrations = settings.warehouse_dir / "migrations"
         begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)
         memory = read_memory(settings.db, started_at, wait)
-        spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
         run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
         tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
         tally.reading_line().emit(logger)
         polls = _discover(tally.due, memory, settings.fetch, started_at)
         emit(logger, tally.add_polls(polls))
+        catalog = add_fact_checks(settings.db, polls, catalog, wait)
+        spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
         batches = tally.batches(settings.batch_size)
         tally.fetching_line().emit(logger)
         for items, batch in _fetched(batches, settings, spec):

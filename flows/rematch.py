@@ -20,6 +20,7 @@ from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.records import RunStats, StoredText
 from claimwatch.settings import load_settings
+from claimwatch.store.fact_checks import with_stored_fact_checks
 from claimwatch.store.rematch import (
     count_stored_texts,
     iter_stored_texts,
@@ -56,7 +57,7 @@ def rematch(
     claims `only` names (claims just added): then only the articles that could hold
     them are read, and only their matches are replaced."""
     settings = load_settings(claims=claims, db=db)
-    catalog = load_catalog(settings.claims)
+    catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db)
     started_at = utcnow()
     decided = read_decided(settings.db, wait=settings.lock_wait)
     spec = DetectorSpec.learned(

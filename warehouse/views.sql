@@ -10,7 +10,8 @@
 -- time where a page gave none.
 
 -- One row per (article, claim) matched, with the claim's text and the article's columns
--- (the contract view: DESIGN.md).
+-- (the contract view: DESIGN.md), and for a claim read from a fact-check, its verdict,
+-- who gave it and where.
 CREATE OR REPLACE VIEW claim_matches AS
 SELECT
     m.claim_id,
@@ -32,10 +33,14 @@ SELECT
     m.match_start,
     m.match_end,
     m.matched_at,
-    m.run_id
+    m.run_id,
+    f.verdict,
+    f.fact_checker,
+    f.review_url AS fact_check_url
 FROM matches AS m
 JOIN articles AS a ON a.url = m.article_url
-LEFT JOIN claims AS c ON c.id = m.claim_id;
+LEFT JOIN claims AS c ON c.id = m.claim_id
+LEFT JOIN fact_checks AS f ON f.claim_id = m.claim_id;
 
 -- One row per pending suggestion: a sentence close in meaning to a claim, not yet
 -- confirmed or rejected (`claimwatch review`), in an article where the claim is not

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from claimwatch.exceptions import FetchError
@@ -106,6 +106,8 @@ class Discovery:
     # A request that failed while others answered (a sitemap, a GDELT slice): what
     # the others found is kept, and this is recorded as the source's failure.
     partial_failure: FetchError | None = None
+    # What a `claimreview` source read: reviews for the catalog, not articles.
+    fact_checks: list[FactCheck] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,3 +211,21 @@ class SourcePolled:
     polled_at: datetime
     cursor: str | None
     validators: dict[str, Validator]
+
+
+@dataclass(frozen=True, slots=True)
+class FactCheck:
+    """One fact-checker's verdict on one claim."""
+
+    claim_id: str
+    review_url: str
+    claim_text: str
+    verdict: str | None
+    rating_value: float | None
+    fact_checker: str | None
+    fact_checker_url: str | None
+    reviewed_on: str | None
+    claim_author: str | None
+    claim_date: str | None
+    appearance_url: str | None
+    language: str | None

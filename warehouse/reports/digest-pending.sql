@@ -17,6 +17,9 @@ SELECT
     m.matched_text,
     m.snippet,
     m.is_sample,
+    m.verdict,
+    m.fact_checker,
+    m.fact_check_url,
     s.story_id,
     EXISTS (
         SELECT 1

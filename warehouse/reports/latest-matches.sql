@@ -1,5 +1,5 @@
 -- title: Latest matches
--- description: The newest claim matches with their evidence, best score first within each article.
+-- description: The newest claim matches with their evidence, best score first within each article; for a claim from a fact-check, its verdict and link.
 -- param limit: 20
 -- param include_sample: true
 -- param min_score: 0.0
@@ -10,7 +10,9 @@ SELECT
     matched_text,
     score,
     published_at,
-    article_url
+    article_url,
+    verdict,
+    fact_check_url
 FROM claim_matches
 WHERE (is_sample = false OR $include_sample)
   AND score >= $min_score

@@ -20,6 +20,7 @@ from claimwatch.cli.common import (
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.output.tables import render
 from claimwatch.settings import Settings
+from claimwatch.store.fact_checks import with_stored_fact_checks
 
 
 @click.command()
@@ -104,10 +105,10 @@ def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None
     settings = settings_from(claims=claims, db=db)
     if not supervised():
         catalog = load_catalog(settings.claims)
-        if only:
-            catalog.only(only)  # an unknown id stops here, with the ids to use
         if not settings.db.exists():
             raise click.ClickException(f"{settings.db}: no warehouse here (set --db)")
+        if only:  # an unknown id stops here, with the ids to use
+            with_stored_fact_checks(catalog, settings.db).only(only)
         asked = [arg for claim_id in only for arg in ("--claim", claim_id)]
         become_supervisor(
             ["rematch", "--claims", str(settings.claims), "--db", str(settings.db), *asked]

@@ -113,6 +113,7 @@ def build_digest(
                 echoes=echoes,
                 articles=len({i.article_url for i in claim_items}),
                 story_count=len(stories),
+                fact_check=claim_items[0] if claim_items[0].fact_check_url else None,
             )
         )
     groups.sort(key=lambda g: (-g.matches, -_best(g), g.claim_id))

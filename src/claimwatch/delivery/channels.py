@@ -331,6 +331,9 @@ def webhook_payload(digest: Digest) -> dict[str, Any]:
                 "score": i.score,
                 "matched_text": i.matched_text,
                 "snippet": i.snippet,
+                "verdict": i.verdict,
+                "fact_checker": i.fact_checker,
+                "fact_check_url": safe_link(i.fact_check_url),
             }
             for i in digest.items
         ],

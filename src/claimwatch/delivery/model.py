@@ -29,6 +29,10 @@ class DigestItem:
     story_id: str
     story_sent_before: bool
     is_sample: bool
+    # For a claim read from a fact-check (a `claimreview` source): its verdict, by whom, where.
+    verdict: str | None = None
+    fact_checker: str | None = None
+    fact_check_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,16 @@ class ClaimGroup:
     echoes: tuple[Story, ...]  # new copies of stories an earlier digest sent
     articles: int  # new articles carrying the claim
     story_count: int  # the stories they belong to: listed, hidden and echoed
+    fact_check: DigestItem | None = None  # an item carrying the claim's fact-check, if any
+
+    @property
+    def rated(self) -> str | None:
+        """For a fact-checked claim, as the digest says it: "rated False by Example Checks"."""
+        check = self.fact_check
+        if check is None or not (check.verdict or check.fact_checker):
+            return None
+        verdict = f"rated {check.verdict}" if check.verdict else "fact-checked"
+        return verdict + (f" by {check.fact_checker}" if check.fact_checker else "")
 
     @property
     def counts(self) -> str:

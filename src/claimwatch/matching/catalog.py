@@ -160,6 +160,12 @@ class Catalog(_Strict):
             claims.append(claim.model_copy(update={"variants": (*claim.variants, *unique)}))
         return self.model_copy(update={"claims": tuple(claims)})
 
+    def with_claims(self, claims: Iterable[Claim]) -> Catalog:
+        """This catalog and `claims` after it, but for those whose id it has already."""
+        known = {c.id for c in self.claims}
+        added = tuple(c for c in claims if c.id not in known)
+        return self.model_copy(update={"claims": self.claims + added}) if added else self
+
     def only(self, claim_ids: Collection[str]) -> Catalog:
         """This catalog with just the claims named (their documents stay)."""
         unknown = sorted(set(claim_ids) - {c.id for c in self.claims})

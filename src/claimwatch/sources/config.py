@@ -9,7 +9,10 @@ Kinds (the `kind` key; `feed` when left out):
   asked for in slices so that no slice reaches the API's 250-result cap;
 - `sitemap`: a news sitemap or sitemap index, or a site whose robots.txt names one;
 - `site`: a home page whose `<link rel="alternate">` feeds are read;
-- `directory`: saved HTML pages and WARC files in a local folder.
+- `directory`: saved HTML pages and WARC files in a local folder;
+- `claimreview`: fact-checks, not articles: the ClaimReview markup of a fact-checker's
+  pages (listed by a feed or sitemap) or of an export file; each review's claim joins
+  the catalog (with its verdict, in the `fact_checks` table).
 
 Options every kind has: `enabled`, `sample`, `allow_private`, `topic_terms`
 (an article is kept only if it contains a term of every group), `languages`
@@ -51,6 +54,16 @@ class SourceKind(StrEnum):
     sitemap = "sitemap"
     site = "site"
     directory = "directory"
+    claimreview = "claimreview"
+
+
+class Listing(StrEnum):
+    """How a `claimreview` source lists its reviews."""
+
+    feed = "feed"  # a feed of fact-check pages
+    sitemap = "sitemap"  # a sitemap (or index) of fact-check pages
+    page = "page"  # one fact-check page
+    export = "export"  # a ClaimReview export: JSON, JSON-LD or JSON lines
 
 
 class BaseSource(BaseModel):
@@ -167,6 +180,28 @@ class DirectorySource(BaseSource):
         return str(self.path)
 
 
+class ClaimReviewSource(BaseSource):
+    kind: Literal[SourceKind.claimreview]
+    # Where the reviews are: a URL, or an export file (relative to the sources file).
+    url: AnyHttpUrl | None = None
+    path: Path | None = None
+    listing: Listing = Listing.feed
+    # Fact-check pages read per poll at most: a large sitemap is read over several passes.
+    max_pages: int = Field(default=200, gt=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give either url or path (an export file)")
+        if self.path is not None and self.listing is not Listing.export:
+            raise ValueError("a path is an export file: set listing: export")
+        return self
+
+    @property
+    def location(self) -> str:
+        return str(self.url) if self.url is not None else str(self.path)
+
+
 def _kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("kind", SourceKind.feed))
@@ -179,7 +214,8 @@ Source = Annotated[
     | Annotated[GdeltSource, Tag(SourceKind.gdelt)]
     | Annotated[SitemapSource, Tag(SourceKind.sitemap)]
     | Annotated[SiteSource, Tag(SourceKind.site)]
-    | Annotated[DirectorySource, Tag(SourceKind.directory)],
+    | Annotated[DirectorySource, Tag(SourceKind.directory)]
+    | Annotated[ClaimReviewSource, Tag(SourceKind.claimreview)],
     Discriminator(
         _kind_of,
         custom_error_type="unknown_kind",
@@ -213,10 +249,11 @@ def load_sources(path: Path | str) -> SourceList:
     sources: SourceList = validate(
         SourceList, read_yaml(path, SourcesError), path, "sources", SourcesError
     )
-    # A directory is relative to the file that names it, not to the working directory.
+    # A directory or export file is relative to the file that names it, not to the
+    # working directory.
     resolved = tuple(
         s.model_copy(update={"path": (path.parent / s.path).resolve()})
-        if isinstance(s, DirectorySource)
+        if isinstance(s, DirectorySource | ClaimReviewSource) and s.path is not None
         else s
         for s in sources.sources
     )

@@ -7,14 +7,15 @@ what the sources found, skipping what is stored already.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import assert_never
 
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.client import Fetcher
-from claimwatch.records import Discovery, Failure, FeedItem
+from claimwatch.records import Discovery, FactCheck, Failure, FeedItem
 from claimwatch.sources.config import (
+    ClaimReviewSource,
     DirectorySource,
     FeedSource,
     GdeltSource,
@@ -24,6 +25,7 @@ from claimwatch.sources.config import (
     Source,
 )
 from claimwatch.sources.directory import read_directory
+from claimwatch.sources.fact_checks import read_fact_checks
 from claimwatch.sources.feed import read_feed
 from claimwatch.sources.gdelt import read_gdelt
 from claimwatch.sources.google_news import read_google_news
@@ -43,6 +45,8 @@ class Poll:
     tally: SourceTally
     polled_at: datetime
     failure: Failure | None = None
+    # A `claimreview` source's reviews of new or changed pages.
+    fact_checks: list[FactCheck] = field(default_factory=list)
 
 
 def poll_source(
@@ -63,7 +67,16 @@ def poll_source(
         return Poll(source.name, [], cursor, reader.updated, reader.tally, now, failed)
     partial = found.partial_failure
     failure = None if partial is None else _discover_failure(source, partial)
-    return Poll(source.name, found.items, found.cursor, reader.updated, reader.tally, now, failure)
+    return Poll(
+        source.name,
+        found.items,
+        found.cursor,
+        reader.updated,
+        reader.tally,
+        now,
+        failure,
+        found.fact_checks,
+    )
 
 
 def _discover_failure(source: Source, exc: FetchError) -> Failure:
@@ -84,6 +97,8 @@ def discover(source: Source, reader: SourceReader, cursor: str | None = None) ->
         return read_site(source, reader, cursor)
     if isinstance(source, DirectorySource):
         return read_directory(source, cursor)
+    if isinstance(source, ClaimReviewSource):
+        return read_fact_checks(source, reader)
     assert_never(source)
 
 

@@ -55,8 +55,18 @@ def poll_line(poll: Poll) -> LogLine:
             "source %s: %d items, then failed: %s",
             (poll.source, len(poll.items), poll.failure.reason),
         )
+    if poll.failure and poll.fact_checks:
+        return LogLine(
+            logging.WARNING,
+            "source %s: %d fact-checks, then failed: %s",
+            (poll.source, len(poll.fact_checks), poll.failure.reason),
+        )
     if poll.failure:
         return LogLine(logging.WARNING, "source %s failed: %s", (poll.source, poll.failure.reason))
+    if poll.fact_checks:
+        return LogLine(
+            logging.INFO, "source %s: %d fact-checks", (poll.source, len(poll.fact_checks))
+        )
     return LogLine(logging.INFO, "source %s: %d items", (poll.source, len(poll.items)))
 
 

@@ -101,6 +101,7 @@ def upsert_claims(con: duckdb.DuckDBPyConnection, catalog: Catalog, now: datetim
             "tags": list(c.tags),
             "threshold": c.threshold,
             "suggest_threshold": c.suggest_threshold,
+            "source_url": c.source_url,
             "in_catalog": True,
             "updated_at": now,
         }

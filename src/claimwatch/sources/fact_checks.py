@@ -1,0 +1,101 @@
+"""`claimreview` sources: fact-checkers' verdicts, read for the catalog, not as articles.
+
+Each poll reads the listing in full (a feed or sitemap of fact-check pages, or one
+page), then fetches the pages it has not read before, at most `max_pages` a poll (the
+rest wait for the next), and a page read before only where the listing dates it after
+that read, conditionally, so an unchanged page costs a 304. A page that fails is tried
+again at the next poll. An export file (JSON, JSON-LD or JSON lines, on disk or at a
+URL) is read whole each poll; what it repeats unchanged is not stored again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from claimwatch.exceptions import FetchError
+from claimwatch.fetching.client import HTML_ACCEPT
+from claimwatch.records import Discovery, FactCheck, FeedItem, Validator
+from claimwatch.sources.claimreview import reviews_in_html, reviews_in_json
+from claimwatch.sources.config import ClaimReviewSource, Listing, SitemapSource
+from claimwatch.sources.feed import FEED_ACCEPT, parse_feed
+from claimwatch.sources.reader import SourceReader
+from claimwatch.sources.sitemap import read_sitemaps
+
+EXPORT_ACCEPT = "application/ld+json, application/json, application/x-ndjson;q=0.9, */*;q=0.5"
+# A fact-checker's archive is old and still true: its sitemap entries are read at any age.
+ANY_AGE_HOURS = 24 * 365 * 100
+
+
+def read_fact_checks(source: ClaimReviewSource, reader: SourceReader) -> Discovery:
+    """The reviews of the source's new or changed pages (or of its export); raise
+    FetchError when nothing could be read, and keep a page's failure as partial."""
+    if source.listing is Listing.export:
+        return Discovery([], fact_checks=_export(source, reader))
+    pages = _listed(source, reader)
+    # One page is asked each poll (conditionally): no listing dates its changes.
+    single = source.listing is Listing.page
+    due = [i for i in pages if single or _due(i, reader.validators.get(i.url))]
+    checks: list[FactCheck] = []
+    errors: list[FetchError] = []
+    for item in due[: source.max_pages]:
+        try:
+            page = reader.get(item.url, accept=HTML_ACCEPT)
+        except FetchError as exc:
+            errors.append(exc)
+            continue
+        if page is not None:
+            checks += reviews_in_html(page.content, page.final_url)
+    if errors and len(errors) == len(due[: source.max_pages]):
+        raise errors[0]
+    return Discovery([], partial_failure=next(iter(errors), None), fact_checks=checks)
+
+
+def _listed(source: ClaimReviewSource, reader: SourceReader) -> list[FeedItem]:
+    """The fact-check pages the listing names, read in full: the pages' own validators,
+    not the listing's, say what is new."""
+    url = source.location
+    if source.listing is Listing.page:
+        return [FeedItem(url, source.name)]
+    # A reader without the listing's validators, counting into the source's tally.
+    listing = SourceReader(reader.fetcher, {}, reader.now, tally=reader.tally)
+    if source.listing is Listing.feed:
+        page = listing.get(url, accept=FEED_ACCEPT)
+        return [] if page is None else parse_feed(page, source)
+    sitemap = SitemapSource.model_validate(
+        {
+            "name": source.name,
+            "kind": "sitemap",
+            "url": url,
+            "max_age_hours": ANY_AGE_HOURS,
+            "allow_private": source.allow_private,
+        }
+    )
+    return read_sitemaps(sitemap, listing, None).items
+
+
+def _due(item: FeedItem, read: Validator | None) -> bool:
+    """Not read yet, or dated by its listing after it was last read."""
+    if read is None:
+        return True
+    return item.published_at is not None and item.published_at > _naive(read.verified_at)
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _export(source: ClaimReviewSource, reader: SourceReader) -> list[FactCheck]:
+    """The reviews of an export file, on disk or at a URL."""
+    where = source.location
+    if source.path is not None:
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            raise FetchError(where, f"cannot read the export ({exc.strerror})") from None
+    else:
+        data = reader.get_fresh(where, accept=EXPORT_ACCEPT).content
+    try:
+        checks = reviews_in_json(data, where)
+    except ValueError as exc:
+        raise FetchError(where, str(exc).removeprefix(f"{where}: ")) from None
+    return checks

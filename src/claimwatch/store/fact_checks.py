@@ -1,0 +1,118 @@
+"""Fact-checks in the warehouse: the reviews `claimreview` sources read, kept for good, and
+the catalog they extend.
+
+A review read again unchanged changes nothing; one whose page changed is updated in
+place (its first sighting kept); one whose page disappeared stays, with its claim.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import ValidationError
+
+from claimwatch.dates import utcnow
+from claimwatch.matching.catalog import Catalog, Claim
+from claimwatch.records import FactCheck
+from claimwatch.store.connection import connect, has_table, transaction
+from claimwatch.store.writers import replace_rows, upsert_claims
+
+log = logging.getLogger(__name__)
+
+# What a review says; a row whose fields all equal these is not written again.
+CONTENT = tuple(f.name for f in fields(FactCheck))
+TAG = "fact-check"
+DATES = ("reviewed_on", "claim_date")
+
+
+def store_fact_checks(
+    db: Path, checks: Sequence[tuple[str, FactCheck]], catalog: Catalog, *, wait: float = 0.0
+) -> Catalog:
+    """Store the reviews read in this pass ((source, review) pairs), and return `catalog`
+    with the claim of every stored review (a claim of the file with the same id wins),
+    recorded in `claims`."""
+    now = utcnow()
+    with connect(db, wait=wait) as con, transaction(con, f"{db}: fact-checks not stored"):
+        upsert_fact_checks(con, checks, now)
+        merged = catalog.with_claims(fact_check_claims(stored_fact_checks(con)))
+        if len(merged.claims) > len(catalog.claims):
+            upsert_claims(con, merged, now)
+    return merged
+
+
+def upsert_fact_checks(
+    con: duckdb.DuckDBPyConnection, checks: Sequence[tuple[str, FactCheck]], now: datetime
+) -> int:
+    """Write the reviews that are new or changed ((source, review) pairs); return how many."""
+    stored = {c.claim_id: c for c in stored_fact_checks(con)}
+    first_seen = dict(con.execute("SELECT claim_id, first_seen_at FROM fact_checks").fetchall())
+    latest = {c.claim_id: (s, c) for s, c in checks}  # a review read twice in a pass: the last
+    rows = [
+        _dated(asdict(c))
+        | {"source": s, "first_seen_at": first_seen.get(c.claim_id, now), "updated_at": now}
+        for s, c in latest.values()
+        if stored.get(c.claim_id) != c
+    ]
+    if rows:
+        replace_rows(con, "fact_checks", rows, ["claim_id"])
+    return len(rows)
+
+
+def stored_fact_checks(con: duckdb.DuckDBPyConnection) -> list[FactCheck]:
+    """Every stored review, oldest first; none in a warehouse from before fact-checks."""
+    if not has_table(con, "fact_checks"):
+        return []
+    cursor = con.execute(
+        f"SELECT {', '.join(CONTENT)} FROM fact_checks ORDER BY first_seen_at, claim_id"
+    )
+    return [FactCheck(**_plain(dict(zip(CONTENT, row, strict=True)))) for row in cursor.fetchall()]
+
+
+def fact_check_claims(checks: Sequence[FactCheck]) -> list[Claim]:
+    """Each review's claim, as the catalog holds it; a review whose claim the catalog
+    cannot hold (an odd language code, say) is logged and left out."""
+    claims = []
+    for check in checks:
+        try:
+            claims.append(Claim.model_validate(_claim_fields(check)))
+        except ValidationError as exc:
+            log.warning("fact-check %s left out of the catalog: %s", check.review_url, exc)
+    return claims
+
+
+def _claim_fields(check: FactCheck) -> dict[str, Any]:
+    fields_: dict[str, Any] = {
+        "id": check.claim_id,
+        "text": check.claim_text,
+        "attributed_to": check.claim_author,
+        "said_on": check.claim_date,
+        "source_url": check.review_url,
+        "tags": [TAG],
+    }
+    if check.language and check.language != "en":
+        fields_["language"] = check.language
+    return {k: v for k, v in fields_.items() if v is not None}
+
+
+def _dated(row: dict[str, Any]) -> dict[str, Any]:
+    """A record as a row: its ISO dates as dates."""
+    return row | {k: date.fromisoformat(row[k]) if row[k] else None for k in DATES}
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the record holds it: dates as ISO strings."""
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+
+
+def with_stored_fact_checks(catalog: Catalog, db: Path, *, wait: float = 0.0) -> Catalog:
+    """`catalog` with the claim of every review the warehouse holds, as a pass has it."""
+    if not db.exists():
+        return catalog
+    with connect(db, read_only=True, wait=wait) as con:
+        return catalog.with_claims(fact_check_claims(stored_fact_checks(con)))
