@@ -21,7 +21,15 @@ from tests.commands import claimwatch
 from tests.conftest import MIGRATIONS, ROOT
 from tests.processes import warehouse_held
 from tests.test_stories import WIRE_QUOTE, copies_and_others
-from tests.warehouses import UKRAINE, WAR, empty_warehouse, match_in, populated_warehouse, store
+from tests.warehouses import (
+    FACT_CHECK,
+    UKRAINE,
+    WAR,
+    empty_warehouse,
+    match_in,
+    populated_warehouse,
+    store,
+)
 
 REPORTS = ROOT / "warehouse" / "reports"
 NAMES = [r.name for r in list_reports(REPORTS)]
@@ -364,3 +372,10 @@ def test_story_echoes_of_long_copies(tmp_path: Path, catalog: Catalog) -> None:
     per_claim = run_report(db, get_report(REPORTS, "matches-per-claim"), {})
     counts = {r[0]: dict(zip(per_claim.columns, r, strict=True)) for r in per_claim.rows}
     assert (counts[UKRAINE]["articles"], counts[UKRAINE]["stories"]) == (len(matched), 1)
+
+
+def test_the_fact_checks_report_picks_a_verdict_in_any_case(populated: Path) -> None:
+    report = get_report(REPORTS, "fact-checks")
+    [row] = run_report(populated, report, {"verdict": "false"}).rows
+    assert row[0] == FACT_CHECK.claim_id and row[2] == "False"
+    assert run_report(populated, report, {"verdict": "True"}).rows == []

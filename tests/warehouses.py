@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from claimwatch.matching.catalog import Catalog
-from claimwatch.records import Article, Failure, Match, RunStats, Suggestion
+from claimwatch.records import Article, FactCheck, Failure, Match, RunStats, Suggestion
 from claimwatch.sources.config import SourceList
 from claimwatch.store.connection import migrate
+from claimwatch.store.fact_checks import store_fact_checks
 from claimwatch.store.passes import begin_pass, finish_pass, pass_lock, store_batch
 from tests.conftest import MIGRATIONS
 
@@ -232,7 +233,25 @@ def populated_warehouse(db: Path, catalog: Catalog, migrations: Path = MIGRATION
         suggestions=[suggested],
         migrations=migrations,
     )
+    # A fact-checker's review, read by a `claimreview` source: its claim joins the catalog.
+    store_fact_checks(db, [("harbour-checks", FACT_CHECK)], catalog)
     return db
+
+
+FACT_CHECK = FactCheck(
+    claim_id="fc-000000000001",
+    review_url="https://checks.example/2026/11/war",
+    claim_text="NATO expansion into Asia has already started a war",
+    verdict="False",
+    rating_value=1.0,
+    fact_checker="Harbour Checks",
+    fact_checker_url="https://checks.example/",
+    reviewed_on="2026-11-30",
+    claim_author=None,
+    claim_date=None,
+    appearance_url=None,
+    language="en",
+)
 
 
 def empty_warehouse(db: Path) -> Path:
