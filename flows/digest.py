@@ -31,6 +31,7 @@ from claimwatch.exceptions import DigestError
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.settings import Settings, load_settings
+from claimwatch.store.fact_checks import with_stored_fact_checks
 
 # httpx logs each request's URL at INFO, and a webhook's URL is its secret: every
 # process that runs this flow keeps httpx at WARNING (as flows/monitor.py does).
@@ -102,7 +103,8 @@ def digest(
     """Send each channel the matches it has not received yet, and record the outcome."""
     settings = load_settings(db=db, claims=claims, digest=config)
     digest_config = load_digest_config(settings.digest)
-    digest_config.check_against(load_catalog(settings.claims), settings.digest, settings.claims)
+    catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db)
+    digest_config.check_against(catalog, settings.digest, settings.claims)
     run = run_digest(
         settings.db,
         settings.warehouse_dir,

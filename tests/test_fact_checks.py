@@ -146,7 +146,8 @@ def test_a_fact_checkers_feed_becomes_claims_matched_with_their_verdict(
         yaml.safe_dump(
             {
                 "channels": [{"name": "out", "kind": "stdout", "format": "text"}],
-                "subscriptions": [{"name": "all", "channels": ["out"]}],
+                # Every repeat of a fact-checked claim, by the tag such claims carry.
+                "subscriptions": [{"name": "checked", "channels": ["out"], "tags": ["fact-check"]}],
             }
         ),
         encoding="utf-8",

@@ -8,6 +8,7 @@ import click
 
 from claimwatch.cli.common import PATH, announce_waits, claims_option, db_option, settings_from
 from claimwatch.matching.catalog import load_catalog
+from claimwatch.store.fact_checks import with_stored_fact_checks
 
 
 @click.command("digest")
@@ -58,7 +59,9 @@ def digest_command(
     announce_waits()
     settings = settings_from(db=db, claims=claims, digest=config)
     digest_config = load_digest_config(settings.digest)
-    digest_config.check_against(load_catalog(settings.claims), settings.digest, settings.claims)
+    # Subscriptions may name the claims of stored fact-checks too.
+    catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db)
+    digest_config.check_against(catalog, settings.digest, settings.claims)
     since_at = parse_since(since)
     if dry_run:
         drafts = prepare(

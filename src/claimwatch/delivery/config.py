@@ -36,7 +36,7 @@ from pydantic import (
 )
 
 from claimwatch.exceptions import DigestConfigError
-from claimwatch.matching.catalog import Catalog, Id, Slug
+from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Id, Slug
 from claimwatch.yamlfile import read_yaml
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -198,7 +198,8 @@ class DigestConfig(_Strict):
     def check_against(self, catalog: Catalog, path: Path, claims_path: Path) -> None:
         """Every claim id and tag a subscription names must exist: a typo would send nothing."""
         ids = {c.id for c in catalog.claims}
-        tags = {t for c in catalog.claims for t in c.tags}
+        # Fact-checks' claims may come with a later pass: their tag is always known.
+        tags = {t for c in catalog.claims for t in c.tags} | {FACT_CHECK_TAG}
         for sub in self.subscriptions:
             for claim in sub.claims:
                 if claim not in ids:

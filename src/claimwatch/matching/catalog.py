@@ -28,6 +28,8 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max
 # Claim and document ids as catalogs already have them (H01, FC-2024:17, claim_3.b),
 # compared exactly, case included.
 YAML_SUFFIXES = {".yaml", ".yml"}
+# The tag of every claim read from a fact-check (a `claimreview` source).
+FACT_CHECK_TAG = "fact-check"
 EXPORT_FORMATS = ("yaml", "csv", "tsv", "jsonl")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 MAX_ID_LENGTH = 120

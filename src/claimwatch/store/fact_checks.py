@@ -18,7 +18,7 @@ import duckdb
 from pydantic import ValidationError
 
 from claimwatch.dates import utcnow
-from claimwatch.matching.catalog import Catalog, Claim
+from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Claim
 from claimwatch.records import FactCheck
 from claimwatch.store.connection import connect, has_table, transaction
 from claimwatch.store.writers import replace_rows, upsert_claims
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 # What a review says; a row whose fields all equal these is not written again.
 CONTENT = tuple(f.name for f in fields(FactCheck))
-TAG = "fact-check"
 DATES = ("reviewed_on", "claim_date")
 
 
@@ -93,7 +92,7 @@ def _claim_fields(check: FactCheck) -> dict[str, Any]:
         "attributed_to": check.claim_author,
         "said_on": check.claim_date,
         "source_url": check.review_url,
-        "tags": [TAG],
+        "tags": [FACT_CHECK_TAG],
     }
     if check.language and check.language != "en":
         fields_["language"] = check.language
