@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from claimwatch.matching.catalog import Catalog, Claim
-from claimwatch.matching.claim_vectors import claim_vectors
+from claimwatch.matching.claim_vectors import KEEP_FILES, claim_vectors
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.evaluate import load_judgements
 from claimwatch.matching.lexical import LexicalIndex, char_tokens, word_tokens
@@ -111,8 +111,28 @@ def test_claim_vectors_are_embedded_once_per_catalog(tmp_path: Path, encoder: En
     first = claim_vectors(wordings, counting, tmp_path)
     again = claim_vectors(wordings, counting, tmp_path)
     assert counting.texts == 2 and np.array_equal(first, again)
-    claim_vectors([*wordings, "A third claim"], counting, tmp_path)
-    assert counting.texts == 5 and len(list(tmp_path.glob("claims-*.npy"))) == 2
+    # A catalog that grows embeds its new wordings alone, and reads the others back.
+    grown = claim_vectors([*wordings, "A third claim"], counting, tmp_path)
+    assert counting.texts == 3 and np.array_equal(grown[:2], first)
+    assert np.allclose(grown[2], encoder.encode(["A third claim"])[0], atol=1e-6)
+    vector_files = [p for p in tmp_path.glob("claims-*.npy") if not p.name.endswith("keys.npy")]
+    assert len(vector_files) == 2
+
+
+def test_the_cache_keeps_the_newest_catalogs_vectors(tmp_path: Path, encoder: Encoder) -> None:
+    counting = CountingEncoder(encoder)
+    wordings = ["Where NATO goes, war is most likely"]
+    for n in range(KEEP_FILES + 3):
+        wordings.append(f"Claim number {n} about the alliance")
+        claim_vectors(wordings, counting, tmp_path)
+    assert counting.texts == len(wordings)  # each wording embedded once, however it grew
+    vectors = sorted(p.name for p in tmp_path.glob("claims-*.npy") if "keys" not in p.name)
+    assert len(vectors) == KEEP_FILES
+    assert len(list(tmp_path.glob("claims-*.keys.npy"))) == KEEP_FILES
+    # The newest catalog is among them: read back, not embedded again.
+    again = claim_vectors(wordings, counting, tmp_path)
+    assert np.allclose(again, encoder.encode(wordings), atol=1e-6)
+    assert counting.texts == len(wordings)
 
 
 def test_a_claim_with_several_wordings_uses_them_all(encoder: Encoder, tmp_path: Path) -> None:
