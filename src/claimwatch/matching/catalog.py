@@ -25,12 +25,12 @@ from claimwatch.matching.catalog_tables import COLUMNS, TABLE_FORMATS, read_rows
 from claimwatch.yamlfile import describe_validation_error, read_yaml, validate
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
-# Claim and document ids as catalogs already have them (H01, FC-2024:17, claim_3.b),
-# compared exactly, case included.
 YAML_SUFFIXES = {".yaml", ".yml"}
+EXPORT_FORMATS = ("yaml", "csv", "tsv", "jsonl")
 # The tag of every claim read from a fact-check (a `claimreview` source).
 FACT_CHECK_TAG = "fact-check"
-EXPORT_FORMATS = ("yaml", "csv", "tsv", "jsonl")
+# Claim and document ids as catalogs already have them (H01, FC-2024:17, claim_3.b),
+# compared exactly, case included.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:-]+")
 MAX_ID_LENGTH = 120
 ID_RULE = f"letters, digits and - _ . : (at most {MAX_ID_LENGTH} characters)"

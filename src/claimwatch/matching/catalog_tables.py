@@ -37,7 +37,6 @@ COLUMNS = (
     "document",
 )
 LISTS = ("variants", "tags", "required_terms")
-NUMBERS = ("threshold", "suggest_threshold")
 # Public ClaimReview archives hold about 100,000 claims (tens of MB); past this, a mistake.
 MAX_TABLE_BYTES = 512 * 1024 * 1024
 
@@ -69,6 +68,9 @@ def _delimited(path: Path, text: str, fmt: str) -> Iterator[tuple[int, dict[str,
         raise CatalogError(
             f"{path}: line 1: unknown column {unknown[0]!r}; columns are {', '.join(COLUMNS)}"
         )
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise CatalogError(f"{path}: line 1: column {twice[0]!r} appears twice")
     for missing in ("id", "text"):
         if missing not in header:
             raise CatalogError(f"{path}: line 1: no {missing!r} column")
@@ -96,12 +98,8 @@ def _typed(path: Path, line: int, cells: dict[str, str]) -> dict[str, Any]:
         cell = cell.strip()
         if not cell:
             continue
-        if name in LISTS:
-            row[name] = _list_cell(path, line, name, cell)
-        elif name in NUMBERS:
-            row[name] = cell  # pydantic reads "0.9" as a number, and names a bad one
-        else:
-            row[name] = cell
+        # Other cells stay text: pydantic reads "90" as a number, and names a bad one.
+        row[name] = _list_cell(path, line, name, cell) if name in LISTS else cell
     return row
 
 
