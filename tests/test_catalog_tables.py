@@ -132,3 +132,14 @@ def test_a_table_catalog_comes_from_the_environment_too(tmp_path: Path) -> None:
     result = claimwatch("claims", "validate", env={"CLAIMWATCH_CLAIMS": str(path)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{path}: OK: ")
+
+
+def test_a_yaml_catalog_too_large_says_to_use_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "claims.yaml"
+    claims = [{"id": f"c{n}", "text": f"Claim number {n} " + "x" * 200} for n in range(30_000)]
+    path.write_text(yaml.safe_dump({"claims": claims}), encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"keep a large catalog as \.csv, \.tsv or \.jsonl"):
+        load_catalog(path)
+    table = tmp_path / "claims.jsonl"
+    table.write_text("".join(json.dumps(c) + "\n" for c in claims), encoding="utf-8")
+    assert len(load_catalog(table).claims) == 30_000

@@ -76,24 +76,30 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def read_yaml(path: Path, error: type[ConfigError]) -> Any:
-    """Parse `path` with the safe loader; raise `error` with file and line on failure.
-
-    No Python tags (`!!python/object`), no alias bombs, no nesting deep enough to
-    exhaust the parser: each is an `error` naming the file, never a crash or a hang.
-    """
+def read_text(path: Path, error: type[ConfigError], limit: int) -> str:
+    """The UTF-8 text of a file the user named (a byte-order mark dropped), at most
+    `limit` bytes; raise `error` naming the file otherwise."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
-    if size > MAX_YAML_BYTES:
-        raise error(f"{path}: file is {size} bytes, more than the {MAX_YAML_BYTES} allowed")
+    if size > limit:
+        raise error(f"{path}: file is {size} bytes, more than the {limit} allowed")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def read_yaml(path: Path, error: type[ConfigError]) -> Any:
+    """Parse `path` with the safe loader; raise `error` with file and line on failure.
+
+    No Python tags (`!!python/object`), no alias bombs, no nesting deep enough to
+    exhaust the parser: each is an `error` naming the file, never a crash or a hang.
+    """
+    text = read_text(path, error, MAX_YAML_BYTES)
     try:
         return yaml.load(text, Loader=_SafeLoader)  # a SafeLoader: no Python tags
     except _AliasBomb as exc:

@@ -22,7 +22,7 @@ from pydantic import (
 
 from claimwatch.exceptions import CatalogError
 from claimwatch.matching.catalog_tables import COLUMNS, TABLE_FORMATS, read_rows, write_rows
-from claimwatch.yamlfile import describe_validation_error, read_yaml, validate
+from claimwatch.yamlfile import MAX_YAML_BYTES, describe_validation_error, read_yaml, validate
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -203,6 +203,11 @@ def load_catalog(path: Path | str) -> Catalog:
     if suffix not in YAML_SUFFIXES:
         known = ", ".join(sorted(YAML_SUFFIXES | set(TABLE_FORMATS)))
         raise CatalogError(f"{path}: unknown catalog format {suffix or '(none)'!r}: use {known}")
+    if (size := path.stat().st_size) > MAX_YAML_BYTES:
+        raise CatalogError(
+            f"{path}: {size} bytes, more than a YAML catalog may hold ({MAX_YAML_BYTES}): "
+            "keep a large catalog as .csv, .tsv or .jsonl"
+        )
     catalog: Catalog = validate(
         Catalog, read_yaml(path, CatalogError), path, "claims", CatalogError
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwatch.exceptions import CatalogError
+from claimwatch.yamlfile import read_text
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 COLUMNS = (
@@ -44,13 +45,7 @@ MAX_TABLE_BYTES = 512 * 1024 * 1024
 def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, fields) for each claim of a table file; CatalogError naming the file, line
     and column at fault."""
-    size = path.stat().st_size
-    if size > MAX_TABLE_BYTES:
-        raise CatalogError(f"{path}: file is {size} bytes, more than the {MAX_TABLE_BYTES} allowed")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, CatalogError, MAX_TABLE_BYTES)
     return _json_lines(path, text) if fmt == "jsonl" else _delimited(path, text, fmt)
 
 
