@@ -116,6 +116,7 @@ class CountingEncoder:
 
     def __init__(self, encoder: Encoder) -> None:
         self.encoder, self.version, self.dimensions = encoder, encoder.version, encoder.dimensions
+        self.batch_dependent = encoder.batch_dependent
         self.texts: list[str] = []
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

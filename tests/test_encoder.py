@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from claimwatch.exceptions import EncoderError
+from claimwatch.matching.claim_vectors import claim_vectors
 from claimwatch.matching.encoder import load_encoder
 from claimwatch.matching.minilm import MiniLM
 
@@ -132,3 +133,17 @@ def test_the_multilingual_graph_agrees_with_the_wheels_own_forward_pass(tmp_path
     load_encoder("use", tmp_path)
     assert graph.stat().st_mtime_ns == built
     assert list(tmp_path.iterdir()) == [graph]  # no partial file left behind
+
+
+def test_a_wordings_vector_is_the_same_however_the_catalog_grew(tmp_path: Path) -> None:
+    """The multilingual encoder quantizes a batch's activations with one scale, so a text's
+    vector depends a little on its batch; claim vectors are embedded one text at a time, so
+    a catalog that grew (its old rows reused) holds what one embedded whole would."""
+    encoder = load_encoder("use", tmp_path / "model")
+    assert encoder is not None and encoder.batch_dependent
+    batched = encoder.encode(MULTILINGUAL[:4])
+    assert not np.array_equal(batched[1], encoder.encode([MULTILINGUAL[1]])[0])
+    whole = claim_vectors(MULTILINGUAL, encoder, tmp_path / "whole")
+    claim_vectors(MULTILINGUAL[:2], encoder, tmp_path / "grown")
+    grown = claim_vectors(MULTILINGUAL, encoder, tmp_path / "grown")
+    assert np.array_equal(whole, grown)

@@ -30,6 +30,7 @@ class CountingEncoder:
         self.inner = encoder
         self.version = encoder.version
         self.dimensions = encoder.dimensions
+        self.batch_dependent = encoder.batch_dependent
         self.texts = 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -83,7 +83,10 @@ def _embed(path: Path, wordings: Sequence[str], encoder: Encoder) -> np.ndarray:
     missing = _reuse(path, digests, vectors)
     if len(missing) > 1000:
         log.info("embedding %d new wordings of the catalog (once; kept in %s)", len(missing), path)
-    if missing:
+    if missing and encoder.batch_dependent:
+        for i in missing:
+            vectors[i] = encoder.encode([wordings[i]])[0]
+    elif missing:
         vectors[missing] = encoder.encode([wordings[i] for i in missing])
     _save(_keys_file(path), digests)
     _save(path, vectors)  # last: the vectors' file says the pair is complete

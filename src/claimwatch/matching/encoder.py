@@ -33,6 +33,10 @@ class Encoder(Protocol):
     # Names the model and its weights: cached claim vectors are keyed by it.
     version: str
     dimensions: int
+    # Whether a text's vector depends on the texts embedded beside it (activations
+    # quantized per batch): then a catalog's wordings are embedded one at a time, so
+    # that a wording's vector is the same however the catalog grew.
+    batch_dependent: bool
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised float32 row per text."""

@@ -35,6 +35,7 @@ class MiniLM:
     """The English sentence encoder all-MiniLM-L6-v2 (384 dimensions)."""
 
     dimensions = 384
+    batch_dependent = False  # float32 throughout: padding is masked out
 
     def __init__(self, session: Any, tokenizer: Any, version: str) -> None:
         self._session = session

@@ -53,6 +53,8 @@ class MultilingualUSE:
     ru, th, tr, zh."""
 
     dimensions = 512
+    # The convolutions' inputs are quantized with one scale per batch.
+    batch_dependent = True
 
     def __init__(self, session: Any, pieces: Any, version: str) -> None:
         self._session = session
