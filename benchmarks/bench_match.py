@@ -7,8 +7,9 @@ brute    the matcher against brute force (rapidfuzz cdist of every wording again
          on the development set.
 extract  matcher time against trafilatura extraction time on the same pages: the
          offline sample's, then real pages from ../shared/corpora/pages if present.
-scale    25, 1,000 and 10,000 claims over the same articles: time and peak memory,
-         each size in a fresh process so peak RSS is its own.
+scale    25 to 100,000 claims over the same articles, each size in a fresh process
+         so peak RSS is its own: catalog load and validation, detector build,
+         detection time per article and peak memory, against 1,000 claims.
 """
 
 from __future__ import annotations
@@ -34,19 +35,25 @@ from benchmarks.corpus import (  # noqa: E402
     CORPUS_PAGES,
     DEVSET,
     articles,
+    catalog_data,
     catalog_of,
     corpus_pages,
     sample_pages,
     seed_catalog,
     sentence_pools,
 )
-from claimwatch.matching.claim_vectors import claim_vectors  # noqa: E402
+from claimwatch.matching.catalog import load_catalog  # noqa: E402
+from claimwatch.matching.claim_vectors import claim_vectors, wording_rows  # noqa: E402
 from claimwatch.matching.detector import Detector  # noqa: E402
 from claimwatch.matching.encoder import load_encoder  # noqa: E402
 from claimwatch.matching.evaluate import load_judgements  # noqa: E402
 from claimwatch.matching.matcher import MIN_WINDOW_SHARE, Matcher  # noqa: E402
 from claimwatch.matching.normalize import normalize, normalize_text  # noqa: E402
 from claimwatch.matching.windows import candidate_windows  # noqa: E402
+
+SCALE_SIZES = (25, 1000, 10_000, 100_000)
+# Articles each size detects in per pass: 100,000 claims take ~0.1 s an article.
+SCALE_ARTICLES = 500
 
 
 def median_seconds(work: Callable[[], object], repeat: int) -> float:
@@ -173,73 +180,101 @@ def memory_kib(field: str) -> int:
         return int(status.read().split(f"{field}:")[1].split()[0])
 
 
-def scale_one(size: int, count: int, repeat: int, cache: Path) -> dict[str, float]:
-    """Run in a child process: build a catalog of `size` claims and detect in `count`
-    articles, with the semantic stage (its catalog vectors embedded beforehand, cached)."""
+def scale_one(size: int, count: int, cache: Path) -> None:
+    """Run in a child process, talking to bench_scale over stdin and stdout: load a catalog
+    of `size` claims from a JSON lines file, as `--claims` does, build a detector, then for each
+    line read detect in `count` articles, with the semantic stage (the catalog's vectors
+    embedded beforehand, cached), and print the seconds taken; at the end of input, print
+    the memory used."""
     claim_pool, article_pool = sentence_pools()
     texts = articles(count, article_pool)
-    catalog = catalog_of(size, claim_pool)
+    path = cache / f"catalog-{size}.jsonl"
+    claims = catalog_data(size, claim_pool)["claims"]
+    path.write_text("".join(json.dumps(c) + "\n" for c in claims), encoding="utf-8")
+    del claims
     encoder = load_encoder("use", cache)
     base = memory_kib("VmRSS")
     started = time.perf_counter()
+    catalog = load_catalog(path)  # read, parsed and validated
+    load = time.perf_counter() - started
+    started = time.perf_counter()
     detector = Detector(catalog, encoder=encoder, cache_dir=cache)
     build = time.perf_counter() - started
-    seconds = median_seconds(lambda: [detector.detect("u", t) for t in texts], repeat)
+    for text in texts[:10]:  # first calls (onnxruntime, caches) are not what a pass costs
+        detector.detect("u", text)
+    print(json.dumps({"load_s": load, "build_s": build}), flush=True)
+    while sys.stdin.readline():
+        started = time.perf_counter()
+        for text in texts:
+            detector.detect("u", text)
+        print(time.perf_counter() - started, flush=True)
     peak, resident = memory_kib("VmHWM"), memory_kib("VmRSS")
-    return {
-        "build_s": build,
-        "match_s": seconds,
-        "peak_mb": peak / 1024,
-        "added_mb": (resident - base) / 1024,
-    }
+    print(json.dumps({"peak_mb": peak / 1024, "added_mb": (resident - base) / 1024}), flush=True)
 
 
-def bench_scale(repeat: int, count: int, cache: Path) -> None:
-    print(
-        f"scale: {count} articles, detection with meaning, median of {repeat},"
-        " each size in its own process"
-    )
-    results = {}
+def bench_scale(repeat: int, count: int, cache: Path, sizes: list[int]) -> None:
+    """Each size in its own process, so that peak RSS is its own. The processes take turns
+    at each pass over the articles, and each ratio is the median of the passes' ratios, so
+    a machine that slows down midway skews no size."""
     encoder = load_encoder("use", cache)
     assert encoder is not None
     claim_pool = sentence_pools()[0]
-    for size in (25, 1000, 10_000):
-        started = time.perf_counter()
-        claim_vectors(
-            [w for c in catalog_of(size, claim_pool).claims for w in c.wordings], encoder, cache
+    # Each catalog's vectors are embedded once, beforehand, as a pass's first worker does.
+    # The largest first: it takes them all, and the smaller catalogs (its first claims)
+    # reuse its rows.
+    largest = max(sizes)
+    started = time.perf_counter()
+    claim_vectors(wording_rows(catalog_of(largest, claim_pool))[0], encoder, cache)
+    embedded = time.perf_counter() - started
+    for size in sizes:
+        claim_vectors(wording_rows(catalog_of(size, claim_pool))[0], encoder, cache)
+    children: dict[int, subprocess.Popen[str]] = {}
+    results: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        command = [sys.executable, __file__, "scale-one", "--size", str(size)]
+        command += ["--articles", str(count), "--cache", str(cache)]
+        children[size] = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        embedded = time.perf_counter() - started
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "scale-one",
-                "--size",
-                str(size),
-                "--articles",
-                str(count),
-                "--repeat",
-                str(repeat),
-                "--cache",
-                str(cache),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        results[size] = json.loads(out.stdout)
-        r = results[size]
-        print(
-            f"  {size:>6} claims  build {r['build_s']:6.2f} s  match {r['match_s']:7.2f} s"
-            f"  ({r['match_s'] / count * 1000:6.2f} ms/article)  peak RSS {r['peak_mb']:7.1f} MiB"
-            f"  (resident +{r['added_mb']:.1f} for the catalog and matching)"
-            f"  catalog embedded once in {embedded:.1f} s"
-        )
-    base = results[25]["match_s"]
+        results[size] = json.loads(_answer(children[size]))
+    passes: dict[int, list[float]] = {size: [] for size in sizes}
+    for _ in range(repeat):
+        for size, child in children.items():
+            assert child.stdin is not None
+            child.stdin.write("pass\n")
+            child.stdin.flush()
+            passes[size].append(float(_answer(child)) / count * 1000)
+    for size, child in children.items():
+        assert child.stdin is not None
+        child.stdin.close()
+        results[size] |= json.loads(_answer(child))
+        child.wait()
+    base = 1000 if 1000 in sizes else sizes[0]
     print(
-        "  time vs 25 claims: "
-        + ", ".join(f"{size}: {r['match_s'] / base:.1f}x" for size, r in results.items())
+        f"scale: {count} articles, detection with meaning, median of {repeat} passes,"
+        f" each size in its own process; ratios against {base:,} claims"
     )
+    print(
+        "     claims  load s  build s  ms/article   ratio  peak RSS MiB   ratio"
+        "  catalog and matching MiB"
+    )
+    for size, r in results.items():
+        ratio = statistics.median(a / b for a, b in zip(passes[size], passes[base], strict=True))
+        print(
+            f"  {size:>9,}  {r['load_s']:6.2f}  {r['build_s']:7.2f}"
+            f"  {statistics.median(passes[size]):10.2f}  {ratio:5.2f}x"
+            f"  {r['peak_mb']:13.1f}  {r['peak_mb'] / results[base]['peak_mb']:5.2f}x"
+            f"  {r['added_mb']:24.1f}"
+        )
+    print(f"  the {largest:,} claims' vectors were embedded once, beforehand, in {embedded:.1f} s")
+
+
+def _answer(child: subprocess.Popen[str]) -> str:
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    if not line:
+        raise RuntimeError(f"scale-one exited with {child.wait()}")
+    return line
 
 
 def main() -> None:
@@ -250,10 +285,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--size", type=int, default=25)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SCALE_SIZES))
     parser.add_argument("--cache", type=Path, help="Cache of model and catalog vectors.")
     args = parser.parse_args()
     if args.which == "scale-one":
-        print(json.dumps(scale_one(args.size, args.articles, args.repeat, args.cache)))
+        scale_one(args.size, args.articles, args.cache)
         return
     with tempfile.TemporaryDirectory() as folder:
         cache = args.cache or Path(folder)
@@ -262,7 +298,7 @@ def main() -> None:
         if args.which in ("extract", "all"):
             bench_extract(max(args.repeat, 5), cache)
         if args.which in ("scale", "all"):
-            bench_scale(args.repeat, args.articles, cache)
+            bench_scale(args.repeat, min(args.articles, SCALE_ARTICLES), cache, args.sizes)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import trafilatura
 
-from claimwatch.matching.catalog import Catalog, Claim, load_catalog
+from claimwatch.matching.catalog import Catalog, load_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PAGES = sorted((ROOT / "seeds" / "sample" / "articles").glob("*.html"))
@@ -64,9 +64,11 @@ def seed_catalog() -> Catalog:
     return load_catalog(ROOT / "seeds" / "claims.yaml")
 
 
-def catalog_of(size: int, pool: list[str], seed: int = 7) -> Catalog:
+def catalog_data(size: int, pool: list[str], seed: int = 7) -> dict:
+    """A catalog of `size` claims as plain data, as a loader reads it from a file (the
+    recipe above); `Catalog.model_validate` makes it a catalog."""
     base = seed_catalog()
-    claims = list(base.claims[:size])
+    claims = [c.model_dump(mode="json", exclude_defaults=True) for c in base.claims[:size]]
     rng = random.Random(seed)
     vocabulary = sorted({w for s in pool for w in s.split()})
     while len(claims) < size:
@@ -76,8 +78,13 @@ def catalog_of(size: int, pool: list[str], seed: int = 7) -> Catalog:
         stretch = words[start : start + length]
         for _ in range(rng.randint(1, 2)):
             stretch[rng.randrange(length)] = rng.choice(vocabulary)
-        claims.append(Claim(id=f"synthetic-{len(claims)}", text=" ".join(stretch)))
-    return Catalog(documents=base.documents, claims=tuple(claims))
+        claims.append({"id": f"synthetic-{len(claims)}", "text": " ".join(stretch)})
+    documents = [d.model_dump(mode="json", exclude_defaults=True) for d in base.documents]
+    return {"documents": documents, "claims": claims}
+
+
+def catalog_of(size: int, pool: list[str], seed: int = 7) -> Catalog:
+    return Catalog.model_validate(catalog_data(size, pool, seed))
 
 
 def articles(count: int, pool: list[str], seed: int = 11) -> list[str]:

@@ -36,3 +36,28 @@ def test_best_coverage_can_be_limited_to_some_wordings() -> None:
     assert index.best_coverage(found) > 0.3
     assert index.best_coverage(found, np.array([True, False])) == 0.0
     assert index.best_coverage(terms("nothing shared here")) == 0.0
+
+
+def test_best_covered_keeps_every_windows_best_wordings() -> None:
+    """On a catalog where an article's terms reach thousands of wordings, the rows
+    best_covered keeps give each window the same `keep` best coverages, ties included, as
+    the exact coverage of every candidate does."""
+    rng = np.random.default_rng(3)
+    vocabulary = [f"word{n:03d}" for n in range(300)]
+    wordings = [" ".join(rng.choice(vocabulary, size=rng.integers(4, 10))) for _ in range(5000)]
+    wordings += wordings[:200]  # exact ties
+    index = TermIndex(wordings)
+    windows = [terms(" ".join(rng.choice(vocabulary, size=12))) for _ in range(6)]
+    windows.append(windows[0] | windows[1])  # a pair of adjacent sentences
+    unions = [None] * 6 + [(0, 1)]
+    everything = index.candidates(set().union(*windows), 0.0)
+    keep = 16
+    kept = index.best_covered(everything, windows, unions, keep)
+    assert keep < len(kept) < len(everything) // 4  # it does leave most of them out
+    full = index.coverage_matrix(everything, windows, unions)
+    part = index.coverage_matrix(kept, windows, unions)
+    for w in range(len(windows)):
+        kth = np.sort(full[w])[-keep]
+        assert np.sort(part[w])[-keep] == kth
+        best = set(everything[full[w] >= kth].tolist())
+        assert best <= set(kept.tolist())

@@ -176,9 +176,8 @@ class Catalog(_Strict):
                 f"no claim {', '.join(map(repr, unknown))} in the catalog: "
                 "see `claimwatch claims list` for its ids"
             )
-        return self.model_copy(
-            update={"claims": tuple(c for c in self.claims if c.id in set(claim_ids))}
-        )
+        wanted = set(claim_ids)  # once: a focus of many ids on a large catalog
+        return self.model_copy(update={"claims": tuple(c for c in self.claims if c.id in wanted)})
 
     def get(self, claim_id: str) -> Claim:
         for claim in self.claims:

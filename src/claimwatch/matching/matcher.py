@@ -95,6 +95,10 @@ class Matcher:
         self._claim_of_row: list[str] = []
         self._wordings: list[str] = []
         self._normalized: list[str] = []
+        # Claim c's wordings are rows [_first_row[c], _first_row[c + 1]), c its place in
+        # _claim_index: no scan of every row to find a claim's.
+        self._claim_index = {c.id: i for i, c in enumerate(catalog.claims)}
+        self._first_row = np.cumsum([0, *(len(c.wordings) for c in catalog.claims)])
         for claim in catalog.claims:
             for wording in claim.wordings:
                 self._claim_of_row.append(claim.id)
@@ -155,9 +159,10 @@ class Matcher:
 
     def evidence(self, claim_ids: list[str], text: str, *, title: str | None = None) -> list[Hit]:
         """For each claim asked for, where in the title or text its wordings fit best."""
-        wanted = set(claim_ids)
+        wanted = sorted({self._claim_index[c] for c in claim_ids if c in self._claim_index})
         rows = np.array(
-            [r for r, c in enumerate(self._claim_of_row) if c in wanted], dtype=np.int64
+            [r for c in wanted for r in range(self._first_row[c], self._first_row[c + 1])],
+            dtype=np.int64,
         )
         best: dict[str, Hit] = {}
         for field_name, value in (("title", title), ("text", text)):
@@ -244,9 +249,15 @@ class Matcher:
         rows = self._index.candidates(set().union(*window_terms), self.min_coverage)
         if not len(rows):
             return {}
-        coverage = self._index.coverage_matrix(rows, window_terms, [w.pair for w in windows])
-        if len(rows) > MAX_CANDIDATES_PER_WINDOW:
-            # Only the wordings a window covers best are worth a fuzzy score.
+        unions = [w.pair for w in windows]
+        capped = len(rows) > MAX_CANDIDATES_PER_WINDOW
+        if capped:
+            # Only the wordings a window covers best are worth a fuzzy score, so only they
+            # need exact coverage (the others count as 0 below).
+            rows = self._index.best_covered(rows, window_terms, unions, MAX_CANDIDATES_PER_WINDOW)
+        coverage = self._index.coverage_matrix(rows, window_terms, unions)
+        # Fewer rows left than that: no window covers that many wordings, none is cut.
+        if capped and len(rows) >= MAX_CANDIDATES_PER_WINDOW:
             kth = np.partition(coverage, -MAX_CANDIDATES_PER_WINDOW, axis=1)
             coverage[coverage < kth[:, -MAX_CANDIDATES_PER_WINDOW][:, None]] = 0
         passing = coverage >= self.min_coverage

@@ -100,6 +100,10 @@ _WORD = re.compile(r"\w+")
 CJK_CHARACTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 CJK = re.compile(f"[{CJK_CHARACTERS}]")
 _CJK_RUN = re.compile(f"[{CJK_CHARACTERS}]+")
+# How far coverage summed in float64 and in any order (TermIndex.best_covered) may be
+# from coverage_matrix's float32 sums, with room to spare: coverage is at most 1 and
+# float32 keeps 7 digits.
+ROUGH = 1e-5
 
 
 # The fuzzy matcher and the detector's cheap step read the same sentences: the second
@@ -129,28 +133,32 @@ class TermIndex:
 
     def __init__(self, wordings: Sequence[str]) -> None:
         self.size = len(wordings)
-        self.wording_terms = [terms(w) for w in wordings]
+        # Each wording's terms are read again from its text (coverage()): keeping 100,000
+        # sets of them cost more memory than the rest of the index.
+        self._wordings = wordings
+        # Terms in sorted order, here and wherever weights are summed: set order follows
+        # each process's string hashing, and sums in another order differ in their last
+        # bits, enough to break ties between thousands of wordings differently.
+        wording_terms = [sorted(terms(w)) for w in wordings]
         df: dict[str, int] = {}
-        for found in self.wording_terms:
+        for found in wording_terms:
             for term in found:
                 df[term] = df.get(term, 0) + 1
         n = max(1, self.size)
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         rows: dict[str, list[int]] = {}
-        for row, found in enumerate(self.wording_terms):
+        for row, found in enumerate(wording_terms):
             for term in found:
                 rows.setdefault(term, []).append(row)
         self.postings = {t: np.array(r, dtype=np.int32) for t, r in rows.items()}
         self.term_ids = {t: i for i, t in enumerate(self.postings)}
         # Each wording's terms and weights, flattened (row r owns [starts[r], starts[r+1])).
-        ids = [sorted(self.term_ids[t] for t in found) for found in self.wording_terms]
+        ids = [sorted(self.term_ids[t] for t in found) for found in wording_terms]
         self.starts = np.cumsum([0] + [len(i) for i in ids]).astype(np.int64)
         self.flat_ids = np.array([i for row_ids in ids for i in row_ids], dtype=np.int32)
-        names = list(self.term_ids)
-        self.flat_weights = np.array([self.idf[names[i]] for i in self.flat_ids], dtype=np.float32)
-        self.total = np.array(
-            [sum(self.idf[t] for t in found) or 1.0 for found in self.wording_terms]
-        )
+        weights = np.array([self.idf[t] for t in self.term_ids])
+        self.flat_weights = weights[self.flat_ids].astype(np.float32)
+        self.total = np.array([sum(self.idf[t] for t in found) or 1.0 for found in wording_terms])
 
     def candidates(self, found: AbstractSet[str], min_coverage: float) -> np.ndarray:
         """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
@@ -170,12 +178,68 @@ class TermIndex:
 
     def _covered(self, found: AbstractSet[str]) -> np.ndarray | None:
         """Each wording's weight held by the terms `found`, or None when none shares one."""
-        present = [t for t in found if t in self.postings]
+        present = sorted(t for t in found if t in self.postings)
         if not present:
             return None
         postings = [self.postings[t] for t in present]
         weights = np.repeat([self.idf[t] for t in present], [len(p) for p in postings])
         return np.bincount(np.concatenate(postings), weights=weights, minlength=self.size)
+
+    def best_covered(
+        self,
+        rows: np.ndarray,
+        windows: Sequence[AbstractSet[str]],
+        unions: Sequence[tuple[int, int] | None],
+        keep: int,
+    ) -> np.ndarray:
+        """Of `rows` (sorted), those among some window's `keep` best covered, ties included,
+        and maybe a few more: the columns coverage_matrix must compute exactly to find
+        each window's `keep` best and the keep-th's value.
+
+        With a large catalog, an article's terms reach tens of thousands of wordings and a
+        window covers thousands of them in part; coverage_matrix over all of them (a
+        window x term-of-each-wording matrix) cost more than the rest of detection. Here
+        coverage is summed sparsely, from the postings of each window's terms, in float64
+        and in any order: exact to well within ROUGH, which is the margin kept.
+        """
+        if len(rows) <= keep:
+            return rows
+        # Each wording's column, the wordings outside `rows` sharing an extra one, dropped.
+        width = len(rows) + 1
+        column = np.full(self.size, len(rows), dtype=np.int64)
+        column[rows] = np.arange(len(rows))
+        postings, owners, weights = [], [], []
+        for w, found in enumerate(windows):
+            union = unions[w] if w < len(unions) else None
+            # A pair's coverage is its halves' less that of the terms they share, which
+            # are few: far fewer postings to read than its whole set of terms.
+            shared = found if union is None else windows[union[0]] & windows[union[1]]
+            for term in shared:
+                if term in self.postings:
+                    postings.append(self.postings[term])
+                    owners.append(w * width)
+                    weights.append(self.idf[term] if union is None else -self.idf[term])
+        if not postings:  # nothing to go by: every row is computed exactly
+            return rows
+        lengths = [len(p) for p in postings]
+        cells = np.repeat(owners, lengths) + column[np.concatenate(postings)]
+        covered = np.bincount(
+            cells, weights=np.repeat(weights, lengths), minlength=len(windows) * width
+        ).reshape(len(windows), width)[:, :-1]
+        for w, union in enumerate(unions):
+            if union is not None:
+                covered[w] += covered[union[0]]
+                covered[w] += covered[union[1]]
+        coverage = np.divide(covered, self.total[rows], out=covered)
+        # A lower bound of each window's keep-th best coverage, without sorting thousands:
+        # the keep-th best of the maxima of at least `keep` blocks of columns.
+        block = max(1, len(rows) // (4 * keep))
+        maxima = np.maximum.reduceat(coverage, np.arange(0, len(rows), block), axis=1)
+        floor = np.partition(maxima, -keep, axis=1)[:, -keep]
+        # Windows that cover fewer than `keep` wordings keep every one they cover (1e-12:
+        # above rounding noise, below any term's share of a wording).
+        floor = np.maximum(floor - ROUGH, 1e-12)
+        return rows[np.flatnonzero((coverage >= floor[:, None]).any(axis=0))]
 
     def coverage_matrix(
         self,
@@ -210,4 +274,5 @@ class TermIndex:
 
     def coverage(self, row: int, found: AbstractSet[str]) -> float:
         """The share of a wording's weight that the terms `found` hold."""
-        return sum(self.idf[t] for t in self.wording_terms[row] & found) / self.total[row]
+        shared = sorted(terms(self._wordings[row]) & found)
+        return sum(self.idf[t] for t in shared) / self.total[row]
