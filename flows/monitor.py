@@ -46,7 +46,7 @@ from claimwatch.sources.config import Source, load_sources
 from claimwatch.sources.discover import Poll, poll_source
 from claimwatch.sources.filters import apply_filters
 from claimwatch.sources.reader import Validator
-from claimwatch.store.fact_checks import store_fact_checks
+from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
 from claimwatch.store.history import PassMemory, read_pass_memory
 from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
@@ -196,8 +196,8 @@ def monitor(
     logger = get_run_logger()
     settings = load_settings(sources=sources, claims=claims, db=db)
     source_list = load_sources(settings.sources)
-    catalog = load_catalog(settings.claims)
     started_at, wait = utcnow(), settings.lock_wait
+    catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db, wait=wait)
     with pass_lock(settings.db):
         migrations = settings.warehouse_dir / "migrations"
         begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)

@@ -11,6 +11,11 @@ import yaml
 from prefect.flows import load_flow_from_entrypoint
 from prefect.testing.utilities import prefect_test_harness
 
+# The digest command imports its channels (smtplib, email) when first run; imported here,
+# before Prefect's harness starts its threads: on Python 3.11 an import that a garbage
+# collection interrupts can fail with KeyError (CPython gh-91351), seen once here.
+import claimwatch.delivery.channels
+import claimwatch.delivery.run
 from claimwatch.sources.claimreview import fact_check_id
 from claimwatch.store.connection import connect
 from tests.commands import claimwatch

@@ -110,7 +110,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_stored_fact_checks(catalog: Catalog, db: Path, *, wait: float = 0.0) -> Catalog:
-    """`catalog` with the claim of every review the warehouse holds, as a pass has it."""
+    """`catalog` with the claim of every review the warehouse holds, as a pass has it. A
+    pass records its catalog with these from the start, so that a digest run meanwhile
+    still counts their claims as watched."""
     if not db.exists():
         return catalog
     with connect(db, read_only=True, wait=wait) as con:
