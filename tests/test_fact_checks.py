@@ -3,6 +3,7 @@
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,13 @@ from prefect.testing.utilities import prefect_test_harness
 # collection interrupts can fail with KeyError (CPython gh-91351), seen once here.
 import claimwatch.delivery.channels
 import claimwatch.delivery.run
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.records import FactCheck
 from claimwatch.sources.claimreview import fact_check_id
-from claimwatch.store.connection import connect
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
 from tests.commands import claimwatch
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import MIGRATIONS, ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
 
 CLAIM = "Tidal power stations in the North Sea have raised sea levels by two metres"
@@ -188,3 +192,44 @@ def test_a_fact_checkers_feed_becomes_claims_matched_with_their_verdict(
         [(claim_id, "Pants on Fire"), (fact_check_id(second_check), "Misleading")]
     )
     assert _rows(db, "SELECT verdict FROM claim_matches") == [("Pants on Fire",)]
+
+
+def test_a_review_updated_mid_catalog_gives_its_claim_anew(tmp_path: Path) -> None:
+    """A pass starts with the stored reviews' claims; a review it reads changed replaces
+    its claim, in the pass's catalog and in `claims`, while the file's claims stay."""
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    seeds = load_catalog(SEEDS / "claims.yaml")
+    url = "https://checks.example/1"
+    first = _review(url, CLAIM, VERDICT)
+    store_fact_checks(db, [("checks", first)], seeds)
+    started = with_stored_fact_checks(seeds, db)
+    assert started.get(first.claim_id).text == CLAIM
+    reworded = replace(first, claim_text=CLAIM + " since 2020")
+    merged = store_fact_checks(db, [("checks", reworded)], started)
+    assert merged.get(first.claim_id).text == CLAIM + " since 2020"
+    assert [c.id for c in merged.claims][: len(seeds.claims)] == [c.id for c in seeds.claims]
+    assert _rows(db, f"SELECT text FROM claims WHERE id = '{first.claim_id}'") == [
+        (CLAIM + " since 2020",)
+    ]
+    # Read again unchanged: the catalog and the stored rows stay as they are.
+    before = _rows(db, "SELECT * FROM fact_checks")
+    assert store_fact_checks(db, [("checks", reworded)], merged) == merged
+    assert _rows(db, "SELECT * FROM fact_checks") == before
+
+
+def _review(url: str, claim: str, verdict: str) -> FactCheck:
+    return FactCheck(
+        claim_id=fact_check_id(url),
+        review_url=url,
+        claim_text=claim,
+        verdict=verdict,
+        rating_value=None,
+        fact_checker=CHECKER,
+        fact_checker_url=None,
+        reviewed_on="2026-11-30",
+        claim_author=None,
+        claim_date=None,
+        appearance_url=None,
+        language=None,
+    )

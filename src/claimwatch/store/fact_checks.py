@@ -34,13 +34,18 @@ def store_fact_checks(
     db: Path, checks: Sequence[tuple[str, FactCheck]], catalog: Catalog, *, wait: float = 0.0
 ) -> Catalog:
     """Store the reviews read in this pass ((source, review) pairs), and return `catalog`
-    with the claim of every stored review (a claim of the file with the same id wins),
-    recorded in `claims`."""
+    with the claim of every stored review, as it reads now (a claim of the file with the
+    same id wins), recorded in `claims`."""
     now = utcnow()
     with connect(db, wait=wait) as con, transaction(con, f"{db}: fact-checks not stored"):
         upsert_fact_checks(con, checks, now)
-        merged = catalog.with_claims(fact_check_claims(stored_fact_checks(con)))
-        if len(merged.claims) > len(catalog.claims):
+        fresh = fact_check_claims(stored_fact_checks(con))
+        # The pass began with the reviews' claims as they were: a review updated since
+        # gives its claim anew.
+        ids = {c.id for c in fresh}
+        kept = [c for c in catalog.claims if c.id not in ids or FACT_CHECK_TAG not in c.tags]
+        merged = catalog.model_copy(update={"claims": tuple(kept)}).with_claims(fresh)
+        if merged.claims != catalog.claims:
             upsert_claims(con, merged, now)
     return merged
 
