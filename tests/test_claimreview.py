@@ -1,329 +1,135 @@
-"""ClaimReview markup read from pages (JSON-LD, microdata) and export files (JSON, JSON lines).
-
-Every fixture here is made up for these tests: an imaginary fact-checker at checks.example.
-"""
+"""`claimreview` sources polled against a real HTTP server on 127.0.0.1 and real files:
+which pages a poll reads, exports, failures, and the source's configuration."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
-from claimwatch.sources.claimreview import (
-    FactCheck,
-    fact_check_id,
-    reviews_in_html,
-    reviews_in_json,
-)
+from claimwatch.exceptions import SourcesError
+from claimwatch.fetching.client import FetchConfig, Fetcher
+from claimwatch.sources.claimreview_markup import fact_check_id
+from claimwatch.sources.config import ClaimReviewSource, load_sources
+from claimwatch.sources.discover import Poll, poll_source
+from tests.httpserver import Reply, ScriptedServer
 
-PAGE_URL = "https://checks.example/2025/06/lighthouse-tax"
-CHECKER = {"@type": "Organization", "name": "Example Checks", "url": "https://checks.example/"}
+NOW = datetime(2026, 12, 3, 12, 0)
+CONFIG = FetchConfig(allow_private=True, retries=0, host_delay=0)
+NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
 
-def review(url: str, claim: str, verdict: str = "False", **extra: Any) -> dict[str, Any]:
-    """A small ClaimReview object; `extra` adds or replaces properties."""
-    data: dict[str, Any] = {
+def review_page(url: str, claim: str, verdict: str = "False") -> bytes:
+    review = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": url,
         "claimReviewed": claim,
-        "author": CHECKER,
-        "reviewRating": {"@type": "Rating", "ratingValue": 1, "alternateName": verdict},
+        "reviewRating": {"@type": "Rating", "alternateName": verdict},
     }
-    data.update(extra)
-    return data
+    return f'<html><script type="application/ld+json">{json.dumps(review)}</script></html>'.encode()
 
 
-def page(*blocks: str, body: str = "") -> str:
-    scripts = "".join(f'<script type="application/ld+json">{b}</script>\n' for b in blocks)
-    return f"<!doctype html><html><head>\n{scripts}</head><body>{body}</body></html>"
+def sitemap(server: ScriptedServer, *paths: str, lastmod: str = "2019-05-01") -> bytes:
+    entries = "".join(
+        f"<url><loc>{server.url(p)}</loc><lastmod>{lastmod}</lastmod></url>" for p in paths
+    )
+    return f'<?xml version="1.0"?><urlset {NS}>{entries}</urlset>'.encode()
 
 
-JSONLD_REVIEW = {
-    "@context": "https://schema.org",
-    "@type": "ClaimReview",
-    "url": "https://checks.example/2025/06/lighthouse-tax#verdict",
-    "claimReviewed": "  Every lighthouse keeper\n  pays a   window tax since 2024. ",
-    "datePublished": "2025-06-14T18:30:00-04:00",
-    "inLanguage": "en-GB",
-    "author": {"@type": "Organization", "name": "Example Checks", "url": "/about"},
-    "reviewRating": {
-        "@type": "Rating",
-        "ratingValue": "2",
-        "bestRating": "5",
-        "worstRating": "1",
-        "alternateName": "Misleading",
-    },
-    "itemReviewed": {
-        "@type": "Claim",
-        "author": {"@type": "Person", "name": "Ada Quill"},
-        "datePublished": "2025-06-01",
-        "appearance": [
-            {"@type": "CreativeWork", "url": "https://video.example/watch/abc"},
-            {"@type": "CreativeWork", "url": "https://blog.example/post/9"},
-        ],
-    },
-}
-
-
-def test_jsonld_page_gives_every_field() -> None:
-    [check] = reviews_in_html(page(json.dumps(JSONLD_REVIEW)), PAGE_URL)
-    assert check == FactCheck(
-        claim_id=fact_check_id("https://checks.example/2025/06/lighthouse-tax"),
-        review_url="https://checks.example/2025/06/lighthouse-tax#verdict",
-        claim_text="Every lighthouse keeper pays a window tax since 2024.",
-        verdict="Misleading",
-        rating_value=2.0,
-        fact_checker="Example Checks",
-        fact_checker_url="https://checks.example/about",
-        reviewed_on="2025-06-14",
-        claim_author="Ada Quill",
-        claim_date="2025-06-01",
-        appearance_url="https://video.example/watch/abc",
-        language="en",
+def source(**keys: object) -> ClaimReviewSource:
+    return ClaimReviewSource.model_validate(
+        {"name": "checks", "kind": "claimreview", "allow_private": True} | keys
     )
 
 
-MICRODATA_BODY = """
-<article itemscope itemtype="http://schema.org/ClaimReview">
-  <link itemprop="url" href="/2025/05/river-glows">
-  <h1>Does the river glow? <span itemprop="claimReviewed">The river
-      glows green at night because of a factory</span></h1>
-  <time itemprop="datePublished" datetime="2025-05-02">2 May</time>
-  <meta itemprop="inLanguage" content="fr">
-  <div itemprop="author" itemscope itemtype="http://schema.org/Organization">
-    <span itemprop="name">Example Checks</span><a itemprop="url" href="/">home</a>
-  </div>
-  <div itemprop="reviewRating" itemscope itemtype="http://schema.org/Rating">
-    <meta itemprop="ratingValue" content="1"><b itemprop="alternateName">False</b>
-  </div>
-  <div itemprop="itemReviewed" itemscope itemtype="http://schema.org/Claim">
-    <div itemprop="author" itemscope itemtype="http://schema.org/Person">
-      <span itemprop="name">Bram Ostrander</span>
-    </div>
-    <div itemprop="firstAppearance" itemscope itemtype="http://schema.org/CreativeWork">
-      <a itemprop="url" href="https://social.example/bram/status/77">post</a>
-    </div>
-  </div>
-</article>
-"""
+def poll(src: ClaimReviewSource, previous: Poll | None = None) -> Poll:
+    with Fetcher(CONFIG) as fetcher:
+        return poll_source(
+            src, fetcher, validators=previous.validators if previous else {}, cursor=None, now=NOW
+        )
 
 
-def test_microdata_page() -> None:
-    [check] = reviews_in_html(page(body=MICRODATA_BODY), PAGE_URL)
-    assert check.review_url == "https://checks.example/2025/05/river-glows"
-    assert check.claim_id == fact_check_id("https://checks.example/2025/05/river-glows")
-    assert check.claim_text == "The river glows green at night because of a factory"
-    assert (check.verdict, check.rating_value) == ("False", 1.0)
-    assert (check.fact_checker, check.fact_checker_url) == (
-        "Example Checks",
-        "https://checks.example/",
-    )
-    assert (check.reviewed_on, check.language) == ("2025-05-02", "fr")
-    assert check.claim_author == "Bram Ostrander"
-    assert check.appearance_url == "https://social.example/bram/status/77"
-    assert check.claim_date is None
+def test_a_sitemap_of_old_fact_checks_is_read_a_few_pages_a_poll(server: ScriptedServer) -> None:
+    paths = [f"/checks/{n}" for n in range(5)]
+    for n, path in enumerate(paths):
+        server.add(path, Reply(body=review_page(server.url(path), f"Claim number {n}")))
+    server.add("/sitemap.xml", Reply(body=sitemap(server, *paths)))
+    src = source(url=server.url("sitemap.xml"), listing="sitemap", max_pages=3)
+
+    first = poll(src)
+    assert first.failure is None and first.items == []  # reviews, not articles
+    assert [c.claim_text for c in first.fact_checks] == [f"Claim number {n}" for n in range(3)]
+    # The next poll reads the two pages left, not the three read already.
+    second = poll(src, first)
+    assert sorted(c.claim_text for c in second.fact_checks) == ["Claim number 3", "Claim number 4"]
+    assert [server.hits(p) for p in paths] == [1, 1, 1, 1, 1]
 
 
-def test_malformed_jsonld_block_keeps_the_others() -> None:
-    first = review("https://checks.example/a", "Bridges are painted with cheese")
-    broken = '{"@type": "ClaimReview", "claimReviewed": "lost", "url": "https://checks.example/x"'
-    last = review("https://checks.example/b", "Owls can file taxes", verdict="Satire")
-    html = page(json.dumps(first), broken, json.dumps([last]))
-    checks = reviews_in_html(html, PAGE_URL)
-    assert [(c.review_url, c.claim_text, c.verdict) for c in checks] == [
-        ("https://checks.example/a", "Bridges are painted with cheese", "False"),
-        ("https://checks.example/b", "Owls can file taxes", "Satire"),
-    ]
+def test_a_page_that_fails_is_kept_as_the_polls_failure_and_tried_again(
+    server: ScriptedServer,
+) -> None:
+    server.add("/ok", Reply(body=review_page(server.url("ok"), "The sea is rising fast")))
+    server.add("/broken", Reply(500, b"oops"))
+    server.add("/sitemap.xml", Reply(body=sitemap(server, "/ok", "/broken")))
+    src = source(url=server.url("sitemap.xml"), listing="sitemap")
+    first = poll(src)
+    assert [c.claim_text for c in first.fact_checks] == ["The sea is rising fast"]
+    assert first.failure is not None and first.failure.url == server.url("broken")
+    poll(src, first)
+    assert (server.hits("/ok"), server.hits("/broken")) == (1, 2)
 
 
-def test_graph_and_datafeed_on_one_page() -> None:
-    graph = {
-        "@context": "https://schema.org",
-        "@graph": [
-            {"@type": "Organization", "name": "Example Checks"},
-            {
-                "@type": "WebPage",
-                "mainEntity": review("https://checks.example/g1", "Snow is warm", verdict="False"),
-                "review": [
-                    {
-                        **review("https://checks.example/g2", "Rain falls up"),
-                        "@type": ["http://schema.org/ClaimReview", "Review"],
-                    }
-                ],
-            },
-        ],
-    }
-    feed = {
-        "@context": "https://schema.org",
-        "@type": "DataFeed",
-        "dataFeedElement": [
-            {
-                "@type": "DataFeedItem",
-                "item": [
-                    {**review("https://checks.example/f1", "Cats own the moon"), "@type": "Claim"},
-                    review("https://checks.example/f2", "Fish vote", verdict="Unproven"),
-                ],
-            },
-            {"@type": "DataFeedItem", "item": review("https://checks.example/f3", "Ice is hot")},
-        ],
-    }
-    checks = reviews_in_html(page(json.dumps(graph), json.dumps(feed)), PAGE_URL)
-    assert [(c.review_url.rsplit("/", 1)[1], c.claim_text, c.verdict) for c in checks] == [
-        ("g1", "Snow is warm", "False"),
-        ("g2", "Rain falls up", "False"),
-        ("f2", "Fish vote", "Unproven"),
-        ("f3", "Ice is hot", "False"),
-    ]
-
-
-def test_page_without_claimreview_is_empty() -> None:
-    article = {"@type": "NewsArticle", "headline": "Harbour opens", "author": CHECKER}
-    product_review = {"@type": "Review", "reviewBody": "Fine kettle", "url": PAGE_URL}
-    body = '<div itemscope itemtype="http://schema.org/Person"><b itemprop="name">X</b></div>'
-    html = page(json.dumps(article), json.dumps(product_review), body=body)
-    assert reviews_in_html(html, PAGE_URL) == []
-    assert reviews_in_html("", PAGE_URL) == []
-    assert reviews_in_html(b"\x00\xff\xfe garbage", PAGE_URL) == []
-
-
-RIVER = "The river glows green at night because of a factory"
-
-
-def test_same_review_in_jsonld_and_microdata_is_one() -> None:
-    body = MICRODATA_BODY.replace(
-        "/2025/05/river-glows", "https://CHECKS.example/2025/05/river-glows/"
-    )
-    jsonld = review("https://checks.example/2025/05/river-glows", RIVER, "Mostly false")
-    checks = reviews_in_html(page(json.dumps(jsonld), body=body), PAGE_URL)
-    assert [(c.claim_text, c.verdict) for c in checks] == [(RIVER, "Mostly false")]
-
-
-def test_a_round_up_page_keeps_each_claim_under_an_id_of_its_own() -> None:
-    url = "https://checks.example/2025/05/round-up"
+def test_exports_on_disk_and_at_a_url(server: ScriptedServer, tmp_path: Path) -> None:
     reviews = [
-        review(url, "The river glows"),
-        review(url, "Stones float"),
-        review(url, "Stones float"),
+        {"@type": "ClaimReview", "url": f"https://checks.example/{n}", "claimReviewed": claim}
+        for n, claim in enumerate(["Bridges are made of cheese", "The moon is a hologram"])
     ]
-    checks = reviews_in_html(page(json.dumps(reviews)), PAGE_URL)
-    assert [c.claim_text for c in checks] == ["The river glows", "Stones float"]
-    assert [c.claim_id for c in checks] == [fact_check_id(url), fact_check_id(url, 2)]
-    assert fact_check_id(url, 2) != fact_check_id(url)
-
-
-def test_review_without_url_is_the_page_and_without_claim_is_skipped() -> None:
-    no_url = review("", "Clouds are cotton")
-    del no_url["url"]
-    no_claim = review("https://checks.example/empty", "   ")
-    [check] = reviews_in_html(page(json.dumps([no_url, no_claim])), PAGE_URL)
-    assert (check.review_url, check.claim_id) == (PAGE_URL, fact_check_id(PAGE_URL))
-    assert check.claim_text == "Clouds are cotton"
-
-
-def test_odd_shapes_give_what_is_usable() -> None:
-    odd = {
-        "@type": "schema:ClaimReview",
-        "url": ["https://checks.example/odd"],
-        "claimReviewed": "word " * 1000,
-        "author": [{"@type": "Person", "name": "Cy Penn", "url": "javascript:alert(1)"}, CHECKER],
-        "datePublished": "14 June 2025",
-        "inLanguage": {"@type": "Language", "name": "German", "alternateName": "de-AT"},
-        "itemReviewed": {"author": "A Caller", "datePublished": "2025-02-30"},
-    }
-    rating_as_text = review(
-        "https://checks.example/text-rating",
-        "Stones float",
-        reviewRating={"ratingValue": "NaN", "alternateName": ["Fabricated"]},
-        author="Example Checks",
-    )
-    [first, second] = reviews_in_html(page(json.dumps(odd), json.dumps(rating_as_text)), PAGE_URL)
-    assert len(first.claim_text) == 2000 and first.claim_text.startswith("word word")
-    assert (first.fact_checker, first.fact_checker_url) == ("Cy Penn", None)
-    assert (first.verdict, first.rating_value, first.reviewed_on) == (None, None, None)
-    assert (first.claim_author, first.claim_date, first.language) == ("A Caller", None, "de")
-    assert (second.verdict, second.rating_value, second.fact_checker) == (
-        "Fabricated",
-        None,
-        "Example Checks",
-    )
-
-
-def test_bytes_page_decoded_by_its_charset() -> None:
-    claim = review("https://checks.example/c", "Crème brûlée cures colds")
-    html = page(json.dumps(claim, ensure_ascii=False))
-    raw = html.replace("<head>", '<head><meta charset="windows-1252">').encode("cp1252")
-    [check] = reviews_in_html(raw, PAGE_URL)
-    assert check.claim_text == "Crème brûlée cures colds"
-
-
-def test_fact_check_id_is_stable() -> None:
-    url = "https://checks.example/2025/06/lighthouse-tax"
-    expected = "fc-" + hashlib.sha256(url.encode()).hexdigest()[:12]
-    assert fact_check_id(url) == expected
-    assert fact_check_id("HTTPS://Checks.EXAMPLE/2025/06/lighthouse-tax/#verdict") == expected
-    assert fact_check_id("https://checks.example/2025/06/lighthouse-tax-2") != expected
-    assert fact_check_id("https://checks.example/2025/06/Lighthouse-tax") != expected
-    assert fact_check_id("http://[broken") == fact_check_id("http://[broken")
-
-
-def test_json_export_list() -> None:
-    seen = {
-        "appearance": {"url": "https://news.example/later"},
-        "firstAppearance": {"url": "https://news.example/first"},
-    }
-    exported = [
-        review("https://checks.example/e1", "Bees mine gold", datePublished="2025-01-09"),
-        {"@type": "Organization", "name": "Example Checks"},
-        review("https://checks.example/e2", "Moss on the moon", "Unsupported", itemReviewed=seen),
-        {**review("", "No address"), "url": None},
+    export = tmp_path / "claimreview.json"
+    export.write_text(json.dumps({"@graph": reviews}), encoding="utf-8")
+    on_disk = poll(source(path=str(export), listing="export"))
+    assert [c.claim_id for c in on_disk.fact_checks] == [
+        fact_check_id("https://checks.example/0"),
+        fact_check_id("https://checks.example/1"),
     ]
-    checks = reviews_in_json(json.dumps(exported).encode(), "export.json")
-    assert [(c.review_url, c.claim_text, c.verdict, c.reviewed_on) for c in checks] == [
-        ("https://checks.example/e1", "Bees mine gold", "False", "2025-01-09"),
-        ("https://checks.example/e2", "Moss on the moon", "Unsupported", None),
-    ]
-    # The first appearance names where the claim started; "appearance" lists where it spread.
-    assert [c.appearance_url for c in checks] == [None, "https://news.example/first"]
+    lines = "\n".join(json.dumps(r) for r in reviews).encode()
+    server.add("/export.jsonl", Reply(body=lines))
+    at_url = poll(source(url=server.url("export.jsonl"), listing="export"))
+    assert at_url.fact_checks == on_disk.fact_checks
 
-
-def test_json_export_object_and_feed() -> None:
-    one = reviews_in_json(json.dumps(review("https://checks.example/o", "Toads sing")), "one.json")
-    assert [c.claim_text for c in one] == ["Toads sing"]
-    feed = {
-        "@type": "DataFeed",
-        "dataFeedElement": [{"item": [review("https://checks.example/d", "Hats think")]}],
-    }
-    assert [c.claim_text for c in reviews_in_json(json.dumps(feed), "feed.json")] == ["Hats think"]
-
-
-def test_json_lines_export() -> None:
-    lines = [
-        json.dumps(review("https://checks.example/l1", "Clocks run on tea")),
-        "",
-        json.dumps({"@type": "Thing"}),
-        json.dumps(review("https://checks.example/l2", "Roads melt in May", verdict="True")),
-    ]
-    checks = reviews_in_json("\ufeff" + "\n".join(lines) + "\n", "export.jsonl")
-    assert [(c.claim_text, c.verdict) for c in checks] == [
-        ("Clocks run on tea", "False"),
-        ("Roads melt in May", "True"),
-    ]
+    export.write_text('[{"@type": "ClaimReview",', encoding="utf-8")
+    broken = poll(source(path=str(export), listing="export"))
+    assert broken.failure is not None and broken.fact_checks == []
+    assert broken.failure.reason == "not JSON (line 1, column 26)"
+    missing = poll(source(path=str(tmp_path / "none.json"), listing="export"))
+    assert missing.failure is not None
+    assert "cannot read the export (No such file or directory)" in missing.failure.reason
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("keys", "expected"),
     [
-        (b'[\n {"@type": "ClaimReview"},\n {"url": }\n]', "bad.json: not JSON (line 3, column 10)"),
-        (b'{"@type": "Thing"}\n{"@type": "Thing"}\n{"url": }\n', "bad.json: line 3: not JSON"),
-        (b"", "bad.json: not JSON (line 1, column 1)"),
-        (b'{"claimReviewed": "caf\xe9"}', "bad.json: not UTF-8 (byte 22)"),
-        (b"[" * 100_000 + b"]" * 100_000, "bad.json: JSON nested too deeply"),
+        ({}, "give either url or path (an export file)"),
+        ({"url": "https://a.example/", "path": "x.json"}, "give either url or path"),
+        ({"path": "x.json"}, "a path is an export file: set listing: export"),
+        ({"url": "https://a.example/", "listing": "atom"}, "field 'listing'"),
     ],
 )
-def test_bad_json_is_a_one_line_error(data: bytes, message: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        reviews_in_json(data, "bad.json")
-    assert str(caught.value) == message
+def test_a_bad_claimreview_source_gets_one_line(tmp_path: Path, keys: dict, expected: str) -> None:
+    path = tmp_path / "sources.yaml"
+    entry = {"name": "checks", "kind": "claimreview"} | keys
+    path.write_text(json.dumps({"sources": [entry]}), encoding="utf-8")
+    with pytest.raises(SourcesError) as info:
+        load_sources(path)
+    assert str(info.value).startswith(f"{path}: source 'checks'")
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_export_path_is_relative_to_the_sources_file(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    entry = {"name": "checks", "kind": "claimreview", "listing": "export", "path": "a/x.json"}
+    path.write_text(json.dumps({"sources": [entry]}), encoding="utf-8")
+    [loaded] = load_sources(path).sources
+    assert isinstance(loaded, ClaimReviewSource) and loaded.path == tmp_path / "a" / "x.json"

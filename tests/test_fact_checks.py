@@ -19,7 +19,7 @@ import claimwatch.delivery.channels
 import claimwatch.delivery.run
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.records import FactCheck
-from claimwatch.sources.claimreview import fact_check_id
+from claimwatch.sources.claimreview_markup import fact_check_id
 from claimwatch.store.connection import connect, migrate
 from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
 from tests.commands import claimwatch

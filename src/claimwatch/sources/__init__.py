@@ -1,7 +1,8 @@
 """Sources and discovery: the source list, one reader per kind, and the links each announces.
 
 One module per `kind` of the sources file, named as the kind is spelled there
-(`feed`, `google_news`, `gdelt`, `sitemap`, `site`, `directory`); `reader` is what they
+(`feed`, `google_news`, `gdelt`, `sitemap`, `site`, `directory`, `claimreview`, whose
+markup `claimreview_markup` reads); `reader` is what they
 share (conditional, counted requests), `discover` polls any source, and `filters` keeps
 the extracted articles a source wants.
 """

@@ -14,6 +14,7 @@ from typing import assert_never
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.client import Fetcher
 from claimwatch.records import Discovery, FactCheck, Failure, FeedItem
+from claimwatch.sources.claimreview import read_fact_checks
 from claimwatch.sources.config import (
     ClaimReviewSource,
     DirectorySource,
@@ -25,7 +26,6 @@ from claimwatch.sources.config import (
     Source,
 )
 from claimwatch.sources.directory import read_directory
-from claimwatch.sources.fact_checks import read_fact_checks
 from claimwatch.sources.feed import read_feed
 from claimwatch.sources.gdelt import read_gdelt
 from claimwatch.sources.google_news import read_google_news
