@@ -18,13 +18,13 @@ from prefect.testing.utilities import prefect_test_harness
 import claimwatch.delivery.channels
 import claimwatch.delivery.run
 from claimwatch.matching.catalog import load_catalog
-from claimwatch.records import FactCheck
 from claimwatch.sources.claimreview_markup import fact_check_id
 from claimwatch.store.connection import connect, migrate
 from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
 from tests.commands import claimwatch
 from tests.conftest import MIGRATIONS, ROOT, SEEDS
 from tests.httpserver import Reply, ScriptedServer
+from tests.warehouses import FACT_CHECK
 
 CLAIM = "Tidal power stations in the North Sea have raised sea levels by two metres"
 OTHER = "Seagulls can be trained to carry letters across the Channel"
@@ -201,7 +201,7 @@ def test_a_review_updated_mid_catalog_gives_its_claim_anew(tmp_path: Path) -> No
     migrate(db, MIGRATIONS)
     seeds = load_catalog(SEEDS / "claims.yaml")
     url = "https://checks.example/1"
-    first = _review(url, CLAIM, VERDICT)
+    first = replace(FACT_CHECK, claim_id=fact_check_id(url), review_url=url, claim_text=CLAIM)
     store_fact_checks(db, [("checks", first)], seeds)
     started = with_stored_fact_checks(seeds, db)
     assert started.get(first.claim_id).text == CLAIM
@@ -216,20 +216,3 @@ def test_a_review_updated_mid_catalog_gives_its_claim_anew(tmp_path: Path) -> No
     before = _rows(db, "SELECT * FROM fact_checks")
     assert store_fact_checks(db, [("checks", reworded)], merged) == merged
     assert _rows(db, "SELECT * FROM fact_checks") == before
-
-
-def _review(url: str, claim: str, verdict: str) -> FactCheck:
-    return FactCheck(
-        claim_id=fact_check_id(url),
-        review_url=url,
-        claim_text=claim,
-        verdict=verdict,
-        rating_value=None,
-        fact_checker=CHECKER,
-        fact_checker_url=None,
-        reviewed_on="2026-11-30",
-        claim_author=None,
-        claim_date=None,
-        appearance_url=None,
-        language=None,
-    )
