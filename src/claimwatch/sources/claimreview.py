@@ -10,8 +10,6 @@ URL) is read whole each poll; what it repeats unchanged is not stored again.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.client import HTML_ACCEPT
 from claimwatch.records import Discovery, FactCheck, FeedItem, Validator
@@ -37,7 +35,8 @@ def read_fact_checks(source: ClaimReviewSource, reader: SourceReader) -> Discove
     due = [i for i in pages if single or _due(i, reader.validators.get(i.url))]
     checks: list[FactCheck] = []
     errors: list[FetchError] = []
-    for item in due[: source.max_pages]:
+    due = due[: source.max_pages]
+    for item in due:
         try:
             page = reader.get(item.url, accept=HTML_ACCEPT)
         except FetchError as exc:
@@ -45,7 +44,7 @@ def read_fact_checks(source: ClaimReviewSource, reader: SourceReader) -> Discove
             continue
         if page is not None:
             checks += reviews_in_html(page.content, page.final_url)
-    if errors and len(errors) == len(due[: source.max_pages]):
+    if errors and len(errors) == len(due):
         raise errors[0]
     return Discovery([], partial_failure=next(iter(errors), None), fact_checks=checks)
 
@@ -77,11 +76,8 @@ def _due(item: FeedItem, read: Validator | None) -> bool:
     """Not read yet, or dated by its listing after it was last read."""
     if read is None:
         return True
-    return item.published_at is not None and item.published_at > _naive(read.verified_at)
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
+    # Both naive UTC, as every time claimwatch keeps.
+    return item.published_at is not None and item.published_at > read.verified_at
 
 
 def _export(source: ClaimReviewSource, reader: SourceReader) -> list[FactCheck]:

@@ -54,14 +54,13 @@ def upsert_fact_checks(
     con: duckdb.DuckDBPyConnection, checks: Sequence[tuple[str, FactCheck]], now: datetime
 ) -> int:
     """Write the reviews that are new or changed ((source, review) pairs); return how many."""
-    stored = {c.claim_id: c for c in stored_fact_checks(con)}
-    first_seen = dict(con.execute("SELECT claim_id, first_seen_at FROM fact_checks").fetchall())
+    stored = _stored(con)
     latest = {c.claim_id: (s, c) for s, c in checks}  # a review read twice in a pass: the last
     rows = [
         _dated(asdict(c))
-        | {"source": s, "first_seen_at": first_seen.get(c.claim_id, now), "updated_at": now}
+        | {"source": s, "first_seen_at": stored.get(c.claim_id, (c, now))[1], "updated_at": now}
         for s, c in latest.values()
-        if stored.get(c.claim_id) != c
+        if c.claim_id not in stored or stored[c.claim_id][0] != c
     ]
     if rows:
         replace_rows(con, "fact_checks", rows, ["claim_id"])
@@ -70,12 +69,21 @@ def upsert_fact_checks(
 
 def stored_fact_checks(con: duckdb.DuckDBPyConnection) -> list[FactCheck]:
     """Every stored review, oldest first; none in a warehouse from before fact-checks."""
+    return [check for check, _ in _stored(con).values()]
+
+
+def _stored(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[FactCheck, datetime]]:
+    """Each stored review and when it was first seen, by claim id, oldest first."""
     if not has_table(con, "fact_checks"):
-        return []
+        return {}
     cursor = con.execute(
-        f"SELECT {', '.join(CONTENT)} FROM fact_checks ORDER BY first_seen_at, claim_id"
+        f"SELECT {', '.join(CONTENT)}, first_seen_at FROM fact_checks"
+        " ORDER BY first_seen_at, claim_id"
     )
-    return [FactCheck(**_plain(dict(zip(CONTENT, row, strict=True)))) for row in cursor.fetchall()]
+    return {
+        row[0]: (FactCheck(**_plain(dict(zip(CONTENT, row[:-1], strict=True)))), row[-1])
+        for row in cursor.fetchall()
+    }
 
 
 def fact_check_claims(checks: Sequence[FactCheck]) -> list[Claim]:

@@ -48,26 +48,18 @@ def emit(logger: logging.Logger | logging.LoggerAdapter[Any], lines: Iterable[Lo
 
 
 def poll_line(poll: Poll) -> LogLine:
-    """How one source's poll is reported: its items, its failure, or both."""
-    if poll.failure and poll.items:
+    """How one source's poll is reported: its items (a `claimreview` source's
+    fact-checks), its failure, or both."""
+    found, noun = (poll.fact_checks, "fact-checks") if poll.fact_checks else (poll.items, "items")
+    if poll.failure and found:
         return LogLine(
             logging.WARNING,
-            "source %s: %d items, then failed: %s",
-            (poll.source, len(poll.items), poll.failure.reason),
-        )
-    if poll.failure and poll.fact_checks:
-        return LogLine(
-            logging.WARNING,
-            "source %s: %d fact-checks, then failed: %s",
-            (poll.source, len(poll.fact_checks), poll.failure.reason),
+            f"source %s: %d {noun}, then failed: %s",
+            (poll.source, len(found), poll.failure.reason),
         )
     if poll.failure:
         return LogLine(logging.WARNING, "source %s failed: %s", (poll.source, poll.failure.reason))
-    if poll.fact_checks:
-        return LogLine(
-            logging.INFO, "source %s: %d fact-checks", (poll.source, len(poll.fact_checks))
-        )
-    return LogLine(logging.INFO, "source %s: %d items", (poll.source, len(poll.items)))
+    return LogLine(logging.INFO, f"source %s: %d {noun}", (poll.source, len(found)))
 
 
 def pass_line(stats: RunStats) -> LogLine:
