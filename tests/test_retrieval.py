@@ -120,6 +120,20 @@ def test_claim_vectors_are_embedded_once_per_catalog(tmp_path: Path, encoder: En
     assert len(vector_files) == 2
 
 
+def test_a_wording_two_claims_share_gets_its_vector_in_every_row(
+    tmp_path: Path, encoder: Encoder
+) -> None:
+    """Catalogs repeat wordings (CLEF: a claim's title equal to another's text); each row
+    gets the vector, embedded or reused, never a row of zeros."""
+    wordings = ["Ukraine today, Asia tomorrow", "Where NATO goes", "Ukraine today, Asia tomorrow"]
+    fresh = claim_vectors(wordings, encoder, tmp_path)
+    assert np.array_equal(fresh[0], fresh[2])
+    assert np.allclose(fresh, encoder.encode(wordings), atol=1e-6)
+    grown = claim_vectors([*wordings, "Where NATO goes"], encoder, tmp_path)
+    assert np.allclose(np.linalg.norm(grown, axis=1), 1, atol=1e-5)
+    assert np.array_equal(grown[3], fresh[1])
+
+
 def test_the_cache_keeps_the_newest_catalogs_vectors(tmp_path: Path, encoder: Encoder) -> None:
     counting = CountingEncoder(encoder)
     wordings = ["Where NATO goes, war is most likely"]

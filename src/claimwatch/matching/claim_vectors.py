@@ -109,7 +109,10 @@ def _digests(wordings: Sequence[str]) -> np.ndarray:
 def _reuse(path: Path, digests: np.ndarray, vectors: np.ndarray) -> list[int]:
     """Fill `vectors` with the rows the newest files of this encoder hold for the same
     wordings; return the rows still to embed."""
-    wanted = {row.tobytes(): i for i, row in enumerate(digests)}
+    # A wording may stand in several rows (two claims worded alike): each is filled.
+    wanted: dict[bytes, list[int]] = {}
+    for i, row in enumerate(digests):
+        wanted.setdefault(row.tobytes(), []).append(i)
     for other in _siblings(path)[:KEEP_FILES]:
         try:
             known = np.load(_keys_file(other))
@@ -119,12 +122,12 @@ def _reuse(path: Path, digests: np.ndarray, vectors: np.ndarray) -> list[int]:
         if len(known) != len(stored) or stored.shape[1:] != vectors.shape[1:]:
             continue
         for row, digest in enumerate(known):
-            i = wanted.pop(digest.tobytes(), None)
-            if i is not None:
-                vectors[i] = stored[row]
+            rows = wanted.pop(digest.tobytes(), None)
+            if rows is not None:
+                vectors[rows] = stored[row]
         if not wanted:
             break
-    return sorted(wanted.values())
+    return sorted(i for rows in wanted.values() for i in rows)
 
 
 def _siblings(path: Path) -> list[Path]:
