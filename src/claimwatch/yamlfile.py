@@ -7,8 +7,10 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from claimwatch.exceptions import ConfigError
+from claimwatch.userfile import read_text
 
 # Files an analyst edits are small; anything bigger is a mistake (or an alias bomb in disguise).
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -76,23 +78,6 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def read_text(path: Path, error: type[ConfigError], limit: int) -> str:
-    """The UTF-8 text of a file the user named (a byte-order mark dropped), at most
-    `limit` bytes; raise `error` naming the file otherwise."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise error(f"{path}: file not found") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from None
-    if size > limit:
-        raise error(f"{path}: file is {size} bytes, more than the {limit} allowed")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (byte {exc.start})") from None
-
-
 def read_yaml(path: Path, error: type[ConfigError]) -> Any:
     """Parse `path` with the safe loader; raise `error` with file and line on failure.
 
@@ -114,10 +99,41 @@ def read_yaml(path: Path, error: type[ConfigError]) -> Any:
         raise error(f"{path}: invalid YAML: {exc}") from None
 
 
+# Past this many, a file has a systematic fault: the first ones show it.
+MAX_LISTED_ERRORS = 100
+# What a pattern of the models allows, in words, for a value that does not fit it.
+PATTERN_WORDS = {
+    r"^[a-z0-9]+(-[a-z0-9]+)*$": "lowercase letters, digits and single hyphens (such as "
+    "state-media)",
+    r"^[a-z0-9]+([-_][a-z0-9]+)*$": "lowercase letters, digits and single hyphens or "
+    "underscores (such as nato-news)",
+    r"^[a-z]{2,3}$": "a two- or three-letter language code in lowercase (such as en or fr)",
+    r"^\d{4}(-\d{2}(-\d{2})?)?$": "a date as YYYY, YYYY-MM or YYYY-MM-DD",
+    r"^https?://\S+$": "a web address starting with http:// or https://",
+}
+
+
 def describe_validation_error(path: Path, exc: ValidationError, items: list[Any], key: str) -> str:
-    """One line naming the file, the item (by its id or name) and the field of the first error."""
-    first = exc.errors()[0]
-    loc = list(first["loc"])
+    """Every error of `exc`, one a line, each naming the file, the item (by its id or name)
+    and the field."""
+    errors = own_errors(exc)
+    lines = [describe_error(path, error, items, key) for error in errors[:MAX_LISTED_ERRORS]]
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"{path}: {len(errors) - MAX_LISTED_ERRORS} more errors not listed")
+    return "\n".join(lines)
+
+
+def own_errors(exc: ValidationError) -> list[ErrorDetails]:
+    """The errors of `exc` but those that only follow from others: a list whose items all
+    failed is also "too short", which says nothing more."""
+    errors = exc.errors()
+    within = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
+    return [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in within)]
+
+
+def describe_error(path: Path, error: ErrorDetails, items: list[Any], key: str) -> str:
+    """One line naming the file, the item (by its id or name) and the field of one error."""
+    loc = list(error["loc"])
     where = str(path)
     if len(loc) >= 2 and loc[0] == key and isinstance(loc[1], int):
         index = loc[1]
@@ -128,18 +144,25 @@ def describe_validation_error(path: Path, exc: ValidationError, items: list[Any]
         # A tagged union (source kinds) puts its tag first, which is not a key of the item.
         if len(loc) > 1 and isinstance(item, dict) and loc[0] not in item:
             loc = loc[1:]
-    if first["type"] == "unknown_kind":  # a tagged union (source kinds) got an unknown tag
+    if error["type"] == "unknown_kind":  # a tagged union (source kinds) got an unknown tag
         loc.append("kind")
     field = ".".join(str(part) for part in loc) or "(top level)"
-    extra = f" ({exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    message = first["msg"].removeprefix("Value error, ")
+    message = plain_message(error)
     if field == "(top level)":
-        return f"{where}: {message}{extra}"
-    return f"{where}: field {field!r}: {message}{extra}"
+        return f"{where}: {message}"
+    return f"{where}: field {field!r}: {message}"
+
+
+def plain_message(error: ErrorDetails) -> str:
+    """Pydantic's message for one error, a pattern it names said in words."""
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in PATTERN_WORDS:
+        return f"{error['input']!r} does not fit: use {PATTERN_WORDS[pattern]}"
+    return error["msg"].removeprefix("Value error, ")
 
 
 def validate(model: type[BaseModel], data: Any, path: Path, key: str, error: type[ConfigError]):
-    """Validate `data` against `model`, turning pydantic's report into one line."""
+    """Validate `data` against `model`, turning pydantic's report into a line per error."""
     if not isinstance(data, dict):
         raise error(f"{path}: expected a mapping with a top-level {key!r} list")
     items = data.get(key)

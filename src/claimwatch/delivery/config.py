@@ -34,10 +34,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from claimwatch.exceptions import DigestConfigError
-from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Id, Slug
-from claimwatch.yamlfile import read_yaml
+from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Id, Slug, Tags
+from claimwatch.yamlfile import MAX_LISTED_ERRORS, own_errors, plain_message, read_yaml
 
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Address = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
@@ -132,7 +133,7 @@ class Subscription(_Strict):
 
     name: Slug
     claims: tuple[Id, ...] = ()
-    tags: tuple[Slug, ...] = ()
+    tags: Tags = ()
     min_score: float = Field(default=0.0, ge=0, le=100)
     # Rows of a source marked `sample: true` (the offline demo) are left out unless asked for.
     include_sample: bool = False
@@ -231,9 +232,16 @@ _KINDS = {"stdout", "file", "directory", "smtp", "webhook"}
 
 
 def _describe(path: Path, exc: ValidationError, data: dict[str, Any]) -> str:
-    """The first error, naming the channel or subscription and the field, on one line."""
-    first = exc.errors()[0]
-    loc = list(first["loc"])
+    """Every error, one a line, each naming the channel or subscription and the field."""
+    errors = own_errors(exc)
+    lines = [_describe_one(path, error, data) for error in errors[:MAX_LISTED_ERRORS]]
+    if len(errors) > MAX_LISTED_ERRORS:
+        lines.append(f"{path}: {len(errors) - MAX_LISTED_ERRORS} more errors not listed")
+    return "\n".join(lines)
+
+
+def _describe_one(path: Path, error: ErrorDetails, data: dict[str, Any]) -> str:
+    loc = list(error["loc"])
     where = str(path)
     if len(loc) >= 2 and loc[0] in ("channels", "subscriptions") and isinstance(loc[1], int):
         items = data.get(str(loc[0]))
@@ -245,5 +253,5 @@ def _describe(path: Path, exc: ValidationError, data: dict[str, Any]) -> str:
         if loc and loc[0] in _KINDS:  # the tag pydantic adds for the channel's kind
             loc = loc[1:]
     field = ".".join(str(part) for part in loc)
-    message = first["msg"].removeprefix("Value error, ")
+    message = plain_message(error)
     return f"{where}: field {field!r}: {message}" if field else f"{where}: {message}"

@@ -13,6 +13,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -22,7 +23,13 @@ from pydantic import (
 
 from claimwatch.exceptions import CatalogError
 from claimwatch.matching.catalog_tables import COLUMNS, TABLE_FORMATS, read_rows, write_rows
-from claimwatch.yamlfile import MAX_YAML_BYTES, describe_validation_error, read_yaml, validate
+from claimwatch.yamlfile import (
+    MAX_LISTED_ERRORS,
+    MAX_YAML_BYTES,
+    describe_validation_error,
+    read_yaml,
+    validate,
+)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -43,6 +50,50 @@ def _checked_id(value: str) -> str:
 
 
 Id = Annotated[str, AfterValidator(_checked_id)]
+TAG_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# Items of a tag list written as one string: "NATO|Asia", "nato; asia", "nato, asia".
+TAG_SEPARATORS = re.compile(r"[|;,]")
+
+
+def normal_tag(value: str) -> str:
+    """A tag as stored: lowercase, spaces and underscores as single hyphens ("Indo Pacific",
+    "indo_pacific" and "Indo-Pacific" are all indo-pacific)."""
+    return re.sub(r"[\s_-]+", "-", value.strip().lower()).strip("-")
+
+
+def _checked_tag(value: str) -> str:
+    tag = normal_tag(value)
+    if len(tag) > MAX_ID_LENGTH or not TAG_PATTERN.fullmatch(tag):
+        raise ValueError(
+            f"{value!r} is not a tag: use letters, digits, spaces or hyphens (such as "
+            f"state-media or Indo Pacific), at most {MAX_ID_LENGTH} characters"
+        )
+    return tag
+
+
+def _tag_items(value: object) -> object:
+    """A tag list as the user wrote it: one string of separated items, or a list whose
+    strings may hold separated items too (a table cell's `nato;asia`)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return value
+    items: list[object] = []
+    for item in value:
+        if isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)  # a year as a tag: 2024
+        if isinstance(item, str):
+            items.extend(part for part in TAG_SEPARATORS.split(item) if part.strip())
+        else:
+            items.append(item)
+    return items
+
+
+Tag = Annotated[str, AfterValidator(_checked_tag)]
+# Normalised tags, each once, in the order first written.
+Tags = Annotated[
+    tuple[Tag, ...], BeforeValidator(_tag_items), AfterValidator(lambda t: tuple(dict.fromkeys(t)))
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 # YYYY, YYYY-MM or YYYY-MM-DD: analysts often know only the year or month of a statement.
 PartialDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
@@ -93,7 +144,7 @@ class Claim(_Strict):
     said_on: PartialDate | None = None
     # Where the claim was made or reviewed (a fact-check's page).
     source_url: Url | None = None
-    tags: tuple[Slug, ...] = ()
+    tags: Tags = ()
     threshold: Annotated[float, Field(ge=0, le=100)] | None = None
     # Closeness in meaning (cosine x 100) from which a sentence is suggested for review.
     suggest_threshold: Annotated[float, Field(ge=0, le=100)] | None = None
@@ -224,22 +275,30 @@ def export_catalog(catalog: Catalog, fmt: str) -> str:
 
 
 def _from_rows(path: Path, rows: Iterator[tuple[int, dict[str, Any]]]) -> Catalog:
-    """A table's claims, each validated on its own so that an error names its line."""
+    """A table's claims, each validated on its own so that an error names its line; every
+    row's errors are listed, one a line."""
     claims: list[Claim] = []
     first_line: dict[str, int] = {}
+    errors: list[str] = []
     for line, row in rows:
         where = Path(f"{path}: line {line}")
         try:
             claim = Claim.model_validate(row)
         except ValidationError as exc:
-            raise CatalogError(describe_validation_error(where, exc, [], "claims")) from None
+            errors.extend(describe_validation_error(where, exc, [], "claims").splitlines())
+            continue
         if claim.id in first_line:
-            raise CatalogError(
+            errors.append(
                 f"{where}: claim id {claim.id!r} is used twice (first on line "
                 f"{first_line[claim.id]}); ids must be unique"
             )
-        first_line[claim.id] = line
+        first_line.setdefault(claim.id, line)
         claims.append(claim)
+    if errors:
+        listed = errors[:MAX_LISTED_ERRORS]
+        if len(errors) > MAX_LISTED_ERRORS:
+            listed.append(f"{path}: {len(errors) - MAX_LISTED_ERRORS} more errors not listed")
+        raise CatalogError("\n".join(listed))
     if not claims:
         raise CatalogError(f"{path}: no claims: expected a header row and a row per claim")
     named = sorted({c.document for c in claims if c.document})

@@ -5,8 +5,13 @@ Columns are the claim's YAML keys (`id`, `text`, `variants`, `language`, `kind`,
 `source_url`, `document`); only `id` and `text` are needed. In CSV and TSV a list
 (`variants`, `tags`, `required_terms`) is its items separated by `|`, or a JSON list,
 which can also give a variant's language (`[{"text": "...", "language": "fr"}]`); an
-empty cell is no value. A document a row names is listed by its id alone: titles and
-authors of documents are kept by YAML catalogs only.
+empty cell is no value; `tags` may also be separated by `;`. A CSV file may separate its
+cells with `;` (as spreadsheets in some locales save it) when its header has no comma.
+A document a row names is listed by its id alone: titles and authors of documents are
+kept by YAML catalogs only.
+
+The file is read strictly (tablefile.py): a quote that never closes or a row with the
+wrong number of cells is an error naming the line and column, never a claim lost.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from claimwatch.exceptions import CatalogError
-from claimwatch.yamlfile import read_text
+from claimwatch.tablefile import MAX_TABLE_BYTES, delimiter_of, read_delimited, read_json_lines
+from claimwatch.userfile import read_text
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 COLUMNS = (
@@ -38,8 +44,6 @@ COLUMNS = (
     "document",
 )
 LISTS = ("variants", "tags", "required_terms")
-# Public ClaimReview archives hold about 100,000 claims (tens of MB); past this, a mistake.
-MAX_TABLE_BYTES = 512 * 1024 * 1024
 
 
 def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -51,39 +55,18 @@ def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _delimited(path: Path, text: str, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, row) for each row of a CSV or TSV file with a header row."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="," if fmt == "csv" else "\t")
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise CatalogError(f"{path}: line 1: not {fmt.upper()}: {exc}") from None
-    unknown = [name for name in header if name not in COLUMNS]
+    header, rows = read_delimited(path, text, delimiter_of(text, fmt), CatalogError)
+    if not header:
+        return iter(())
+    unknown = [name for name in header if name and name not in COLUMNS]
     if unknown:
         raise CatalogError(
             f"{path}: line 1: unknown column {unknown[0]!r}; columns are {', '.join(COLUMNS)}"
         )
-    twice = sorted({name for name in header if header.count(name) > 1})
-    if twice:
-        raise CatalogError(f"{path}: line 1: column {twice[0]!r} appears twice")
     for missing in ("id", "text"):
         if missing not in header:
             raise CatalogError(f"{path}: line 1: no {missing!r} column")
-    line = reader.line_num + 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise CatalogError(f"{path}: line {line}: not {fmt.upper()}: {exc}") from None
-        if any(cell.strip() for cell in cells):
-            if len(cells) > len(header):
-                raise CatalogError(
-                    f"{path}: line {line}: {len(cells)} cells for {len(header)} columns"
-                )
-            yield line, _typed(path, line, dict(zip(header, cells, strict=False)))
-        line = reader.line_num + 1
+    return ((line, _typed(path, line, cells)) for line, cells in rows)
 
 
 def _typed(path: Path, line: int, cells: dict[str, str]) -> dict[str, Any]:
@@ -114,15 +97,7 @@ def _list_cell(path: Path, line: int, name: str, cell: str) -> list[Any]:
 
 def _json_lines(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each non-blank line of a JSON lines file."""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise CatalogError(f"{path}: line {number}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise CatalogError(f"{path}: line {number}: expected an object, one claim a line")
+    for number, row in read_json_lines(path, text, CatalogError):
         unknown = [name for name in row if name not in COLUMNS]
         if unknown:
             raise CatalogError(

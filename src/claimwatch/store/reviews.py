@@ -8,7 +8,6 @@ later passes. Both decisions keep who made them, when and why, in `reviews`.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,8 @@ import duckdb
 
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.store.connection import has_table
+from claimwatch.tablefile import MAX_TABLE_BYTES, delimiter_of, read_delimited
+from claimwatch.userfile import read_text
 
 DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
 REVIEW_RUN = "review"
@@ -129,29 +130,30 @@ def review_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str
 
 
 def read_decision_file(path: Path) -> dict[str, list[tuple[str, str | None]]]:
-    """A CSV of decisions (columns id, decision, and optionally note), as exported by
-    `claimwatch review --format csv` and filled in: decision -> [(id, note)].
+    """A CSV (or .tsv) of decisions (columns id, decision, and optionally note), as exported
+    by `claimwatch review --format csv` and filled in: decision -> [(id, note)].
 
-    A blank decision leaves the suggestion pending.
+    A blank decision leaves the suggestion pending. The file is read strictly (a quote that
+    never closes, a row of the wrong length: an error naming line and column); a spreadsheet's
+    byte-order mark and its semicolon-separated "CSV" are accepted.
     """
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or not {"id", "decision"} <= set(reader.fieldnames):
-                raise ReviewError(f"{path}: needs the columns id and decision")
-            decisions: dict[str, list[tuple[str, str | None]]] = {}
-            for line, row in enumerate(reader, start=2):
-                value = (row.get("decision") or "").strip().lower()
-                if not value:
-                    continue
-                if value not in DECISIONS:
-                    raise ReviewError(
-                        f"{path}:{line}: decision {value!r}: use confirm, reject or leave it blank"
-                    )
-                note = (row.get("note") or "").strip() or None
-                decisions.setdefault(value, []).append(((row.get("id") or "").strip(), note))
-            return decisions
-    except FileNotFoundError:
-        raise ReviewError(f"{path}: file not found") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ReviewError(f"{path}: not a CSV file of decisions ({exc})") from None
+    text = read_text(path, ReviewError, MAX_TABLE_BYTES)
+    fmt = "tsv" if path.suffix.lower() in (".tsv", ".tab") else "csv"
+    header, rows = read_delimited(path, text, delimiter_of(text, fmt), ReviewError)
+    if not {"id", "decision"} <= set(header):
+        raise ReviewError(f"{path}: line 1: needs the columns id and decision")
+    decisions: dict[str, list[tuple[str, str | None]]] = {}
+    for line, row in rows:
+        value = row["decision"].strip().lower()
+        if not value:
+            continue
+        if value not in DECISIONS:
+            raise ReviewError(
+                f"{path}:{line}: decision {value!r}: use confirm, reject or leave it blank"
+            )
+        suggestion_id = row["id"].strip()
+        if not suggestion_id:
+            raise ReviewError(f"{path}: line {line}: a decision with no id")
+        note = row.get("note", "").strip() or None
+        decisions.setdefault(value, []).append((suggestion_id, note))
+    return decisions
