@@ -32,6 +32,7 @@ from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.settings import Settings, load_settings
 from claimwatch.store.fact_checks import with_stored_fact_checks
+from claimwatch.store.warehouse_sql import reports_dir, sql_dir
 
 # httpx logs each request's URL at INFO, and a webhook's URL is its secret: every
 # process that runs this flow keeps httpx at WARNING (as flows/monitor.py does).
@@ -65,9 +66,7 @@ def write_overview(settings: Settings, config: DigestConfig) -> Path | None:
     options = config.digest.overview
     if options is None:
         return None
-    page = write_overview_page(
-        settings.db, settings.warehouse_dir / "reports", options, wait=settings.lock_wait
-    )
+    page = write_overview_page(settings.db, reports_dir(), options, wait=settings.lock_wait)
     create_table_artifact(
         key="claimwatch-overview",
         table=page.rows,
@@ -107,7 +106,7 @@ def digest(
     digest_config.check_against(catalog, settings.digest, settings.claims)
     run = run_digest(
         settings.db,
-        settings.warehouse_dir,
+        sql_dir(),
         digest_config,
         since=parse_since(since),
         channels=channels,

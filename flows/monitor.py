@@ -50,12 +50,14 @@ from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_che
 from claimwatch.store.history import PassMemory, read_pass_memory
 from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
+from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.pool import close_shared_pools, shared_pool
 
 # Every process that runs this flow imports this file, so library log levels are set here.
 set_levels()
-# Prefect loads this file by path, so other processes cannot import it by name: Dask
-# workers get its tasks by value (and import the claimwatch package as usual).
+# Prefect may load this file by path (a checkout's flows/monitor.py), and then other
+# processes cannot import it by name: Dask workers get its tasks by value (and import
+# the claimwatch package as usual).
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
@@ -199,8 +201,7 @@ def monitor(
     started_at, wait = utcnow(), settings.lock_wait
     catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db, wait=wait)
     with pass_lock(settings.db):
-        migrations = settings.warehouse_dir / "migrations"
-        begin_pass(settings.db, migrations, sources=source_list, catalog=catalog, wait=wait)
+        begin_pass(settings.db, migrations_dir(), sources=source_list, catalog=catalog, wait=wait)
         memory = read_memory(settings.db, started_at, wait)
         run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
         tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)

@@ -27,6 +27,7 @@ from claimwatch.store.rematch import (
     read_decided,
     replace_matches,
 )
+from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.pool import WorkerConfig, close_shared_pools, shared_pool
 
 
@@ -71,7 +72,7 @@ def rematch(
     close_shared_pools()
     return store(
         settings.db,
-        settings.warehouse_dir / "migrations",
+        migrations_dir(),
         found,
         stats=RunStats.rematch(
             RunStats.new_run_id(flow_run.get_id(), started_at), started_at, utcnow()

@@ -25,6 +25,7 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron, Interval, Schedule
 from prefect.settings import get_current_settings
+from prefect.types.entrypoint import EntrypointType
 
 from claimwatch.exceptions import ConfigError
 from claimwatch.settings import Settings, load_settings
@@ -38,7 +39,7 @@ PARAMETER_SETTINGS = {"config": "digest"}
 
 @dataclass(frozen=True)
 class Plan:
-    """One deployment: the flow (function `flow` in flows/<flow>.py) and its schedule."""
+    """One deployment: the flow (function `flow` of claimwatch.flows.<flow>) and its schedule."""
 
     flow: str
     schedule: Schedule | None
@@ -46,7 +47,7 @@ class Plan:
 
 
 def plans(settings: Settings) -> list[Plan]:
-    """Every deployment claimwatch knows, whether or not its flow file exists yet."""
+    """Every deployment claimwatch knows."""
     return [
         Plan(
             "monitor",
@@ -61,8 +62,7 @@ def plans(settings: Settings) -> list[Plan]:
             "Match the stored articles again with the current catalog.",
         ),
         # The digest, daily at 07:00 in the configured time zone by default
-        # (CLAIMWATCH_DIGEST_CRON, CLAIMWATCH_TIMEZONE). It is registered as soon
-        # as flows/digest.py defines a flow `digest`; nothing else needs changing.
+        # (CLAIMWATCH_DIGEST_CRON, CLAIMWATCH_TIMEZONE).
         Plan(
             "digest",
             _cron(settings.digest_cron, settings.timezone),
@@ -79,16 +79,18 @@ def _cron(expression: str, timezone: str) -> Schedule:
 
 
 def deployments(settings: Settings) -> list[RunnerDeployment]:
-    """A deployment for each plan whose flow file exists, loaded by entrypoint like Prefect."""
+    """A deployment for each plan, its flow loaded by entrypoint like Prefect.
+
+    Entrypoints are module paths (`claimwatch.flows.monitor.monitor`), so each run
+    imports the installed flow, whatever the serving process's working directory.
+    """
     built = []
     for plan in plans(settings):
-        path = settings.flows_dir / f"{plan.flow}.py"
-        if not path.is_file():
-            continue
-        flow: Any = load_flow_from_entrypoint(f"{path}:{plan.flow}")
+        flow: Any = load_flow_from_entrypoint(f"claimwatch.flows.{plan.flow}:{plan.flow}")
         built.append(
             flow.to_deployment(
                 name=DEPLOYMENT_NAME,
+                entrypoint_type=EntrypointType.MODULE_PATH,
                 schedules=[plan.schedule] if plan.schedule else None,
                 parameters=file_parameters(flow, settings),
                 tags=[*TAGS, plan.flow],

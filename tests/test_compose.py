@@ -148,18 +148,29 @@ def test_server_and_app_agree_on_addresses(compose: dict[str, Any]) -> None:
 
 def test_dockerfile_is_multi_stage_from_the_lock_and_copies_the_app() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
+    instructions = "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith("#")
+    )
     assert len(re.findall(r"^FROM ", text, re.MULTILINE)) >= 2
     assert "COPY requirements.lock" in text and "pip install -r requirements.lock" in text
+    # The runtime pins alone: no test or lint tools in the image.
+    assert "requirements-dev" not in instructions
+    pinned = {
+        line.split("==")[0].lower()
+        for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    assert not {"pytest", "mypy", "ruff", "hypothesis"} & pinned
     copied = {
         Path(m.group(1)).as_posix().rstrip("/")
         for m in re.finditer(r"^COPY (?!--from)(\S+)", text, re.MULTILINE)
     }
     assert {"flows", "warehouse", "seeds", "src"} <= copied
-    env = _dockerfile_env()
-    # The package is installed into site-packages: the folders it reads are named by settings.
-    assert env["CLAIMWATCH_FLOWS_DIR"] == "/app/flows"
-    assert env["CLAIMWATCH_WAREHOUSE_DIR"] == "/app/warehouse"
-    assert "COPY flows/ /app/flows/" in text and "COPY warehouse/ /app/warehouse/" in text
+    # The flows and the warehouse SQL go into the wheel (package data), not beside it.
+    assert "pip wheel --no-deps" in instructions
+    assert "pip install --no-deps /wheels/claimwatch-" in instructions
+    assert "/app/flows" not in instructions and "/app/warehouse" not in instructions
+    assert not {"CLAIMWATCH_FLOWS_DIR", "CLAIMWATCH_WAREHOUSE_DIR"} & _dockerfile_env().keys()
     assert (ROOT / "flows" / "serve.py").is_file() and (ROOT / "warehouse" / "migrations").is_dir()
 
 

@@ -97,6 +97,8 @@ def _deployment(client: SyncPrefectClient, name: str, served: Served) -> Any:
 def test_deployments_exist_with_their_schedules(served: Served) -> None:
     with _client() as client:
         monitor = _deployment(client, "monitor/claimwatch", served)
+        # A module path: each run imports the installed flow, not a file of a checkout.
+        assert monitor.entrypoint == "claimwatch.flows.monitor.monitor"
         [schedule] = monitor.schedules
         assert schedule.active
         assert (schedule.schedule.cron, schedule.schedule.timezone) == (
@@ -256,7 +258,7 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
         {"cron": defaults.digest_cron, "timezone": defaults.timezone}
     ]
     for name, deployment in by_flow.items():
-        assert deployment["entrypoint"] == f"flows/{name}.py:{name}"
+        assert deployment["entrypoint"] == f"claimwatch.flows.{name}:{name}"
         assert deployment["concurrency_limit"] == 1
         assert deployment["tags"] == ["claimwatch", name]
 

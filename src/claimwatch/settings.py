@@ -13,9 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from claimwatch.fetching.client import FetchConfig
 from claimwatch.workers.pool import WorkerConfig
 
-# The checkout this package was installed from in editable mode (src/claimwatch/ → top level).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
 
 class Settings(BaseSettings):
     """Where claimwatch reads and writes, and how it fetches and matches."""
@@ -31,9 +28,6 @@ class Settings(BaseSettings):
     digest: Path = Path("seeds/digest.yaml")
     # Seconds a reader (report, sql, digest) waits while a pass holds the warehouse for writing.
     lock_wait: float = Field(default=30.0, ge=0, le=3600)
-    # Folder holding migrations/ and reports/.
-    warehouse_dir: Path = PROJECT_ROOT / "warehouse"
-    flows_dir: Path = PROJECT_ROOT / "flows"
     allow_private_hosts: bool = False
     # Default score (0-100) a match needs; a claim's own `threshold` overrides it.
     match_threshold: float = Field(default=88.0, ge=0, le=100)

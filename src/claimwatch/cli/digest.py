@@ -55,6 +55,7 @@ def digest_command(
     from claimwatch.delivery.config import load_digest_config
     from claimwatch.delivery.render import render_digest
     from claimwatch.delivery.run import run_digest
+    from claimwatch.store.warehouse_sql import migrations_dir, reports_dir, sql_dir
 
     announce_waits()
     settings = settings_from(db=db, claims=claims, digest=config)
@@ -66,8 +67,8 @@ def digest_command(
     if dry_run:
         drafts = prepare(
             settings.db,
-            settings.warehouse_dir / "reports",
-            settings.warehouse_dir / "migrations",
+            reports_dir(),
+            migrations_dir(),
             digest_config,
             since=since_at,
             channels=channels,
@@ -87,7 +88,7 @@ def digest_command(
         return
     outcome = run_digest(
         settings.db,
-        settings.warehouse_dir,
+        sql_dir(),
         digest_config,
         since=since_at,
         channels=channels,

@@ -19,7 +19,6 @@ from claimwatch.cli.common import (
 )
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.output.tables import render
-from claimwatch.settings import Settings
 from claimwatch.store.fact_checks import with_stored_fact_checks
 
 
@@ -40,6 +39,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     """
     from claimwatch.sources.config import load_sources
     from claimwatch.store.reports import get_report, run_report
+    from claimwatch.store.warehouse_sql import reports_dir
     from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
 
     settings = settings_from(sources=sources, claims=claims, db=db)
@@ -51,7 +51,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         paths = ("--sources", settings.sources, "--claims", settings.claims, "--db", settings.db)
         become_supervisor(["run", *map(str, paths)])
     stop_on_sigterm()
-    summary = _load_flow(settings, "monitor")(
+    summary = _load_flow("monitor")(
         sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
     )
     stats = summary.stats
@@ -64,7 +64,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     )
     for failure in summary.failures:
         click.echo(f"  failed [{failure.stage}] {failure.source}: {failure.url}: {failure.reason}")
-    report = get_report(settings.warehouse_dir / "reports", "run-matches")
+    report = get_report(reports_dir(), "run-matches")
     result = run_report(settings.db, report, {"run_id": stats.run_id})
     if result.rows:
         click.echo(f"\nNew matches ({len(result.rows)}):")
@@ -114,7 +114,7 @@ def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None
             ["rematch", "--claims", str(settings.claims), "--db", str(settings.db), *asked]
         )
     stop_on_sigterm()
-    stats = _load_flow(settings, "rematch")(
+    stats = _load_flow("rematch")(
         claims=str(settings.claims), db=str(settings.db), only=list(only) or None
     )
     suggested = _new_suggestions(settings.db, stats.run_id)
@@ -155,15 +155,12 @@ def _prepare_prefect() -> None:
     route_to_prefect()
 
 
-def _load_flow(settings: Settings, name: str) -> Any:
-    """Load a flow from flows/ the way Prefect deployments do, by entrypoint."""
+def _load_flow(name: str) -> Any:
+    """The installed flow `name` of claimwatch.flows, loaded as deployments load it."""
     _prepare_prefect()
     from prefect.flows import load_flow_from_entrypoint
 
-    path = settings.flows_dir / f"{name}.py"
-    if not path.is_file():
-        raise click.ClickException(f"{path}: flow file not found (set CLAIMWATCH_FLOWS_DIR)")
-    return load_flow_from_entrypoint(f"{path}:{name}")
+    return load_flow_from_entrypoint(f"claimwatch.flows.{name}:{name}")
 
 
 @click.command()
@@ -188,13 +185,10 @@ def serve(sources: Path | None, claims: Path | None, db: Path | None) -> None:
     # A bad file fails here, once, rather than in every scheduled run.
     load_sources(settings.sources)
     load_catalog(settings.claims)
-    path = settings.flows_dir / "serve.py"
-    if not path.is_file():
-        raise click.ClickException(f"{path}: not found (set CLAIMWATCH_FLOWS_DIR)")
     _prepare_prefect()
-    from prefect.utilities.importtools import load_script_as_module
+    from claimwatch.flows.serve import main
 
-    load_script_as_module(str(path)).main(settings)
+    main(settings)
 
 
 @click.command()
@@ -281,9 +275,10 @@ def migrate(db: Path | None) -> None:
     """
     from claimwatch.store.connection import connect
     from claimwatch.store.migrations import apply_migrations
+    from claimwatch.store.warehouse_sql import migrations_dir
 
     announce_waits()
     settings = settings_from(db=db)
     with connect(settings.db, wait=settings.lock_wait) as con:
-        applied = apply_migrations(con, settings.warehouse_dir / "migrations")
+        applied = apply_migrations(con, migrations_dir())
     click.echo(f"{settings.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))

@@ -57,10 +57,11 @@ def report(
         claimwatch report mentions-per-day --format parquet -o mentions.parquet
     """
     from claimwatch.store.reports import get_report, list_reports, report_arrow, run_report
+    from claimwatch.store.warehouse_sql import reports_dir
 
     announce_waits()
     settings = settings_from(db=db)
-    directory = settings.warehouse_dir / "reports"
+    directory = reports_dir()
     if list_all or not name:
         reports = list_reports(directory)
         if fmt == "json":

@@ -82,6 +82,7 @@ def _record(db: Path | None, decisions: dict[str, list[tuple[str, str | None]]],
     from claimwatch.store.connection import connect, transaction
     from claimwatch.store.migrations import apply_migrations
     from claimwatch.store.reviews import decide
+    from claimwatch.store.warehouse_sql import migrations_dir
 
     announce_waits()
     settings = settings_from(db=db)
@@ -90,7 +91,7 @@ def _record(db: Path | None, decisions: dict[str, list[tuple[str, str | None]]],
     now = utcnow()
     counts = {}
     with connect(settings.db, wait=settings.lock_wait) as con:
-        apply_migrations(con, settings.warehouse_dir / "migrations")
+        apply_migrations(con, migrations_dir())
         with transaction(con, f"{settings.db}: review not recorded"):
             for decision, items in decisions.items():
                 by_note: dict[str | None, list[str]] = {}

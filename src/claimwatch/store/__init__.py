@@ -1,6 +1,7 @@
 """The warehouse: DuckDB, written by one process in short transactions, read by reports.
 
-The SQL itself (migrations and named reports) lives in the top-level `warehouse/`.
+The SQL itself (migrations, views and named reports) is the package data of
+`claimwatch.warehouse` (the top-level `warehouse/` of a checkout), found by `sql_dir`.
 """
 
 from claimwatch.exports import public_names
@@ -21,5 +22,6 @@ __all__, __getattr__, __dir__ = public_names(
         ],
         "rematch": ["iter_stored_texts", "replace_matches"],
         "reports": ["Report", "get_report", "list_reports", "run_report"],
+        "warehouse_sql": ["migrations_dir", "reports_dir", "sql_dir"],
     },
 )

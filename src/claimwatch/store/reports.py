@@ -28,6 +28,7 @@ import pyarrow as pa
 from claimwatch.exceptions import ClaimwatchError, ReportError
 from claimwatch.store.connection import connect
 from claimwatch.store.migrations import migration_files
+from claimwatch.store.warehouse_sql import migrations_dir
 
 _HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
 _PARAM_DOC = re.compile(r"\s+#\s*")
@@ -197,11 +198,9 @@ def _fetch(db: Path, sql: str, values: dict[str, Any], origin: str, wait: float,
 
 def _pending_migrations(con: duckdb.DuckDBPyConnection) -> str:
     """A hint when the warehouse predates a migration that added what a query needs."""
-    from claimwatch.settings import load_settings
-
     try:
         applied = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
-        files = migration_files(load_settings().warehouse_dir / "migrations")
+        files = migration_files(migrations_dir())
     except (duckdb.Error, ClaimwatchError, ValueError):
         return ""
     pending = [p.name for p in files if p.name not in applied]
