@@ -10,8 +10,8 @@
 -- time where a page gave none.
 
 -- One row per (article, claim) matched, with the claim's text and the article's columns
--- (the contract view: DESIGN.md), and for a claim read from a fact-check, its verdict,
--- who gave it and where.
+-- (the contract view: DESIGN.md), for a claim read from a fact-check, its verdict,
+-- who gave it and where, and for a match a person confirmed, who and when.
 CREATE OR REPLACE VIEW claim_matches AS
 SELECT
     m.claim_id,
@@ -36,11 +36,21 @@ SELECT
     m.run_id,
     f.verdict,
     f.fact_checker,
-    f.review_url AS fact_check_url
+    f.review_url AS fact_check_url,
+    r.reviewer AS confirmed_by,
+    r.decided_at AS confirmed_at
 FROM matches AS m
 JOIN articles AS a ON a.url = m.article_url
 LEFT JOIN claims AS c ON c.id = m.claim_id
-LEFT JOIN fact_checks AS f ON f.claim_id = m.claim_id;
+LEFT JOIN fact_checks AS f ON f.claim_id = m.claim_id
+-- A match a person confirmed (or moved here from another claim): who and when, first decision.
+LEFT JOIN (
+    SELECT article_url, claim_id, arg_min(reviewer, decided_at) AS reviewer,
+           min(decided_at) AS decided_at
+    FROM reviews
+    WHERE decision = 'confirmed'
+    GROUP BY article_url, claim_id
+) AS r ON r.article_url = m.article_url AND r.claim_id = m.claim_id;
 
 -- One row per pending suggestion: a sentence close in meaning to a claim, not yet
 -- confirmed or rejected (`claimwatch review`), in an article where the claim is not

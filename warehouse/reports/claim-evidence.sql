@@ -1,5 +1,5 @@
 -- title: Latest evidence per claim
--- description: The newest matches of each claim with the matched text, its context and the link.
+-- description: The newest matches of each claim with the matched text, its context and the link, and for a match a person confirmed, who and when.
 -- param days: 90  # the last N days by publication time; 0 for all time
 -- param claim_id: null  # one claim only
 -- param min_score: 0.0
@@ -13,7 +13,9 @@ SELECT
     score,
     matched_text,
     snippet,
-    final_url AS link
+    final_url AS link,
+    confirmed_by,
+    confirmed_at
 FROM claim_matches
 WHERE ($days = 0 OR coalesce(published_at, fetched_at)
                     >= (now() AT TIME ZONE 'UTC') - to_days($days))

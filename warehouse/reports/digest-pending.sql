@@ -20,6 +20,8 @@ SELECT
     m.verdict,
     m.fact_checker,
     m.fact_check_url,
+    m.confirmed_by,
+    m.confirmed_at,
     s.story_id,
     EXISTS (
         SELECT 1

@@ -1,5 +1,5 @@
 -- title: Overview of a period
--- description: Per claim, for a period: mentions, outlets, stories, who carried it first, when it was last seen. With --format html, a self-contained page with charts and the latest evidence.
+-- description: Per claim, for a period: mentions, outlets, stories, who carried it first, when it was last seen, the best machine score and the matches a person confirmed (how many, by whom, the latest when). With --format html, a self-contained page with charts and the latest evidence.
 -- param days: 90  # the period: the last N days by publication time; 0 for all time
 -- param claim_id: null  # one claim only
 -- param min_score: 0.0  # leave out weaker matches
@@ -37,7 +37,11 @@ SELECT
         SELECT list(p.outlet ORDER BY p.articles DESC, p.first_seen)[1:$top]
         FROM per_outlet AS p
         WHERE p.claim_id = m.claim_id
-    ) AS top_outlets
+    ) AS top_outlets,
+    round(max(m.score) FILTER (WHERE m.confirmed_by IS NULL), 1) AS best_machine_score,
+    count(m.confirmed_by) AS confirmed,
+    string_agg(DISTINCT m.confirmed_by, ', ' ORDER BY m.confirmed_by) AS confirmed_by,
+    max(m.confirmed_at) AS last_confirmed_at
 FROM m
 GROUP BY m.claim_id
 ORDER BY mentions DESC, m.claim_id;

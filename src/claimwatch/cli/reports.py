@@ -90,18 +90,31 @@ def report(
         return
     given = dict(params)
     wait = settings.lock_wait
+    # A report over a period (the overview) says which, and the command that widens it.
+    from claimwatch.output.period import report_control
+
+    again = [*(["--db", str(db)] if db else []), *(["-o", str(output)] if output else [])]
+    control = report_control(name, fmt, given, again)
     if fmt == "html":
         from claimwatch.output.html_report import report_page
 
-        emit(report_page(settings.db, directory, name, given, wait=wait), output)
+        page = report_page(settings.db, directory, name, given, wait=wait, control=control)
+        emit(page, output)
     elif fmt == "parquet":
         emit(
             parquet_bytes(report_arrow(settings.db, get_report(directory, name), given, wait=wait)),
             output,
         )
     else:
-        result = run_report(settings.db, get_report(directory, name), given, wait=wait)
+        chosen = get_report(directory, name)
+        result = run_report(settings.db, chosen, given, wait=wait)
         emit(render(result.columns, result.rows, fmt), output)
+        if name == "overview":  # on stderr: the table, CSV or JSON stays as it was
+            from claimwatch.dates import utcnow
+            from claimwatch.output.period import report_period
+
+            period = report_period(settings.db, chosen, given, control, wait=wait)
+            click.echo(period.note(utcnow(), empty=not result.rows), err=True)
 
 
 @click.command()

@@ -175,12 +175,33 @@ def prepare(
         items = select_items(pending_items(db, reports_dir, name, since, wait=wait), config, name)
         digest = build_digest(config, channel, items, since=since, now=now)
         waiting = [r for r, tags, sample in reviews if _wanted(config, name, r, tags, sample)]
+        held = held_back(db, reports_dir, config, name, since, wait=wait)
         digests.append(
             replace(
-                digest, to_review=tuple(waiting[:REVIEW_REMINDERS]), review_pending=len(waiting)
+                digest,
+                to_review=tuple(waiting[:REVIEW_REMINDERS]),
+                review_pending=len(waiting),
+                held_back=len(held),
+                held_back_latest=max((i.matched_at for i in held), default=None),
             )
         )
     return digests
+
+
+def held_back(
+    db: Path,
+    reports_dir: Path,
+    config: DigestConfig,
+    channel: str,
+    since: datetime | None,
+    *,
+    wait: float = 0.0,
+) -> list[DigestItem]:
+    """The matches `channel` would get but for `since`: found before it, not sent yet."""
+    if since is None:
+        return []
+    every = select_items(pending_items(db, reports_dir, channel, None, wait=wait), config, channel)
+    return [i for i in every if i.matched_at < since]
 
 
 def pending_reviews(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from claimwatch.dates import utcnow
 from claimwatch.delivery.config import Channel
+from claimwatch.output.provenance import confirmed_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,21 @@ class DigestItem:
     verdict: str | None = None
     fact_checker: str | None = None
     fact_check_url: str | None = None
+    # For a match a person confirmed (`claimwatch review`): who, and when.
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+
+    @property
+    def confirmed(self) -> str | None:
+        """As a digest says it: "confirmed by ana on 2026-12-05"; None for a machine match."""
+        return confirmed_label(self.confirmed_by, self.confirmed_at)
+
+    @property
+    def standing(self) -> str:
+        """Who stands behind the match: "score 91.0", or "confirmed by ana on 2026-12-05
+        (machine score 37.6)" for a person's."""
+        score = f"score {self.score:.1f}"
+        return f"{self.confirmed} (machine {score})" if self.confirmed else score
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +135,46 @@ class Digest:
     # A reminder, not part of what the digest delivers (the ledger does not track them).
     to_review: tuple[ReviewItem, ...] = ()
     review_pending: int = 0
+    # Matches the channel has not received that `since` leaves out, and the newest of them.
+    held_back: int = 0
+    held_back_latest: datetime | None = None
+
+    @property
+    def period(self) -> str:
+        """What the digest covers, as it says it on top."""
+        until = f"{self.created_at:%Y-%m-%d %H:%M} UTC"
+        if self.since is not None:
+            return f"matches found from {self.since:%Y-%m-%d %H:%M} to {until}"
+        return f"every match found up to {until} that this channel has not received before"
+
+    @property
+    def period_change(self) -> str:
+        if self.since is not None:
+            return "change it with --since (an ISO date or time, or 24h, 7d, 2w)"
+        return "--since (an ISO date or time, or 24h, 7d, 2w) limits it"
+
+    @property
+    def widen(self) -> str | None:
+        """The command that includes the matches `since` held back, if any."""
+        if not self.held_back or self.held_back_latest is None:
+            return None
+        return (
+            f"claimwatch digest --since {self.held_back_latest:%Y-%m-%d} "
+            f"--channel {shlex.quote(self.channel.name)}"
+        )
+
+    @property
+    def held_back_note(self) -> str | None:
+        """ "2 older matches not sent yet, the latest found 2026-11-20: claimwatch digest …"."""
+        command = self.widen
+        if command is None or self.held_back_latest is None:
+            return None
+        count = f"{self.held_back} older match{'es' if self.held_back != 1 else ''}"
+        return (
+            f"{count} not sent to this channel yet, the latest found "
+            f"{self.held_back_latest:%Y-%m-%d %H:%M} UTC; to include "
+            f"{'it' if self.held_back == 1 else 'them'}: {command}"
+        )
 
     @property
     def matches(self) -> int:

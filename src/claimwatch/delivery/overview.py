@@ -7,6 +7,7 @@ from pathlib import Path
 
 from claimwatch.delivery.config import OverviewOptions
 from claimwatch.output.html_report import overview_page
+from claimwatch.output.period import DIGEST_FILE
 from claimwatch.store.reports import get_report, run_report
 
 
@@ -24,7 +25,9 @@ def write_overview(
 ) -> Overview:
     """Write the overview page atomically; return it with the `overview` report's rows."""
     given = {"days": str(options.days), "include_sample": str(options.include_sample).lower()}
-    write_file(options.path, overview_page(db, reports_dir, given, wait=wait))
+    # The page's period comes from the digest file, and says so.
+    page = overview_page(db, reports_dir, given, wait=wait, control=DIGEST_FILE)
+    write_file(options.path, page)
     summary = run_report(db, get_report(reports_dir, "overview"), given)
     rows = [dict(zip(summary.columns, map(str, row), strict=True)) for row in summary.rows]
     return Overview(options.path, options.days, rows)

@@ -20,6 +20,8 @@ from markupsafe import Markup
 from claimwatch import __version__
 from claimwatch.dates import utcnow
 from claimwatch.output import charts
+from claimwatch.output.period import PeriodControl, overview_period
+from claimwatch.output.provenance import confirmed_label, confirmed_summary
 from claimwatch.output.render import render_html
 from claimwatch.store.reports import Report, get_report, run_report
 
@@ -36,6 +38,7 @@ class Evidence:
     matched_text: str
     snippet: str
     link: str | None
+    confirmed: str | None = None  # "confirmed by ana on 2026-12-05", for a person's match
 
 
 @dataclass
@@ -50,6 +53,8 @@ class ClaimPanel:
     last_seen: datetime
     best_score: float
     top_outlets: list[str]
+    best_machine_score: float | None = None
+    confirmed: str | None = None  # who confirmed matches of the claim, and when
     mentions_chart: Markup = field(default_factory=Markup)
     outlets_chart: Markup = field(default_factory=Markup)
     timeline_chart: Markup = field(default_factory=Markup)
@@ -57,9 +62,14 @@ class ClaimPanel:
 
 
 def overview_page(
-    db: Path, reports_dir: Path, given: dict[str, str] | None = None, *, wait: float = 0.0
+    db: Path,
+    reports_dir: Path,
+    given: dict[str, str] | None = None,
+    *,
+    wait: float = 0.0,
+    control: PeriodControl | None = None,
 ) -> str:
-    """The overview report as one HTML page."""
+    """The overview report as one HTML page; `control` says how a reader changes its period."""
     given = dict(given or {})
     parts = {name: get_report(reports_dir, name) for name in PARTS}
     known = parts["overview"].parameters
@@ -98,6 +108,7 @@ def overview_page(
                 row["matched_text"],
                 row["snippet"],
                 row["link"],
+                confirmed_label(row.get("confirmed_by"), row.get("confirmed_at")),
             )
         )
 
@@ -108,6 +119,9 @@ def overview_page(
         ordered = outlets[claim]
         by_count = sorted(ordered, key=lambda r: (-r["articles"], r["first_seen"]))
         panel = ClaimPanel(**{k: row[k] for k in ClaimPanel.__dataclass_fields__ if k in row})
+        panel.confirmed = confirmed_summary(
+            row.get("confirmed", 0), row.get("confirmed_by"), row.get("last_confirmed_at")
+        )
         panel.mentions_chart = charts.time_bars(
             daily[claim], start_day, end_day, label=f"Mentions over time: {claim}"
         )
@@ -132,7 +146,7 @@ def overview_page(
         title="claimwatch overview",
         version=__version__,
         generated_at=now,
-        period=_period_label(days, start_day, end_day),
+        period=overview_period(db, values, start, end, control or PeriodControl(), wait=wait),
         parameters=[(p.name, "null" if values[p.name] is None else values[p.name]) for p in known],
         panels=panels,
         totals={
@@ -152,12 +166,6 @@ def overview_page(
     )
 
 
-def _period_label(days: int, start: date, end: date) -> str:
-    if days > 0:
-        return f"the last {days} days ({start:%Y-%m-%d} to {end:%Y-%m-%d})"
-    return f"all time ({start:%Y-%m-%d} to {end:%Y-%m-%d})"
-
-
 def table_page(report: Report | None, title: str, columns: list[str], rows: list[Any]) -> str:
     """Any result as a self-contained HTML table."""
     return render_html(
@@ -172,11 +180,17 @@ def table_page(report: Report | None, title: str, columns: list[str], rows: list
 
 
 def report_page(
-    db: Path, reports_dir: Path, name: str, given: dict[str, str], *, wait: float = 0.0
+    db: Path,
+    reports_dir: Path,
+    name: str,
+    given: dict[str, str],
+    *,
+    wait: float = 0.0,
+    control: PeriodControl | None = None,
 ) -> str:
     """A named report as HTML: the overview page for `overview`, a table otherwise."""
     if name == "overview":
-        return overview_page(db, reports_dir, given, wait=wait)
+        return overview_page(db, reports_dir, given, wait=wait, control=control)
     report = get_report(reports_dir, name)
     result = run_report(db, report, given, wait=wait)
     return table_page(report, report.title, result.columns, result.rows)
