@@ -35,6 +35,9 @@ APPLIED = {
         "8a4671c6d9bac71b8bd2537f634e328e60961ea967e0674287a9f77c48a9dcb4"
     ),
     "006_fact_checks.sql": "46c92132ae7f6f2b1ee89dc9a79d3d67d332a5cb49606dfb39183632158c7842",
+    "007_digest_destinations.sql": (
+        "4e456e19536506d0a6aaa91708d6ec6cc8692891ed1e02bcff907af4ce7c0935"
+    ),
 }
 CREATE_VIEW = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW", re.IGNORECASE)
 VIEWS = {

@@ -346,9 +346,12 @@ LEFT JOIN recent AS rc ON rc.source = s.name
 LEFT JOIN polls AS pl ON pl.source = s.name
 LEFT JOIN poll_streak AS ps ON ps.source = s.name;
 
--- One row per (channel, article, claim) a channel accepted, with when.
+-- One row per (channel, article, claim) a channel accepted, with when and where
+-- (destination_key: what the ledger counts deliveries by; NULL on rows from before it
+-- until a digest run adopts them).
 CREATE OR REPLACE VIEW delivered_matches AS
-SELECT i.channel, i.article_url, i.claim_id, d.digest_id, d.finished_at AS delivered_at
+SELECT i.channel, i.article_url, i.claim_id, d.digest_id, d.finished_at AS delivered_at,
+    d.destination_key
 FROM digest_items AS i
 JOIN digests AS d USING (attempt_id)
 WHERE d.status = 'delivered';

@@ -1,6 +1,6 @@
 -- title: Matches a digest would send
--- description: Matches a channel has not yet accepted in a delivered digest, with their story and whether an earlier digest already sent that story; before any subscription filter.
--- param channel: null  # the channel's name in the digest file; null: every match counts as new
+-- description: Matches not yet accepted where a channel delivers (its destination) in a delivered digest, with their story and whether an earlier digest already sent that story there; before any subscription filter.
+-- param destination: null  # where the channel delivers: its destination_key in the digests report; null: every match counts as new
 -- param since: null  # only matches found at or after this time (ISO date or timestamp, UTC)
 SELECT
     m.claim_id,
@@ -27,14 +27,16 @@ SELECT
         SELECT 1
         FROM delivered_matches AS d
         JOIN article_stories AS ds ON ds.article_url = d.article_url
-        WHERE d.channel = $channel AND d.claim_id = m.claim_id AND ds.story_id = s.story_id
+        WHERE d.destination_key = $destination AND d.claim_id = m.claim_id
+          AND ds.story_id = s.story_id
     ) AS story_sent_before
 FROM claim_matches AS m
 JOIN article_stories AS s ON s.article_url = m.article_url
 LEFT JOIN claims AS c ON c.id = m.claim_id
 WHERE NOT EXISTS (
         SELECT 1 FROM delivered_matches AS d
-        WHERE d.channel = $channel AND d.article_url = m.article_url AND d.claim_id = m.claim_id
+        WHERE d.destination_key = $destination AND d.article_url = m.article_url
+          AND d.claim_id = m.claim_id
     )
   AND ($since IS NULL OR m.matched_at >= CAST($since AS TIMESTAMP))
 ORDER BY m.claim_id, seen_at, m.article_url;

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from claimwatch.dates import utcnow
 from claimwatch.delivery.config import Channel, DigestConfig
+from claimwatch.delivery.destinations import destination_key
+from claimwatch.delivery.ledger import adopt_history, keyed_by_destination
 from claimwatch.delivery.model import ClaimGroup, Digest, DigestItem, ReviewItem, Story
 from claimwatch.exceptions import DigestError, WarehouseError
 from claimwatch.store.connection import connect, has_table
@@ -45,10 +47,11 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
 
 
 def pending_items(
-    db: Path, reports_dir: Path, channel: str, since: datetime | None, *, wait: float = 0.0
+    db: Path, reports_dir: Path, destination: str, since: datetime | None, *, wait: float = 0.0
 ) -> list[DigestItem]:
-    """Every match `channel` has not accepted yet (the report `digest-pending`)."""
-    given = {"channel": channel}
+    """Every match not yet accepted at `destination` (a `destination_key`; the report
+    `digest-pending`)."""
+    given = {"destination": destination}
     if since is not None:
         given["since"] = since.isoformat(sep=" ")
     result = run_report(db, get_report(reports_dir, "digest-pending"), given, wait=wait)
@@ -161,7 +164,12 @@ def prepare(
     if not db.exists():
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
     if upgrade:
-        migrate_warehouse(db, migrations_dir, wait=wait)
+        migrate_warehouse(db, migrations_dir, wait=wait, channels=config.channels)
+    elif not keyed_by_destination(db, wait=wait):
+        raise DigestError(
+            f"{db}: the digest ledger predates this claimwatch; run `claimwatch digest` "
+            "without --dry-run (or `claimwatch run`) once to upgrade it"
+        )
     chosen = list(channels) if channels else [c.name for c in config.channels]
     unknown = [name for name in chosen if name not in {c.name for c in config.channels}]
     if unknown:
@@ -172,7 +180,8 @@ def prepare(
     digests = []
     for name in chosen:
         channel = config.channel(name)
-        items = select_items(pending_items(db, reports_dir, name, since, wait=wait), config, name)
+        key = destination_key(channel)
+        items = select_items(pending_items(db, reports_dir, key, since, wait=wait), config, name)
         digest = build_digest(config, channel, items, since=since, now=now)
         waiting = [r for r, tags, sample in reviews if _wanted(config, name, r, tags, sample)]
         held = held_back(db, reports_dir, config, name, since, wait=wait)
@@ -200,7 +209,8 @@ def held_back(
     """The matches `channel` would get but for `since`: found before it, not sent yet."""
     if since is None:
         return []
-    every = select_items(pending_items(db, reports_dir, channel, None, wait=wait), config, channel)
+    key = destination_key(config.channel(channel))
+    every = select_items(pending_items(db, reports_dir, key, None, wait=wait), config, channel)
     return [i for i in every if i.matched_at < since]
 
 
@@ -236,7 +246,12 @@ def _wanted(
     )
 
 
-def migrate_warehouse(db: Path, migrations_dir: Path, *, wait: float = 0.0) -> None:
-    """Create or upgrade the schema (the ledger lives in it); cheap when nothing is pending."""
+def migrate_warehouse(
+    db: Path, migrations_dir: Path, *, wait: float = 0.0, channels: Sequence[Channel] = ()
+) -> None:
+    """Create or upgrade the schema (the ledger lives in it), and give the ledger's rows from
+    before it was keyed by destination the key of these channels; cheap when nothing is
+    pending."""
     with connect(db, wait=wait) as con:
         apply_migrations(con, migrations_dir)
+        adopt_history(con, channels)

@@ -2,7 +2,8 @@
 
 A match counts as delivered to a channel only through a ledger row whose status is
 'delivered', written after the channel accepted it; a failed delivery marks
-nothing, so the next run sends those matches again, once.
+nothing, so the next run sends those matches again, once. Rows are keyed by the
+channel's destination (`destinations.destination_key`), not its name.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from claimwatch.delivery.channels import destination
+from claimwatch.delivery.destinations import destination_key
 from claimwatch.delivery.model import Delivery
 from claimwatch.exceptions import DigestError
 from claimwatch.lockfile import LockHeld, exclusive_lock
@@ -37,6 +42,7 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
                 "channel": digest.channel.name,
                 "channel_kind": digest.channel.kind,
                 "destination": delivery.destination,
+                "destination_key": destination_key(digest.channel),
                 "status": delivery.status,
                 "detail": delivery.detail,
                 "matches": digest.matches,
@@ -62,6 +68,30 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
     with connect(db, wait=wait) as con, transaction(con, f"{db}: could not record digests"):
         insert_rows(con, "digests", attempts)
         insert_rows(con, "digest_items", items)
+
+
+def adopt_history(con: duckdb.DuckDBPyConnection, channels: Sequence[Any]) -> None:
+    """Give rows written before the ledger was keyed by destination (migration 007) the key
+    of the channel that delivers where they went: same kind, same destination as shown
+    then. Rows no channel of this digest file claims wait for the file that does."""
+    if not con.execute("SELECT 1 FROM digests WHERE destination_key IS NULL LIMIT 1").fetchone():
+        return
+    for channel in channels:
+        con.execute(
+            "UPDATE digests SET destination_key = $key WHERE destination_key IS NULL"
+            " AND channel_kind = $kind AND destination = $shown",
+            {"key": destination_key(channel), "kind": channel.kind, "shown": destination(channel)},
+        )
+
+
+def keyed_by_destination(db: Path, *, wait: float = 0.0) -> bool:
+    """Whether the warehouse's ledger has migration 007 (a dry run does not migrate)."""
+    with connect(db, read_only=True, wait=wait) as con:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.columns"
+            " WHERE table_name = 'digests' AND column_name = 'destination_key'"
+        ).fetchone()
+    return bool(found and found[0])
 
 
 @contextmanager
