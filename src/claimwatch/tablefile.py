@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +175,20 @@ def _rows(table: _Table, header: tuple[str, ...]) -> Iterator[Row]:
                 starts, _, _ = _scan(table.text, offset, table.delimiter)
                 raise table.fail(starts[index], "a value under a column with no name")
         yield line, {name: cell for name, cell in zip(header, cells, strict=True) if name}
+
+
+def write_delimited(rows: Iterable[Sequence[str]], delimiter: str) -> str:
+    """Rows as CSV or TSV text, one line each ending in \\n, a cell quoted when it holds the
+    delimiter, a quote or a line end (Python 3.11's csv writer leaves a lone \\r unquoted
+    under a \\n line end, which every reader takes for the end of the row)."""
+    special = (delimiter, '"', "\r", "\n")
+
+    def cell(value: str) -> str:
+        if any(char in value for char in special):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    return "".join(delimiter.join(map(cell, row)) + "\n" for row in rows)
 
 
 class _Refused(ValueError):

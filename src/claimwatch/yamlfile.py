@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from claimwatch.exceptions import ConfigError
-from claimwatch.userfile import read_text
+from claimwatch.userfile import position, read_text
 
 # Files an analyst edits are small; anything bigger is a mistake (or an alias bomb in disguise).
 MAX_YAML_BYTES = 5 * 1024 * 1024
@@ -42,6 +42,28 @@ class _SafeLoader(yaml.SafeLoader):
         if node is not None and self.aliases:
             _check_expansion(node)
         return node
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # PyYAML keeps the last of two equal keys: the first value would be lost unsaid.
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"the key {key.value!r} appears twice", key.start_mark
+                    )
+                seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep=deep)
+
+
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+# A date stays the text it was written as: fields such as a claim's said_on take text
+# (YYYY, YYYY-MM or YYYY-MM-DD alike), and an impossible date (2020-13-01) would otherwise
+# be a crash in PyYAML, not a message.
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 def _check_expansion(root: yaml.Node) -> None:
@@ -94,9 +116,16 @@ def read_yaml(path: Path, error: type[ConfigError]) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise error(f"{where}: invalid YAML: {exc.problem}") from None
+        at = f" (column {mark.column + 1})" if mark else ""
+        raise error(f"{where}: invalid YAML: {exc.problem}{at}") from None
+    except yaml.reader.ReaderError as exc:  # a control character: names a position alone
+        line, column = position(text, exc.position)
+        what = f"character U+{exc.character:04X}" if isinstance(exc.character, int) else "a byte"
+        raise error(
+            f"{path}:{line}: invalid YAML: {what} is not allowed in YAML (column {column})"
+        ) from None
     except yaml.YAMLError as exc:
-        raise error(f"{path}: invalid YAML: {exc}") from None
+        raise error(f"{path}: invalid YAML: {' '.join(str(exc).split())}") from None
 
 
 # Past this many, a file has a systematic fault: the first ones show it.

@@ -16,15 +16,19 @@ wrong number of cells is an error naming the line and column, never a claim lost
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from claimwatch.exceptions import CatalogError
-from claimwatch.tablefile import MAX_TABLE_BYTES, delimiter_of, read_delimited, read_json_lines
+from claimwatch.tablefile import (
+    MAX_TABLE_BYTES,
+    delimiter_of,
+    read_delimited,
+    read_json_lines,
+    write_delimited,
+)
 from claimwatch.userfile import read_text
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -111,12 +115,8 @@ def write_rows(records: list[dict[str, Any]], fmt: str) -> str:
     """Claims' fields (as `Claim.record()` gives them) as CSV, TSV or JSON lines text."""
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for record in records:
-        writer.writerow([_cell(record.get(name)) for name in COLUMNS])
-    return out.getvalue()
+    rows = [[_cell(record.get(name)) for name in COLUMNS] for record in records]
+    return write_delimited([COLUMNS, *rows], "," if fmt == "csv" else "\t")
 
 
 def _cell(value: Any) -> str:
