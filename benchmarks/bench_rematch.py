@@ -30,6 +30,7 @@ from claimwatch.records import FeedItem  # noqa: E402
 from claimwatch.store.connection import connect  # noqa: E402
 from claimwatch.store.migrations import apply_migrations  # noqa: E402
 from claimwatch.store.rematch import iter_stored_texts  # noqa: E402
+from claimwatch.store.warehouse_sql import migrations_dir  # noqa: E402
 
 
 def build_warehouse(db: Path, copies: int) -> int:
@@ -50,7 +51,7 @@ def build_warehouse(db: Path, copies: int) -> int:
         for i, d in enumerate(docs)
     ]
     with connect(db) as con:
-        apply_migrations(con, ROOT / "warehouse" / "migrations")
+        apply_migrations(con, migrations_dir())
         con.executemany(
             """INSERT INTO articles (url, final_url, source, is_sample, outlet, title, text,
                    language, fetched_at, content_sha256, run_id)
