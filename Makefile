@@ -3,7 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SAMPLE_PORT ?= 8765
 
 # Prefect must not try to send telemetry from an offline machine.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
@@ -23,10 +22,10 @@ $(STAMP): requirements.lock requirements-dev.lock requirements-model.lock pyproj
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-# One monitoring pass over seeds/sources.yaml; the offline sample is served on
-# 127.0.0.1:$(SAMPLE_PORT) for the length of the pass.
+# One monitoring pass over seeds/sources.yaml; the offline sample is served on 127.0.0.1
+# for the length of the pass: on SAMPLE_PORT if set, else 8765 or a free port when 8765 is taken.
 run: setup
-	$(BIN)/python -m claimwatch.sample_server seeds/sample --port $(SAMPLE_PORT) -- $(BIN)/claimwatch run
+	$(BIN)/python -m claimwatch.sample_server seeds/sample $(if $(SAMPLE_PORT),--port $(SAMPLE_PORT)) -- $(BIN)/claimwatch run
 
 # A Prefect server for the schedules: API and UI on http://127.0.0.1:$(PREFECT_PORT).
 server: setup
@@ -35,7 +34,7 @@ server: setup
 # The schedules (`claimwatch serve`) against that server, with the offline sample served.
 serve: setup
 	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:$(PREFECT_PORT)/api} \
-	  $(BIN)/python -m claimwatch.sample_server seeds/sample --port $(SAMPLE_PORT) -- $(BIN)/claimwatch serve
+	  $(BIN)/python -m claimwatch.sample_server seeds/sample $(if $(SAMPLE_PORT),--port $(SAMPLE_PORT)) -- $(BIN)/claimwatch serve
 
 test: check browser
 	$(BIN)/python -m pytest

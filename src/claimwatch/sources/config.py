@@ -39,6 +39,7 @@ from pydantic import (
 )
 
 from claimwatch.exceptions import SourcesError
+from claimwatch.sources.environment import expand_environment
 from claimwatch.yamlfile import read_yaml, validate
 
 SourceName = Annotated[
@@ -247,7 +248,11 @@ def load_sources(path: Path | str) -> SourceList:
     """Read and validate a sources file; raise SourcesError with a one-line reason."""
     path = Path(path)
     sources: SourceList = validate(
-        SourceList, read_yaml(path, SourcesError), path, "sources", SourcesError
+        SourceList,
+        expand_environment(read_yaml(path, SourcesError), path, SourcesError),
+        path,
+        "sources",
+        SourcesError,
     )
     # A directory or export file is relative to the file that names it, not to the
     # working directory.
