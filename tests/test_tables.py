@@ -92,6 +92,9 @@ def test_empty_columns_go_first_and_are_named() -> None:
     assert over(out, 170) == []
     assert out.splitlines()[0].split() == COLUMNS
     assert out.splitlines()[-1] == "(empty columns not shown: verdict, fact_check_url)"
+    # Room for every row on one line: nothing is left out.
+    wide = render_table(columns, rows, width=1000)
+    assert wide.splitlines()[0].split() == columns and len(wide.splitlines()) == 2 + len(rows)
 
 
 def test_wide_characters_keep_columns_aligned() -> None:

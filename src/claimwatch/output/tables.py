@@ -3,9 +3,9 @@
 CSV and JSON are for programs: every value whole, their bytes a contract. The table
 is for people: it fits the terminal (`terminal_width`), rich measures and wraps
 its text (wide characters count as two cells), and a URL is never cut or
-wrapped, so that it can be opened or copied whole. Columns that hold nothing are
-left out first; when the rest cannot fit beside whole URLs, each row is shown as a
-block of `column  value` lines instead (`expanded`).
+wrapped, so that it can be opened or copied whole. Where text would have to wrap,
+columns that hold nothing are left out; when the rest cannot fit beside whole URLs,
+each row is shown as a block of `column  value` lines instead (`expanded`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ Width = int | None | Literal["terminal"]
 # A wrapped text column keeps at least this many cells (shorter ones keep their width).
 MIN_TEXT_WIDTH = 16
 # A column whose values have no spaces (ids, dates) is kept whole up to this width.
-MAX_WORD_WIDTH = 32
+MAX_WORD_WIDTH = 48
 GAP = 2  # cells between two columns
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
 # Control characters that are not whitespace (whitespace is collapsed to one space): an
@@ -132,7 +132,7 @@ def render_table(
     if limit is None:
         return _layout(cols, [c.natural for c in cols])
     shown, note = cols, ""
-    if _needs(shown) > limit:
+    if sum(c.natural for c in cols) + GAP * (len(cols) - 1) > limit:  # text would wrap
         shown = [c for c in cols if not c.empty] or cols[:1]
         left_out = [c.name for c in cols if c not in shown]
         note = f"\n(empty columns not shown: {', '.join(left_out)})" if left_out else ""
