@@ -221,3 +221,13 @@ def test_report_latest_matches_fits_100_columns(warehouse: Path) -> None:
     for url in urls:  # each link whole, on its line or ending it
         assert any(line == url or line.endswith(" " + url) for line in lines), url
     assert "…" not in table.stdout
+
+
+def test_a_table_written_to_a_file_is_not_fitted(warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "latest.txt"
+    args = ("report", "latest-matches", "-o", str(out), "--db", str(warehouse))
+    result = claimwatch(*args, env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].split()[:2] == ["claim_id", "outlet"]
+    assert len(lines) == 2 + 6  # one line a row, however wide

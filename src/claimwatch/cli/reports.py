@@ -108,7 +108,7 @@ def report(
     else:
         chosen = get_report(directory, name)
         result = run_report(settings.db, chosen, given, wait=wait)
-        emit(render(result.columns, result.rows, fmt), output)
+        emit(render(result.columns, result.rows, fmt, width=None if output else "terminal"), output)
         if name == "overview":  # on stderr: the table, CSV or JSON stays as it was
             from claimwatch.dates import utcnow
             from claimwatch.output.period import report_period
@@ -164,4 +164,4 @@ def sql(
 
         emit(table_page(None, "claimwatch query", result.columns, result.rows), output)
     else:
-        emit(render(result.columns, result.rows, fmt), output)
+        emit(render(result.columns, result.rows, fmt, width=None if output else "terminal"), output)
