@@ -20,7 +20,8 @@ HEADER = """\
 
 # Command line
 
-Every command and option of `claimwatch`, as its `--help` gives them. `make`
+Every command and option of `claimwatch`, as its `--help` gives them (every
+command has `--help`, with an example). `make`
 installs the command as `.venv/bin/claimwatch`; `source .venv/bin/activate`
 puts it on your `PATH`. Each path option falls back on a `CLAIMWATCH_*`
 setting (see [Configuration](configuration.md)), and errors are one line,
