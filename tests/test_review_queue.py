@@ -183,3 +183,25 @@ def test_confirm_and_reject_many_at_once(db: Path) -> None:
         [(ids[62.5], "confirmed"), (ids[48.0], "confirmed"), (ids[21.0], "rejected"),
          (ids[30.0], "rejected")]
     )  # fmt: skip
+
+
+def test_sentence_context_follows_the_matchers_sentences() -> None:
+    from claimwatch.matching.context import sentence_context
+
+    text = f"{BEFORE}\n\n{ASIA}  {AFTER} And more."
+    start = text.index(ASIA)
+    assert sentence_context(text, start, start + len(ASIA)) == (BEFORE, ASIA, AFTER)
+    # Evidence that spans two sentences gets the ones around both.
+    both = sentence_context(text, start, text.index(AFTER) + len(AFTER))
+    assert (both.before, both.after) == (BEFORE, "And more.")
+    # The first sentence has nothing before it; Chinese sentences end without a space.
+    cjk = "北约正在东扩。北约正在印太地区煽动冲突。这是第三句。"
+    middle = cjk.index("北约正在印太")
+    assert sentence_context(cjk, middle, middle + 13) == (
+        "北约正在东扩。",
+        "北约正在印太地区煽动冲突。",
+        "这是第三句。",
+    )
+    assert sentence_context(text, 0, len(BEFORE)).before == ""
+    # Offsets beyond a text that changed since: the slice, no context, no error.
+    assert sentence_context("short", 3, 90) == ("", "rt", "")
