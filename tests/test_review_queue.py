@@ -140,6 +140,9 @@ def test_move_files_a_suggestion_under_another_claim(db: Path) -> None:
     assert read_decided(db).confirmed == (("ukraine-today", ASIA),)
     again = claimwatch("review", "move", ids[62.5], "ukraine-today", "--db", str(db))
     assert again.returncode == 1 and "no pending suggestion" in again.stderr
+    # Moved to the claim it was suggested for, it is confirmed there.
+    same = claimwatch("review", "move", ids[48.0], "where-nato-goes", "--db", str(db))
+    assert same.stdout.startswith(f"confirmed {ids[48.0]} (already suggested for where-nato-goes)")
 
 
 def test_confirm_and_reject_many_at_once(db: Path) -> None:

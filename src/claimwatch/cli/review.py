@@ -291,6 +291,8 @@ def move_command(
 
     def work(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
         was = move(con, suggestion_id, claim_id, reviewer=reviewer, note=note, now=now)
+        if was == claim_id:  # "moved" to the claim it was suggested for: a confirmation
+            return [f"confirmed {suggestion_id} (already suggested for {claim_id}): {SHOWN}"]
         return [f"moved {suggestion_id} from {was} to {claim_id}: {SHOWN}"]
 
     for line in _in_one_transaction(db, work):
