@@ -259,7 +259,8 @@ def test_not_is_sample_is_shown_leaving_nothing_on_the_demo(demo: Path) -> None:
 
 
 def test_the_site_builds_with_no_warning(tmp_path: Path) -> None:
-    """mkdocs --strict: a broken link or anchor, or a page left out of the navigation, fails."""
+    """mkdocs --strict: a broken link or anchor, or a page left out of the navigation, fails;
+    and no page loads a script or a style sheet from the network."""
     build = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
         cwd=ROOT,
@@ -269,6 +270,13 @@ def test_the_site_builds_with_no_warning(tmp_path: Path) -> None:
     )
     assert build.returncode == 0, build.stdout + build.stderr
     assert (tmp_path / "reference" / "cli" / "index.html").is_file()
+    # Like the HTML report, the site loads nothing from the network (offline readers).
+    remote = {
+        f"{page.relative_to(tmp_path)}: {found}"
+        for page in tmp_path.rglob("*.html")
+        for found in re.findall(r"<(?:script|link)[^>]+(?:src|href)=\"https?://[^\"]+", text(page))
+    }
+    assert remote == set()
 
 
 def readme_links() -> list[str]:
