@@ -196,16 +196,20 @@ class _Refused(ValueError):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _Refused(json.dumps(key, ensure_ascii=False), "appears twice in one object")
-        seen[key] = value
-    return seen
+    found = dict(pairs)
+    if len(found) < len(pairs):  # rare: then find which key
+        keys = [key for key, _ in pairs]
+        twice = next(key for n, key in enumerate(keys) if key in keys[:n])
+        raise _Refused(json.dumps(twice, ensure_ascii=False), "appears twice in one object")
+    return found
 
 
 def _no_constant(name: str) -> Any:
     raise _Refused(name, "is not a number JSON allows")
+
+
+# One decoder for every line: json.loads with options would build one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
 def read_json_lines(path: Path, text: str, error: type[ClaimwatchError]) -> Iterator[Row]:
@@ -215,7 +219,7 @@ def read_json_lines(path: Path, text: str, error: type[ClaimwatchError]) -> Iter
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+            value = _DECODER.decode(raw)
         except json.JSONDecodeError as exc:
             raise error(
                 f"{path}: line {number}: not JSON: {exc.msg} at column {exc.colno}"
