@@ -26,6 +26,7 @@ MAX_TABLE_BYTES = 512 * 1024 * 1024
 # (line the row starts on, cells by column name)
 Row = tuple[int, dict[str, str]]
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 def delimiter_of(text: str, fmt: str) -> str:
@@ -33,8 +34,9 @@ def delimiter_of(text: str, fmt: str) -> str:
     commas saves "CSV" with semicolons, which shows in a header with no comma."""
     if fmt == "tsv":
         return "\t"
-    header = text.split("\n", 1)[0]
-    return ";" if ";" in header and "," not in header else ","
+    header = _FIRST_LINE.match(text)
+    line = header.group() if header else ""
+    return ";" if ";" in line and "," not in line else ","
 
 
 class _Lines:
@@ -212,7 +214,9 @@ def _no_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constant)
 
 
-def read_json_lines(path: Path, text: str, error: type[ClaimwatchError]) -> Iterator[Row]:
+def read_json_lines(
+    path: Path, text: str, error: type[ClaimwatchError]
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) for each non-blank line of a JSON lines text, lazily; `error` naming
     the file, line and column of a line that is not exactly one JSON object."""
     for number, raw in enumerate(io.StringIO(text, newline=""), start=1):

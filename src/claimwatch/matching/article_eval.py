@@ -10,13 +10,14 @@ report the "report" split (`claimwatch eval --articles FILE --split report`).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from claimwatch.matching.detector import Detector
 from claimwatch.matching.evaluate import LabelledSetError
+from claimwatch.tablefile import MAX_TABLE_BYTES, read_json_lines
+from claimwatch.userfile import read_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +61,9 @@ class ArticleEvaluation:
 
 def load_articles(path: Path, known_claims: set[str]) -> list[LabelledArticle]:
     articles = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    text = read_text(path, LabelledSetError, MAX_TABLE_BYTES)
+    for number, raw in read_json_lines(path, text, LabelledSetError):
         try:
-            raw = json.loads(line)
             article = LabelledArticle(
                 id=raw["id"],
                 split=raw["split"],
@@ -74,7 +73,7 @@ def load_articles(path: Path, known_claims: set[str]) -> list[LabelledArticle]:
                 boilerplate=tuple(raw.get("boilerplate", ())),
                 repeats=tuple((r["claim_id"], r["tier"]) for r in raw["repeats"]),
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise LabelledSetError(f"{path}:{number}: not a labelled article ({exc})") from None
         unknown = {c for c, _ in article.repeats} - known_claims
         if unknown:

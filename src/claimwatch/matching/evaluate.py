@@ -9,7 +9,6 @@ Tiers: exact, near, paraphrase, translation (positives) and negative.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from claimwatch.exceptions import ConfigError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.matcher import Matcher
 from claimwatch.matching.retrieval import Retriever
+from claimwatch.tablefile import MAX_TABLE_BYTES, read_json_lines
+from claimwatch.userfile import read_text
 
 TIERS = ("exact", "near", "paraphrase", "translation", "negative")
 
@@ -98,15 +99,9 @@ def load_judgements(path: Path, catalog: Catalog) -> list[Judgement]:
     """Read a labelled set; every line must name a claim of the catalog."""
     known = {c.id for c in catalog.claims}
     judgements = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise LabelledSetError(f"{path}: cannot read ({exc.strerror})") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    text = read_text(path, LabelledSetError, MAX_TABLE_BYTES)
+    for number, raw in read_json_lines(path, text, LabelledSetError):
         try:
-            raw = json.loads(line)
             item = Judgement(
                 id=str(raw["id"]),
                 claim_id=raw["claim_id"],
@@ -114,7 +109,7 @@ def load_judgements(path: Path, catalog: Catalog) -> list[Judgement]:
                 label=bool(raw["label"]),
                 text=raw["text"],
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise LabelledSetError(f"{path}:{number}: not a judgement ({exc})") from None
         if item.tier not in TIERS:
             raise LabelledSetError(f"{path}:{number}: unknown tier {item.tier!r}")
