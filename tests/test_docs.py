@@ -4,6 +4,7 @@ that run, and show rows on the demo; a site that builds with no warning."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import click
 import duckdb
@@ -23,7 +25,7 @@ from claimwatch.matching.catalog import Catalog
 from claimwatch.settings import Settings
 from claimwatch.store.reports import run_sql
 from tests.conftest import ROOT
-from tests.warehouses import populated_warehouse
+from tests.warehouses import empty_warehouse, populated_warehouse
 
 DOCS = ROOT / "docs"
 CLI_PAGE = DOCS / "reference" / "cli.md"
@@ -295,3 +297,32 @@ def test_the_readme_is_short_and_names_the_two_commands() -> None:
     readme = text(ROOT / "README.md")
     assert "make run" in readme and "make test" in readme
     assert len(readme.split()) <= 1600, "README.md is for a ten-minute read: move details to docs/"
+
+
+# -- docs/examples.py, which reruns the console examples ---------------------------------
+
+
+def load_examples_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_examples", DOCS / "examples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_examples_tool_writes_what_commands_print_now(tmp_path: Path) -> None:
+    tool = load_examples_tool()
+    quote = "A state newspaper wrote: “Where NATO goes, war is most likely.”"
+    command = f"""echo '{{"id": "a1", "text": "{quote}"}}' | claimwatch match    # a note"""
+    page = tmp_path / "page.md"
+    page.write_text(
+        f"Text.\n\n```console\n$ {command}\nstale output\n```\n\n"
+        "```console\n$ make run\nleft alone\n```\n\n"
+        "<!-- examples: keep -->\n```console\n$ claimwatch claims validate\nkept\n```\n",
+        encoding="utf-8",
+    )
+    assert tool.main([str(empty_warehouse(tmp_path / "w.duckdb")), str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "stale output" not in text and '"claim_id": "where-nato-goes-war-is-most-likely"' in text
+    assert "$ make run\nleft alone\n" in text and "$ claimwatch claims validate\nkept\n" in text
+    assert not tool.runnable("export PREFECT_API_URL=x") and tool.runnable("X=1 claimwatch sql q")
