@@ -29,7 +29,7 @@ def destination_key(channel: Any) -> str:
     if isinstance(channel, StdoutChannel):
         return "stdout"
     if isinstance(channel, FileChannel | DirectoryChannel):
-        return f"{channel.kind} {channel.path.expanduser().resolve()}"
+        return f"{channel.kind} {channel.path.resolve()}"
     if isinstance(channel, SmtpChannel):
         to = ", ".join(sorted({a.lower() for a in channel.to}))
         return f"smtp://{channel.host.lower()}:{channel.port} to {to}"
