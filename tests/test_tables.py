@@ -132,6 +132,19 @@ def test_wide_characters_keep_columns_aligned() -> None:
     assert blocks[third + 2] == "outlet  日本経済新聞"
 
 
+def test_a_link_inside_text_is_never_broken() -> None:
+    link = "https://hooks.example.org/services/" + "a" * 40
+    detail = f"delivered to {link} after two tries, answered HTTP 200 with a long body"
+    rows = [["hook", detail], ["mail", "smtp://mail.example.org:587 accepted it"]]
+    for width in (200, 90, 50, 30):
+        out = render_table(["channel", "detail"], rows, width=width)
+        assert link in out.split()
+        # A line past the edge is one that ends in a whole link.
+        for line in [x for x in out.splitlines() if cell_len(x) > width]:
+            assert line.split()[-1] in {link, "smtp://mail.example.org:587"}, line
+        assert set(detail.split()) <= set(out.split())
+
+
 def test_text_from_the_web_cannot_drive_the_terminal() -> None:
     hostile = "Title\x1b]0;owned\x07 with \x1b[31mred\x1b[0m and \u202eevil\u202c\nnext"
     out = render_table(["title"], [[hostile]], width=80)

@@ -36,6 +36,7 @@ MIN_TEXT_WIDTH = 16
 MAX_WORD_WIDTH = 48
 GAP = 2  # cells between two columns
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$", re.IGNORECASE)
+_URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 # Control characters that are not whitespace (whitespace is collapsed to one space): an
 # escape sequence in a title would drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
@@ -118,7 +119,9 @@ def _column(name: str, values: Sequence[Any]) -> _Column:
     natural = max([cell_len(name), *(cell_len(c) for c in cells)])
     words = all(" " not in c for c in cells)
     floor = natural if url or numeric else min(natural, MAX_WORD_WIDTH if words else MIN_TEXT_WIDTH)
-    return _Column(name, cells, numeric, url, natural, floor)
+    # Text that carries a link ("delivered to https://…") wraps around it, never through it.
+    links = [cell_len(m) for c in cells if "://" in c for m in _URL_IN_TEXT.findall(c)]
+    return _Column(name, cells, numeric, url, natural, max([floor, *links]))
 
 
 def render_table(
@@ -171,9 +174,30 @@ _CONSOLE = Console(
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width` cells: at spaces, a long word folded."""
+    """`text` in lines of at most `width` cells: at spaces, a long word folded, a URL in
+    it whole (on a line of its own, past `width` if it must)."""
     if cell_len(text) <= width:
         return [text]
+    if "://" not in text or not _URL_IN_TEXT.search(text):
+        return _fold(text, width)
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        joined = f"{current} {word}" if current else word
+        if cell_len(joined) <= width:
+            current = joined
+            continue
+        if current:
+            lines.append(current)
+        if cell_len(word) <= width or _URL_IN_TEXT.match(word):
+            current = word
+        else:
+            *whole, current = _fold(word, width)
+            lines.extend(whole)
+    return [*lines, current] if current else lines or [""]
+
+
+def _fold(text: str, width: int) -> list[str]:
     lines = Text(text).wrap(_CONSOLE, width, overflow="fold")
     return [line.plain.rstrip() for line in lines] or [""]
 
