@@ -137,7 +137,8 @@ def render_table(
     shown, note = cols, ""
     if sum(c.natural for c in cols) + GAP * (len(cols) - 1) > limit:  # text would wrap
         shown = [c for c in cols if not c.empty] or cols[:1]
-        left_out = [c.name for c in cols if c.empty] if len(shown) < len(cols) else []
+        kept = {id(c) for c in shown}
+        left_out = [c.name for c in cols if id(c) not in kept]
         note = f"\n(empty columns not shown: {', '.join(left_out)})" if left_out else ""
     if _needs(shown) > limit:
         return expanded(columns, rows, width=limit)
