@@ -4,7 +4,8 @@
 
 WAREHOUSE is the warehouse of one `make run` over the offline sample (a copy: it is never
 written). Each page gets a fresh copy, as `warehouse/claimwatch.duckdb` in a scratch folder
-holding `seeds/` and `tests/` of the checkout, so the commands read as they are written.
+(claimwatch-examples in the temporary directory) holding `seeds/` and `tests/` of the
+checkout, so the commands read as they are written; COLUMNS is 100.
 In a ```console block, each `$ claimwatch ...` line (or `echo ... | claimwatch ...`) is run
 with bash, stdout and stderr together, and the lines under it become its output. A block
 with another command in it (`make`, `prefect`, `export`) is left alone. Comments on a page
@@ -79,11 +80,16 @@ def run(command: str, cwd: Path, env: dict[str, str]) -> str:
 
 
 def scratch(warehouse: Path) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="claimwatch-examples-"))
+    # One fixed folder, so that paths the commands print read the same from run to run.
+    folder = Path(tempfile.gettempdir()) / "claimwatch-examples"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
     for name in ("seeds", "tests"):
         (folder / name).symlink_to(ROOT / name)
     (folder / "warehouse").mkdir()
     shutil.copyfile(warehouse, folder / "warehouse" / "claimwatch.duckdb")
+    # A warehouse an older claimwatch wrote gets the schema a pass would give it now.
+    subprocess.run([BIN / "claimwatch", "migrate"], cwd=folder, capture_output=True, check=True)
     return folder
 
 
@@ -123,7 +129,8 @@ def main(argv: list[str]) -> int:
         return 2
     warehouse = Path(argv[0]).resolve()
     pages = [Path(p).resolve() for p in argv[1:]] or nav_pages()
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    # Tables as wide as a 100-column terminal, whatever this one is.
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", COLUMNS="100")
     env.pop("CLAIMWATCH_DB", None)
     for page in pages:
         cwd = scratch(warehouse)
