@@ -72,7 +72,8 @@ bench: setup
 
 # Re-resolve requirements.in into requirements.lock (runtime, exact versions, no index
 # URLs), then requirements-dev.in into requirements-dev.lock on top of those pins.
-LOCK_OPTIONS := -q --no-emit-index-url --no-emit-find-links --strip-extras
+# --allow-unsafe: setuptools is pinned like the rest (the wheel test builds with it).
+LOCK_OPTIONS := -q --no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe
 lock: setup
 	$(BIN)/python -m pip install -q pip-tools
 	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements.lock requirements.in
