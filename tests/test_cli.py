@@ -46,7 +46,7 @@ def test_run_fills_claim_matches(warehouse: Path) -> None:
 
 
 @pytest.mark.parametrize("which", ["claims", "sources"])
-def test_bad_file_gives_one_line_and_changes_nothing(
+def test_bad_file_gives_one_line_per_problem_and_changes_nothing(
     which: str, warehouse: Path, sample_url: str, tmp_path: Path
 ) -> None:
     sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
@@ -62,9 +62,12 @@ def test_bad_file_gives_one_line_and_changes_nothing(
         "run", "--sources", str(sources), "--claims", str(claims), "--db", str(warehouse)
     )
     assert result.returncode != 0
+    # Every problem of the file, one line each, each naming the file.
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"Error: {broken}")
+    assert lines[0].startswith(f"Error: {broken}"), result.stderr
+    assert all(line.startswith(str(broken)) for line in lines[1:]), result.stderr
+    if which == "claims":
+        assert len(lines) == 2 and "'text'" in lines[0] and "'txet'" in lines[1], result.stderr
     assert "Traceback" not in result.stderr
     assert _digest(warehouse) == before
 
