@@ -79,9 +79,11 @@ def run(command: str, cwd: Path, env: dict[str, str]) -> str:
     )
 
 
-def scratch(warehouse: Path) -> Path:
-    # One fixed folder, so that paths the commands print read the same from run to run.
-    folder = Path(tempfile.gettempdir()) / "claimwatch-examples"
+# One fixed folder, so that paths the commands print read the same from run to run.
+SCRATCH = Path(tempfile.gettempdir()) / "claimwatch-examples"
+
+
+def scratch(warehouse: Path, folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     for name in ("seeds", "tests"):
@@ -123,7 +125,7 @@ def nav_pages() -> list[Path]:
     ]
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], folder: Path = SCRATCH) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
@@ -133,7 +135,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", COLUMNS="100")
     env.pop("CLAIMWATCH_DB", None)
     for page in pages:
-        cwd = scratch(warehouse)
+        cwd = scratch(warehouse, folder)
         try:
             new = replay(page, cwd, env, write=True)
         finally:

@@ -321,7 +321,8 @@ def test_the_examples_tool_writes_what_commands_print_now(tmp_path: Path) -> Non
         "<!-- examples: keep -->\n```console\n$ claimwatch claims validate\nkept\n```\n",
         encoding="utf-8",
     )
-    assert tool.main([str(empty_warehouse(tmp_path / "w.duckdb")), str(page)]) == 0
+    warehouse = empty_warehouse(tmp_path / "w.duckdb")
+    assert tool.main([str(warehouse), str(page)], folder=tmp_path / "scratch") == 0
     text = page.read_text(encoding="utf-8")
     assert "stale output" not in text and '"claim_id": "where-nato-goes-war-is-most-likely"' in text
     assert "$ make run\nleft alone\n" in text and "$ claimwatch claims validate\nkept\n" in text
