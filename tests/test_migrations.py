@@ -17,6 +17,7 @@ from claimwatch.records import RunStats
 from claimwatch.store.connection import connect, migrate
 from claimwatch.store.migrations import views_file
 from claimwatch.store.writers import insert_run
+from tests.commands import claimwatch
 from tests.conftest import MIGRATIONS
 from tests.warehouses import populated_warehouse
 
@@ -171,3 +172,19 @@ def test_a_run_is_inserted_by_name(tmp_path: Path) -> None:
         insert_run(con, stats)
         row = con.execute(f"SELECT {', '.join(columns)} FROM runs").fetchone()
     assert row == ("r1", now, now, "completed", 3, 1, 9, 2, 7, 5, 4, 1)
+
+
+def test_a_report_on_views_an_older_claimwatch_made_says_to_migrate(tmp_path: Path) -> None:
+    """A reader cannot upgrade a warehouse; a report that needs a column today's views add
+    names what is behind and the command that brings it up to date."""
+    db = tmp_path / "w.duckdb"
+    migrate(db, MIGRATIONS)
+    with duckdb.connect(str(db)) as con:  # as an older claimwatch left it: other views
+        con.execute("CREATE OR REPLACE VIEW claim_matches AS SELECT 1 AS claim_id")
+        con.execute("UPDATE schema_views SET digest = 'older'")
+    behind = claimwatch("report", "overview", "--db", str(db))
+    assert behind.returncode != 0
+    assert "views.sql: run `claimwatch migrate`" in behind.stderr, behind.stderr
+    assert claimwatch("migrate", "--db", str(db)).returncode == 0
+    current = claimwatch("report", "overview", "--db", str(db))
+    assert current.returncode == 0, current.stderr

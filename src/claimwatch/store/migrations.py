@@ -4,11 +4,13 @@ Migrations are history: recorded by file name, never edited once applied. They
 create and alter tables; the views are defined once, as they are now, in
 `views.sql` beside the migrations folder, and applied whole (CREATE OR REPLACE)
 after the migrations every time the schema is brought up to date, so a fresh
-warehouse and an upgraded one get the same views.
+warehouse and an upgraded one get the same views. The digest of the views applied is kept
+in `schema_views`, so a reader can tell a warehouse whose views an older claimwatch made.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -66,8 +68,44 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, directory: Path) -> list[st
         applied.append(path.name)
     views = views_file(directory)
     if views.is_file():
-        _in_transaction(con, f"{views}: views failed", (views.read_text(encoding="utf-8"), []))
+        text = views.read_text(encoding="utf-8")
+        con.execute("CREATE TABLE IF NOT EXISTS schema_views (digest VARCHAR NOT NULL)")
+        _in_transaction(
+            con,
+            f"{views}: views failed",
+            (text, []),
+            ("DELETE FROM schema_views", []),
+            ("INSERT INTO schema_views VALUES (?)", [_digest(text)]),
+        )
     return applied
+
+
+def schema_behind(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
+    """What an older claimwatch left out of this warehouse: pending migrations' names, and
+    `views.sql` when its views are not the ones beside `directory` (read-only safe)."""
+    applied = {row[0] for row in con.execute("SELECT name FROM schema_migrations").fetchall()}
+    behind = [p.name for p in migration_files(directory) if p.name not in applied]
+    views = views_file(directory)
+    if views.is_file():
+        stored = (
+            con.execute("SELECT digest FROM schema_views").fetchall()
+            if _has_views_table(con)
+            else []
+        )
+        if [row[0] for row in stored] != [_digest(views.read_text(encoding="utf-8"))]:
+            behind.append(VIEWS)
+    return behind
+
+
+def _has_views_table(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_views'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _in_transaction(

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from claimwatch.exceptions import ClaimwatchError, ReportError
 from claimwatch.store.connection import connect
-from claimwatch.store.migrations import migration_files
+from claimwatch.store.migrations import schema_behind
 from claimwatch.store.warehouse_sql import migrations_dir
 
 _HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
@@ -191,19 +191,18 @@ def _fetch(db: Path, sql: str, values: dict[str, Any], origin: str, wait: float,
             return out(con.sql(sql, params=values or None))
         except duckdb.Error as exc:
             message = f"{origin}: {str(exc).splitlines()[0]}"
-            if isinstance(exc, duckdb.CatalogException):
-                message += _pending_migrations(con)
+            if isinstance(exc, duckdb.CatalogException | duckdb.BinderException):
+                message += _schema_hint(con)
             raise ReportError(message) from None
 
 
-def _pending_migrations(con: duckdb.DuckDBPyConnection) -> str:
-    """A hint when the warehouse predates a migration that added what a query needs."""
+def _schema_hint(con: duckdb.DuckDBPyConnection) -> str:
+    """A hint when an older claimwatch made the warehouse: a migration or the current views
+    may hold the table or column a query needs."""
     try:
-        applied = {r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()}
-        files = migration_files(migrations_dir())
+        behind = schema_behind(con, migrations_dir())
     except (duckdb.Error, ClaimwatchError, ValueError):
         return ""
-    pending = [p.name for p in files if p.name not in applied]
-    if not pending:
+    if not behind:
         return ""
-    return f" (the warehouse lacks {', '.join(pending)}: run `claimwatch migrate`)"
+    return f" (the warehouse lacks {', '.join(behind)}: run `claimwatch migrate`)"
