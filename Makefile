@@ -11,7 +11,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch,httpx,httpcore,trafilatura
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 PREFECT_PORT ?= 4200
 
-.PHONY: setup run test check lint typecheck lock clean bench browser server serve
+.PHONY: setup run test check lint typecheck lock clean bench browser server serve docs
 
 setup: $(STAMP)
 
@@ -50,6 +50,12 @@ browser:
 	  else \
 	    echo "chromium not found and not installable here: tests/test_html_report.py will skip"; \
 	  fi; }
+
+# The docs site: the CLI reference regenerated from the commands, then built into site/
+# with warnings as errors (make test builds it too, in tests/test_docs.py).
+docs: setup
+	$(BIN)/python -m claimwatch.cli.reference > docs/reference/cli.md
+	$(BIN)/mkdocs build --strict
 
 check: lint typecheck
 
