@@ -244,7 +244,7 @@ def test_decisions_from_a_spreadsheet(tmp_path: Path, encoder: Encoder) -> None:
     assert bad.returncode == 1
     assert (
         bad.stderr.strip()
-        == f"Error: {sheet}:2: decision 'maybe': use confirm, reject or leave it blank"
+        == f"Error: {sheet}: line 2: decision 'maybe': use confirm, reject or leave it blank"
     )
 
 

@@ -93,6 +93,11 @@ def review_group(ctx: click.Context, db: Path | None, claim_id: str | None, fmt:
     settings = settings_from(db=db)
     with connect(settings.db, read_only=True, wait=settings.lock_wait) as con:
         rows = pending_details(con, claim_id)
+        if claim_id is not None and not rows and not _known_claim(con, claim_id, settings.claims):
+            raise click.ClickException(
+                f"no claim {claim_id!r} in the catalog or the warehouse: "
+                "see `claimwatch claims list` for the ids"
+            )
     if fmt == "json":
         click.echo(json.dumps([_plain(r) for r in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -105,6 +110,22 @@ def review_group(ctx: click.Context, db: Path | None, claim_id: str | None, fmt:
         click.echo(review_blocks(rows), nl=False)
     else:
         click.echo("no suggestions are waiting for review")
+
+
+def _known_claim(con: duckdb.DuckDBPyConnection, claim_id: str, claims: Path) -> bool:
+    """Whether `claim_id` is a claim of the warehouse (removed from the catalog or not) or
+    of the claims file: a claim with nothing pending is no mistake, an unknown id is."""
+    from claimwatch.exceptions import ClaimwatchError
+    from claimwatch.matching.catalog import load_catalog
+    from claimwatch.store.connection import has_table
+
+    query = "SELECT count(*) FROM claims WHERE id = ?"
+    if has_table(con, "claims") and con.execute(query, [claim_id]).fetchall()[0][0]:
+        return True
+    try:  # a claim added to the file since the last pass
+        return any(c.id == claim_id for c in load_catalog(claims).claims)
+    except ClaimwatchError:  # no usable catalog here: the warehouse alone decides
+        return False
 
 
 def _csv_columns() -> list[str]:
@@ -142,11 +163,18 @@ def _in_one_transaction(db: Path | None, work: Work) -> list[str]:
             return work(con, utcnow())
 
 
-def _record(db: Path | None, decisions: dict[str, list[tuple[str, str | None]]], who: str) -> None:
-    """Record decisions by id, in one transaction."""
+def _record(
+    db: Path | None,
+    decisions: dict[str, list[tuple[str, str | None]]],
+    who: str,
+    check: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> None:
+    """Record decisions by id, in one transaction, after `check` (which may refuse them)."""
     from claimwatch.store.reviews import decide
 
     def work(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
+        if check is not None:
+            check(con)
         said = []
         for decision, items in decisions.items():
             by_note: dict[str | None, list[str]] = {}
@@ -311,9 +339,31 @@ def import_decisions(file: Path, reviewer: str, db: Path | None) -> None:
 
         claimwatch review import pending.csv
     """
-    from claimwatch.store.reviews import read_decision_file
+    from claimwatch.store.reviews import (
+        SEE_PENDING,
+        ReviewError,
+        not_pending,
+        read_decision_sheet,
+        unknown_ids,
+    )
 
-    decisions = read_decision_file(file)
-    if not decisions:
+    rows = read_decision_sheet(file)
+    if not rows:
         raise click.ClickException(f"{file}: no decision filled in (confirm or reject)")
-    _record(db, decisions, reviewer)
+    line_of = {row.suggestion_id: row.line for row in rows}
+
+    def check(con: duckdb.DuckDBPyConnection) -> None:
+        """Every id of the sheet pending, or an error naming the lines of those that are not."""
+        missing = not_pending(con, list(line_of))
+        if not missing:
+            return
+        if len(missing) == 1:
+            where = f"{file}: line {line_of[missing[0]]}: {unknown_ids(missing)}"
+        else:
+            where = f"{file}: {unknown_ids(missing, [line_of[i] for i in missing])}"
+        raise ReviewError(f"{where}: {SEE_PENDING}")
+
+    decisions: dict[str, list[tuple[str, str | None]]] = {}
+    for row in rows:
+        decisions.setdefault(row.decision, []).append((row.suggestion_id, row.note))
+    _record(db, decisions, reviewer, check)

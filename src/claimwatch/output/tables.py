@@ -10,7 +10,6 @@ each row is shown as a block of `column  value` lines instead (`expanded`).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -26,6 +25,8 @@ from typing import Any, Literal
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.text import Text
+
+from claimwatch.tablefile import write_delimited
 
 FORMATS = ("table", "csv", "json")
 Width = int | None | Literal["terminal"]
@@ -261,11 +262,18 @@ def expanded(
 
 
 def render_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([[_plain(v) for v in row] for row in rows])
-    return buffer.getvalue().rstrip("\n")
+    """CSV as Python's csv writer writes it, except that a cell holding a lone \r is quoted
+    (tablefile.write_delimited), so that `claimwatch review import` reads the sheet back."""
+    lines = [list(map(str, columns)), *([_csv_text(v) for v in row] for row in rows)]
+    # csv marks a row of one empty cell as "" (a blank line would be no row at all).
+    text = "".join('""\n' if row == [""] else write_delimited([row], ",") for row in lines)
+    return text.rstrip("\n")
+
+
+def _csv_text(value: Any) -> str:
+    """A value as csv's writer spells it: None empty, anything else its str()."""
+    plain = _plain(value)
+    return "" if plain is None else str(plain)
 
 
 def render_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -22,6 +22,9 @@ from claimwatch.userfile import read_text
 
 DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
 REVIEW_RUN = "review"
+SEE_PENDING = "see `claimwatch review` for the pending ids"
+# Ids named one by one in an error up to this many; past it, the first ones and a count.
+LISTED_IDS = 20
 PENDING_COLUMNS = (
     "id",
     "claim_id",
@@ -38,6 +41,15 @@ PENDING_COLUMNS = (
 
 class ReviewError(ClaimwatchError):
     """A review decision cannot be recorded."""
+
+
+class SheetDecision(NamedTuple):
+    """One filled-in row of a decisions sheet, with the line it starts on."""
+
+    line: int
+    decision: str
+    suggestion_id: str
+    note: str | None
 
 
 class Decided(NamedTuple):
@@ -77,16 +89,9 @@ def decide(
     if decision not in DECISIONS:
         raise ReviewError(f"unknown decision {decision!r}: use confirm or reject")
     wanted = list(dict.fromkeys(ids))
-    found = con.execute(
-        "SELECT id FROM claim_suggestions WHERE list_contains(?, id)", [wanted]
-    ).fetchall()
-    missing = [i for i in wanted if i not in {row[0] for row in found}]
+    missing = not_pending(con, wanted)
     if missing:
-        raise ReviewError(
-            f"no pending suggestion {missing[0]!r}"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            + ": see `claimwatch review` for the pending ids"
-        )
+        raise ReviewError(f"{unknown_ids(missing)}: {SEE_PENDING}")
     con.execute(
         """
         INSERT INTO reviews BY NAME
@@ -107,6 +112,29 @@ def decide(
             [now, REVIEW_RUN, wanted],
         )
     return len(wanted)
+
+
+def not_pending(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> list[str]:
+    """The ids of `ids` that name no pending suggestion, in their order."""
+    found = con.execute(
+        "SELECT id FROM claim_suggestions WHERE list_contains(?, id)", [list(ids)]
+    ).fetchall()
+    known = {row[0] for row in found}
+    return [i for i in ids if i not in known]
+
+
+def unknown_ids(missing: Sequence[str], lines: Sequence[int] | None = None) -> str:
+    """'no pending suggestion ...' naming every id of `missing` (with the sheet's line of
+    each when `lines` are given), or the first LISTED_IDS of them and how many more."""
+    if len(missing) == 1:
+        return f"no pending suggestion {missing[0]!r}"
+    named = [
+        f"{i!r}" if lines is None else f"{i!r} (line {n})"
+        for i, n in zip(missing, lines or [0] * len(missing), strict=True)
+    ]
+    shown = named[:LISTED_IDS]
+    more = f" and {len(named) - LISTED_IDS} more" if len(named) > LISTED_IDS else ""
+    return f"no pending suggestions {', '.join(shown)}{more}"
 
 
 def decided(con: duckdb.DuckDBPyConnection) -> Decided:
@@ -130,30 +158,46 @@ def review_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str
 
 
 def read_decision_file(path: Path) -> dict[str, list[tuple[str, str | None]]]:
-    """A CSV (or .tsv) of decisions (columns id, decision, and optionally note), as exported
-    by `claimwatch review --format csv` and filled in: decision -> [(id, note)].
+    """The decisions of a sheet (see `read_decision_sheet`): decision -> [(id, note)]."""
+    decisions: dict[str, list[tuple[str, str | None]]] = {}
+    for row in read_decision_sheet(path):
+        decisions.setdefault(row.decision, []).append((row.suggestion_id, row.note))
+    return decisions
+
+
+def read_decision_sheet(path: Path) -> list[SheetDecision]:
+    """The filled-in rows of a CSV (or .tsv) of decisions (columns id, decision, and
+    optionally note), as exported by `claimwatch review --format csv`, in sheet order.
 
     A blank decision leaves the suggestion pending. The file is read strictly (a quote that
     never closes, a row of the wrong length: an error naming line and column); a spreadsheet's
-    byte-order mark and its semicolon-separated "CSV" are accepted.
+    byte-order mark and its semicolon-separated "CSV" are accepted. An id decided on two
+    rows is refused, naming both lines.
     """
     text = read_text(path, ReviewError, MAX_TABLE_BYTES)
     fmt = "tsv" if path.suffix.lower() in (".tsv", ".tab") else "csv"
     header, rows = read_delimited(path, text, delimiter_of(text, fmt), ReviewError)
     if not {"id", "decision"} <= set(header):
         raise ReviewError(f"{path}: line 1: needs the columns id and decision")
-    decisions: dict[str, list[tuple[str, str | None]]] = {}
+    found: list[SheetDecision] = []
+    first_line: dict[str, int] = {}
     for line, row in rows:
         value = row["decision"].strip().lower()
         if not value:
             continue
         if value not in DECISIONS:
             raise ReviewError(
-                f"{path}:{line}: decision {value!r}: use confirm, reject or leave it blank"
+                f"{path}: line {line}: decision {value!r}: use confirm, reject or leave it blank"
             )
         suggestion_id = row["id"].strip()
         if not suggestion_id:
             raise ReviewError(f"{path}: line {line}: a decision with no id")
+        if suggestion_id in first_line:
+            raise ReviewError(
+                f"{path}: line {line}: suggestion {suggestion_id!r} is decided on line "
+                f"{first_line[suggestion_id]} already: keep one of the two rows"
+            )
+        first_line[suggestion_id] = line
         note = row.get("note", "").strip() or None
-        decisions.setdefault(value, []).append((suggestion_id, note))
-    return decisions
+        found.append(SheetDecision(line, value, suggestion_id, note))
+    return found
