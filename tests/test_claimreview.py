@@ -105,7 +105,7 @@ def test_exports_on_disk_and_at_a_url(server: ScriptedServer, tmp_path: Path) ->
     assert broken.failure.reason == "not JSON (line 1, column 26)"
     missing = poll(source(path=str(tmp_path / "none.json"), listing="export"))
     assert missing.failure is not None
-    assert "cannot read the export (No such file or directory)" in missing.failure.reason
+    assert "cannot read the export: file not found" in missing.failure.reason
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ URL) is read whole each poll; what it repeats unchanged is not stored again.
 
 from __future__ import annotations
 
-from claimwatch.exceptions import FetchError
+from claimwatch.exceptions import ClaimwatchError, FetchError
 from claimwatch.fetching.client import HTML_ACCEPT
 from claimwatch.records import Discovery, FactCheck, FeedItem, Validator
 from claimwatch.sources.claimreview_markup import reviews_in_html, reviews_in_json
@@ -18,10 +18,16 @@ from claimwatch.sources.config import ClaimReviewSource, Listing, SitemapSource
 from claimwatch.sources.feed import FEED_ACCEPT, parse_feed
 from claimwatch.sources.reader import SourceReader
 from claimwatch.sources.sitemap import read_sitemaps
+from claimwatch.tablefile import MAX_TABLE_BYTES
+from claimwatch.userfile import read_text
 
 EXPORT_ACCEPT = "application/ld+json, application/json, application/x-ndjson;q=0.9, */*;q=0.5"
 # A fact-checker's archive is old and still true: its sitemap entries are read at any age.
 ANY_AGE_HOURS = 24 * 365 * 100
+
+
+class ExportFileError(ClaimwatchError):
+    """A ClaimReview export file on disk cannot be read as text."""
 
 
 def read_fact_checks(source: ClaimReviewSource, reader: SourceReader) -> Discovery:
@@ -83,11 +89,14 @@ def _due(item: FeedItem, read: Validator | None) -> bool:
 def _export(source: ClaimReviewSource, reader: SourceReader) -> list[FactCheck]:
     """The reviews of an export file, on disk or at a URL."""
     where = source.location
+    data: bytes | str
     if source.path is not None:
+        # Read as every file a user gives us is: size cap, BOM, UTF-8 and NUL checks.
         try:
-            data = source.path.read_bytes()
-        except OSError as exc:
-            raise FetchError(where, f"cannot read the export ({exc.strerror})") from None
+            data = read_text(source.path, ExportFileError, MAX_TABLE_BYTES)
+        except ExportFileError as exc:
+            reason = str(exc).removeprefix(f"{source.path}: ")
+            raise FetchError(where, f"cannot read the export: {reason}") from None
     else:
         data = reader.get_fresh(where, accept=EXPORT_ACCEPT).content
     try:
