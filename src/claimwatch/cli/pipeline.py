@@ -97,6 +97,7 @@ def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None
 
     Example:
 
+    \b
         claimwatch rematch --claims seeds/claims.yaml --db warehouse/claimwatch.duckdb
         claimwatch rematch --claim nato-new-claim
     """
@@ -212,6 +213,7 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
 
     Example:
 
+    \b
         echo '{"id": 1, "text": "They say: where NATO goes, war is most likely."}' \\
           | claimwatch match
     """

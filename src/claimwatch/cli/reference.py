@@ -66,10 +66,14 @@ def help_blocks(text: str) -> list[str]:
     paragraphs = re.split(r"\n\s*\n", inspect.cleandoc(text.split("\f", 1)[0]))
     for paragraph in paragraphs:
         lines = paragraph.splitlines()
-        if lines and lines[0].strip() == "\\b":
-            flush()
-            blocks.append("```text\n" + "\n".join(lines[1:]) + "\n```")
-        elif lines and all(line.startswith(" ") for line in lines):
+        # Click's no-rewrap marker: the backspace character "\b" alone on a line.
+        if lines and lines[0].strip() in ("\b", "\\b"):
+            lines = lines[1:]
+            if not all(line.startswith(" ") for line in lines):
+                flush()
+                blocks.append("```text\n" + "\n".join(lines) + "\n```")
+                continue
+        if lines and all(line.startswith(" ") for line in lines):
             indent = min(len(line) - len(line.lstrip()) for line in lines)
             code.extend(line[indent:] for line in lines)
         else:
