@@ -155,7 +155,7 @@ def publish_summary(stats: RunStats, failures: list[Failure], claims_found: Coun
 
 
 def _task_runner() -> TaskRunner[Any]:
-    """Threads in this process, or Dask when configured (README: "Past one machine").
+    """Threads in this process, or Dask when configured (docs/deployment.md#past-one-machine).
 
     Chosen when the flow file is imported, which every run does, so served runs
     follow the settings of the process that serves them.

@@ -187,7 +187,7 @@ def test_auto_ranks_with_minilm_and_suggests_with_use() -> None:
 
 
 def test_the_report_half_of_the_labelled_articles_meets_the_targets(catalog: Catalog) -> None:
-    """Thresholds were tuned on the other half: these are the numbers README reports."""
+    """Thresholds were tuned on the other half: these are the numbers docs/benchmarks.md reports."""
     detector = DetectorSpec.learned(catalog, **load_settings().detector_options()).build()
     report = [
         a for a in load_articles(ARTICLES, {c.id for c in catalog.claims}) if a.split == "report"

@@ -47,7 +47,7 @@ def test_precision_and_recall_floors(result: Evaluation) -> None:
     assert result.overall.precision is not None and result.overall.precision >= 0.97
     assert tiers["exact"].recall == 1.0
     assert tiers["near"].recall is not None and tiers["near"].recall >= 0.95
-    # Below the targets of 0.80 and 0.60 (see README, "How matching works"); these
+    # Below the targets of 0.80 and 0.60 (see docs/benchmarks.md); these
     # floors only stop a regression.
     assert tiers["translation"].recall is not None and tiers["translation"].recall >= 0.65
     assert tiers["negative"].fp == 0

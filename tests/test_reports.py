@@ -317,7 +317,7 @@ def test_report_html_for_a_table_report(populated: Path, tmp_path: Path) -> None
 
 
 def test_duckdb_reads_the_views_directly(populated: Path) -> None:
-    """What the README promises analysts: the views work from DuckDB itself."""
+    """What docs/guide/reports.md promises analysts: the views work from DuckDB itself."""
     with duckdb.connect(str(populated), read_only=True) as con:
         top = con.execute(
             "SELECT claim_id, outlet FROM claim_first_seen"

@@ -43,7 +43,7 @@ from claimwatch.records import Match, Suggestion
 # lift, that cosine less the sentence's mean cosine over every claim (a sentence on the
 # topic is near every claim; one that restates a claim stands out for it). The score is
 # 100 x (cosine + lift) / 2. Thresholds were tuned on the "tune" half of
-# tests/data/articles.jsonl with the multilingual encoder (README, "Suggestions").
+# tests/data/articles.jsonl with the multilingual encoder (docs/benchmarks.md#suggestions-measured).
 SUGGEST_THRESHOLD = 29.0
 # Confirmed outright on meaning alone: a cosine at least 0.1 above any wrong suggestion of
 # the tune half (the highest was 0.58; the right ones reached 0.74), in a text long enough

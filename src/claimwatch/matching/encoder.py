@@ -16,7 +16,7 @@ import numpy as np
 from claimwatch.exceptions import EncoderError
 
 ENCODERS = ("auto", "minilm", "use", "none")
-# What "auto" picks for each task, on measurements (README, "Matching by meaning"):
+# What "auto" picks for each task, on measurements (docs/architecture/matching.md#which-encoder):
 # MiniLM ranks CLEF's English fact-checks best; the multilingual USE finds restatements
 # and translations in articles best, and in 16 languages.
 AUTO = {"ranking": "minilm", "detection": "use"}
