@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from claimwatch.cli.common import (
     settings_from,
     sources_option,
 )
+from claimwatch.cli.prefect_env import set_prefect_defaults
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.output.tables import render
 from claimwatch.store.fact_checks import with_stored_fact_checks
@@ -152,7 +152,7 @@ def _prepare_prefect() -> None:
     """Environment Prefect reads when first imported; child processes inherit it."""
     from claimwatch.logs import route_to_prefect
 
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    set_prefect_defaults()  # already done by the top command; again for other callers
     route_to_prefect()
 
 
