@@ -66,7 +66,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-# Benchmarks, each printing ratios measured in the same run (README "Benchmarks"):
+# Benchmarks, each printing ratios measured in the same run (docs/benchmarks.md):
 # matching, ranking on CLEF 2020 (~3 min), fetching (one by one vs the pool, ~70 s),
 # and whole passes (~5 min).
 bench: setup
