@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.processes import shared_cache_dir
 
 # Prefect reads these when it is first imported; an offline machine must not send telemetry.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ["CLAIMWATCH_ALLOW_PRIVATE_HOSTS"] = "1"
 # Local servers need no politeness delay; tests of the delay set it on their FetchConfig.
 os.environ["CLAIMWATCH_FETCH__HOST_DELAY"] = "0"
+
 # One cache of built models and embedded catalogs for the whole run, never the user's own.
-os.environ["CLAIMWATCH_CACHE_DIR"] = tempfile.mkdtemp(prefix="claimwatch-test-cache-")
+os.environ["CLAIMWATCH_CACHE_DIR"] = shared_cache_dir()
 
 import pytest
 
@@ -70,3 +72,74 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
 
     with prefect_server_running(tmp_path_factory.mktemp("prefect-server")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness (a temporary API server and database), started once per
+    process: the modules that run flows in this process share it instead of each
+    starting its own (about 10 s of CPU apiece)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+# The suite runs in parallel (pytest-xdist, `--dist loadgroup`, see pyproject.toml). The
+# longest modules, as measured, start first, so that none of them begins last and keeps
+# one core working alone at the end; the slow-marked tests follow, then the rest.
+HEAVIEST = (
+    "test_stress.py",
+    "test_crash.py",
+    "test_supervise.py",
+    "test_serve.py",
+    "test_unwritable_warehouse.py",
+    "test_workers.py",
+    "test_install.py",
+)
+HARNESS_GROUP = "prefect-harness"
+# Fixtures whose start-up alone makes a test slow (real servers in their own processes).
+SERVER_FIXTURES = {"prefect_harness", "prefect_server"}
+
+
+def _rank(item: pytest.Item) -> int:
+    name = item.path.name
+    if name in HEAVIEST:
+        return HEAVIEST.index(name)
+    if HARNESS_GROUP in _groups(item):
+        return len(HEAVIEST)
+    return len(HEAVIEST) + (1 if item.get_closest_marker("slow") else 2)
+
+
+def _groups(item: pytest.Item) -> set[str]:
+    return {str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args}
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        defs[-1].scope in ("module", "class", "package")
+        for defs in info.name2fixturedefs.values()
+        if defs
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests that must share a worker, mark server-starting tests slow, and put
+    the longest first.
+
+    Tests of one module that share a module-scoped fixture (a warehouse, a served
+    directory) run on one worker, which sets it up once; every test that runs flows in
+    this process runs on one worker, which starts Prefect's harness once.
+    """
+    for item in items:
+        if SERVER_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+        if "prefect_harness" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(HARNESS_GROUP))
+        elif _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items[:] = sorted(items, key=_rank)  # stable: each module's tests stay in order

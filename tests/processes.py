@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -23,6 +24,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = Path(sys.executable).with_name("prefect")
 T = TypeVar("T")
+
+
+def shared_cache_dir() -> str:
+    """A cache folder for built models and embedded catalogs, new for each run and shared by
+    pytest-xdist's workers (its writes are atomic and locked), so that each model is built
+    once a run rather than once a worker."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return tempfile.mkdtemp(prefix="claimwatch-test-cache-")
+    path = Path(tempfile.gettempdir()) / f"claimwatch-test-cache-{run}"
+    path.mkdir(exist_ok=True)
+    return str(path)
 
 
 def free_port() -> int:

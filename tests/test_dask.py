@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 from prefect.flows import load_flow_from_entrypoint
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
 from claimwatch.store.connection import connect
@@ -35,9 +34,8 @@ ENTRYPOINT = f"{ROOT / 'flows' / 'monitor.py'}:monitor"
 
 
 @pytest.fixture(scope="module")
-def harness() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+def harness(prefect_harness: None) -> Iterator[None]:
+    yield
 
 
 def _pairs(db: Path) -> set[tuple[str, str]]:

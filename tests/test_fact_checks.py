@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 from prefect.flows import load_flow_from_entrypoint
-from prefect.testing.utilities import prefect_test_harness
 
 # The digest command imports its channels (smtplib, email) when first run; imported here,
 # before Prefect's harness starts its threads: on Python 3.11 an import that a garbage
@@ -32,9 +31,8 @@ VERDICT, CHECKER = "False", "Harbour Checks"
 
 
 @pytest.fixture(scope="module")
-def monitor() -> Iterator[Any]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
+def monitor(prefect_harness: None) -> Iterator[Any]:
+    yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
 
 
 def _feed(

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from prefect.flows import load_flow_from_entrypoint
-from prefect.testing.utilities import prefect_test_harness
 
 from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SAMPLE, SEEDS, write_sources
@@ -16,9 +15,8 @@ from tests.httpserver import Reply, ScriptedServer
 
 
 @pytest.fixture(scope="module")
-def monitor() -> Iterator[Any]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
+def monitor(prefect_harness: None) -> Iterator[Any]:
+    yield load_flow_from_entrypoint(f"{ROOT / 'flows' / 'monitor.py'}:monitor")
 
 
 @pytest.fixture

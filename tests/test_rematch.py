@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import yaml
 from prefect.flows import load_flow_from_entrypoint
-from prefect.testing.utilities import prefect_test_harness
 
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import DetectorSpec
@@ -17,12 +16,11 @@ from tests.conftest import ROOT, SEEDS, write_sources
 
 
 @pytest.fixture(scope="module")
-def flows() -> Iterator[dict[str, Any]]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield {
-            name: load_flow_from_entrypoint(f"{ROOT / 'flows' / name}.py:{name}")
-            for name in ("monitor", "rematch")
-        }
+def flows(prefect_harness: None) -> Iterator[dict[str, Any]]:
+    yield {
+        name: load_flow_from_entrypoint(f"{ROOT / 'flows' / name}.py:{name}")
+        for name in ("monitor", "rematch")
+    }
 
 
 def _pairs(db: Path) -> set[tuple[str, str]]:
