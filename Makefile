@@ -11,7 +11,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch,httpx,httpcore,trafilatura
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 PREFECT_PORT ?= 4200
 
-.PHONY: setup run test check lint typecheck lock clean bench browser server serve docs
+.PHONY: setup run test test-fast check lint typecheck lock clean bench browser server serve docs
 
 setup: $(STAMP)
 
@@ -36,8 +36,14 @@ serve: setup
 	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:$(PREFECT_PORT)/api} \
 	  $(BIN)/python -m claimwatch.sample_server seeds/sample $(if $(SAMPLE_PORT),--port $(SAMPLE_PORT)) -- $(BIN)/claimwatch serve
 
+# The whole suite, in parallel (pyproject.toml's addopts: pytest-xdist, 3 workers).
 test: check browser
 	$(BIN)/python -m pytest
+
+# The edit-test loop: every test but the slow ones (passes in their own processes, servers,
+# the stress and crash runs); about a minute. `make test` still runs them all.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # Headless Chromium (Debian's package) renders the HTML report in tests/test_html_report.py.
 # Installed when missing and this is root with apt-get; otherwise that test skips (fails in CI).
