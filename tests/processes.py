@@ -99,7 +99,7 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float, process: 
         value = check()
         if value is not None:
             return value
-        time.sleep(1)
+        time.sleep(0.5)  # often enough to go on soon after the check holds, cheap for a server
     pytest.fail(f"{what}: not within {timeout:.0f} s\n{process.tail()}")
 
 
