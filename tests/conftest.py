@@ -100,6 +100,21 @@ HEAVIEST = (
 HARNESS_GROUP = "prefect-harness"
 # Fixtures whose start-up alone makes a test slow (real servers in their own processes).
 SERVER_FIXTURES = {"prefect_harness", "prefect_server"}
+# Tests measured at 10 s or more (most run a pass in processes of its own), left out of the
+# fast subset (`-m "not slow"`, make test-fast) with the slow-marked ones: a node id, or a
+# module and a fixture of its own that its tests share.
+SLOW_TESTS = {
+    "tests/test_workers.py::test_a_pass_records_crashed_and_hung_pages_and_exits_0",
+    "tests/test_workers.py::test_each_fault_costs_its_page_and_is_named",
+    "tests/test_cli.py::test_rematch_finds_a_new_claim_in_stored_articles",
+    "tests/test_cli.py::test_a_second_run_says_the_source_is_unchanged",
+    "tests/test_cli.py::test_a_second_pass_beside_a_running_one_stops_with_one_line",
+    "tests/test_digest.py::test_digest_flow_delivers_writes_the_overview_and_publishes_artifacts",
+    "tests/test_sample_port.py::test_a_pass_over_the_sample_when_8765_is_taken",
+    "tests/test_hostile.py::test_extraction_memory_stays_bounded",
+    "tests/test_catalog_tables.py::test_a_yaml_catalog_too_large_says_to_use_a_table",
+}
+SLOW_FIXTURES = {("tests/test_cli.py", "warehouse"), ("tests/test_corpora.py", "corpus_server")}
 
 
 def _rank(item: pytest.Item) -> int:
@@ -136,10 +151,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     this process runs on one worker, which starts Prefect's harness once.
     """
     for item in items:
-        if SERVER_FIXTURES & set(item.fixturenames):
+        module = item.nodeid.split("::")[0]
+        if (
+            SERVER_FIXTURES & set(item.fixturenames)
+            or item.nodeid.split("[")[0] in SLOW_TESTS
+            or any((module, name) in SLOW_FIXTURES for name in item.fixturenames)
+        ):
             item.add_marker(pytest.mark.slow)
         if "prefect_harness" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group(HARNESS_GROUP))
         elif _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+            item.add_marker(pytest.mark.xdist_group(module))
     items[:] = sorted(items, key=_rank)  # stable: each module's tests stay in order
