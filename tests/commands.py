@@ -33,6 +33,8 @@ class Outcome:
 
 def claimwatch(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Outcome:
     """Run one command; `env` replaces the environment, as for a process."""
+    if env is None:
+        env = piped_environment()
     if args and args[0] in OWN_PROCESS:
         return claimwatch_process(*args, stdin=stdin, env=env)
     overrides: dict[str, str | None] = {}
@@ -45,6 +47,12 @@ def claimwatch(*args: str, stdin: str | None = None, env: dict[str, str] | None 
         assert result.exc_info is not None
         stderr += "".join(traceback.format_exception(*result.exc_info))
     return Outcome(result.exit_code, result.stdout, stderr)
+
+
+def piped_environment() -> dict[str, str]:
+    """This environment as a script's command sees it, output to a pipe: without the test
+    runner's terminal size (xdist's workers have COLUMNS set), which shapes tables."""
+    return {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
 
 
 def claimwatch_process(
