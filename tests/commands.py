@@ -8,11 +8,13 @@ same code path minus interpreter start-up, about a second per call on these mach
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -69,3 +71,15 @@ def claimwatch_process(
         timeout=300,
     )
     return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+def pending(db: Path) -> list[dict]:
+    """The suggestions `claimwatch review` lists as pending, best first."""
+    listed = claimwatch("review", "--format", "json", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    return json.loads(listed.stdout)
+
+
+def ids_by_score(db: Path) -> dict[float, str]:
+    """Pending suggestions' ids by their score (scores unique in the tests that use it)."""
+    return {r["score"]: r["id"] for r in pending(db)}

@@ -3,7 +3,6 @@ another claim, and deciding many at once; against a real warehouse and the real 
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect
 from claimwatch.store.rematch import read_decided
-from tests.commands import claimwatch
+from tests.commands import claimwatch, ids_by_score, pending
 from tests.warehouses import SOURCES, article, stats, suggestion_in, write_pass
 
 CATALOG = Catalog.model_validate(
@@ -60,16 +59,6 @@ def db(tmp_path: Path) -> Path:
         suggestions=suggestions,
     )
     return path
-
-
-def pending(db: Path) -> list[dict]:
-    listed = claimwatch("review", "--format", "json", "--db", str(db))
-    assert listed.returncode == 0, listed.stderr
-    return json.loads(listed.stdout)
-
-
-def ids_by_score(db: Path) -> dict[float, str]:
-    return {r["score"]: r["id"] for r in pending(db)}
 
 
 def test_the_listing_shows_what_a_decision_needs(db: Path) -> None:

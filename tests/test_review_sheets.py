@@ -15,7 +15,7 @@ import pytest
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect
-from tests.commands import claimwatch
+from tests.commands import claimwatch, ids_by_score, pending
 from tests.warehouses import SOURCES, article, stats, suggestion_in, write_pass
 
 CATALOG = Catalog.model_validate(
@@ -59,16 +59,6 @@ def db(tmp_path: Path) -> Path:
         suggestions=suggestions,
     )
     return path
-
-
-def pending(db: Path) -> list[dict]:
-    listed = claimwatch("review", "--format", "json", "--db", str(db))
-    assert listed.returncode == 0, listed.stderr
-    return json.loads(listed.stdout)
-
-
-def ids_by_score(db: Path) -> dict[float, str]:
-    return {r["score"]: r["id"] for r in pending(db)}
 
 
 def write_sheet(path: Path, rows: list[tuple[str, str]]) -> Path:
