@@ -342,6 +342,7 @@ def import_decisions(file: Path, reviewer: str, db: Path | None) -> None:
     from claimwatch.store.reviews import (
         SEE_PENDING,
         ReviewError,
+        by_decision,
         not_pending,
         read_decision_sheet,
         unknown_ids,
@@ -363,7 +364,4 @@ def import_decisions(file: Path, reviewer: str, db: Path | None) -> None:
             where = f"{file}: {unknown_ids(missing, [line_of[i] for i in missing])}"
         raise ReviewError(f"{where}: {SEE_PENDING}")
 
-    decisions: dict[str, list[tuple[str, str | None]]] = {}
-    for row in rows:
-        decisions.setdefault(row.decision, []).append((row.suggestion_id, row.note))
-    _record(db, decisions, reviewer, check)
+    _record(db, by_decision(rows), reviewer, check)

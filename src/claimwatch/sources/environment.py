@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from claimwatch.exceptions import ConfigError
+from claimwatch.userfile import position
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}")
 
@@ -60,6 +61,5 @@ def _where(path: Path, reference: str) -> str:
     at = text.find(reference)
     if at < 0:
         return str(path)
-    line = text.count("\n", 0, at) + 1
-    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    line, column = position(text, at)
     return f"{path}:{line}:{column}"

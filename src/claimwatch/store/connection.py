@@ -12,7 +12,11 @@ from pathlib import Path
 import duckdb
 
 from claimwatch.exceptions import WarehouseError
-from claimwatch.store.migrations import apply_migrations
+
+# has_table is defined beside the migrations, which ask it too; readers import it from here.
+from claimwatch.store.migrations import apply_migrations, has_table
+
+__all__ = ["connect", "has_table", "migrate", "transaction"]
 
 _LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
 _log = logging.getLogger("claimwatch.store")
@@ -80,13 +84,6 @@ def transaction(con: duckdb.DuckDBPyConnection, failure: str) -> Iterator[None]:
             con.execute("ROLLBACK")
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WarehouseError(f"{failure}: {first}") from None
-
-
-def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(found and found[0])
 
 
 def migrate(db: Path, migrations_dir: Path) -> list[str]:

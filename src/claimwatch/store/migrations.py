@@ -89,7 +89,7 @@ def schema_behind(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
     if views.is_file():
         stored = (
             con.execute("SELECT digest FROM schema_views").fetchall()
-            if _has_views_table(con)
+            if has_table(con, "schema_views")
             else []
         )
         if [row[0] for row in stored] != [_digest(views.read_text(encoding="utf-8"))]:
@@ -97,9 +97,9 @@ def schema_behind(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
     return behind
 
 
-def _has_views_table(con: duckdb.DuckDBPyConnection) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_views'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
     ).fetchone()
     return bool(found and found[0])
 

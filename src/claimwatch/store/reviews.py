@@ -1,4 +1,5 @@
-"""Reviews of suggestions: list the pending ones, record decisions, read what was decided.
+"""Reviews of suggestions: record decisions and read what was decided (the queue a person
+works through, with what decides each suggestion, is `review_queue`).
 
 A confirmed suggestion becomes a row of `matches` (run_id 'review'), so it appears in
 `claim_matches` and in the next digest; a rejected one is never suggested again for
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import duckdb
 
@@ -57,20 +58,6 @@ class Decided(NamedTuple):
 
     confirmed: tuple[tuple[str, str], ...] = ()
     rejected: tuple[tuple[str, str], ...] = ()
-
-
-def pending(con: duckdb.DuckDBPyConnection, claim_id: str | None = None) -> list[dict[str, Any]]:
-    """Pending suggestions, best first, as rows of the claim_suggestions view."""
-    if not has_table(con, "suggestions"):  # a warehouse from before suggestions
-        return []
-    columns = ", ".join(PENDING_COLUMNS)
-    query = f"SELECT {columns} FROM claim_suggestions"
-    params: list[Any] = []
-    if claim_id is not None:
-        query += " WHERE claim_id = ?"
-        params.append(claim_id)
-    cursor = con.execute(query + " ORDER BY score DESC, suggested_at, id", params)
-    return [dict(zip(PENDING_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
 def decide(
@@ -159,8 +146,13 @@ def review_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str
 
 def read_decision_file(path: Path) -> dict[str, list[tuple[str, str | None]]]:
     """The decisions of a sheet (see `read_decision_sheet`): decision -> [(id, note)]."""
+    return by_decision(read_decision_sheet(path))
+
+
+def by_decision(rows: Sequence[SheetDecision]) -> dict[str, list[tuple[str, str | None]]]:
+    """A sheet's rows as decision -> [(id, note)], in sheet order."""
     decisions: dict[str, list[tuple[str, str | None]]] = {}
-    for row in read_decision_sheet(path):
+    for row in rows:
         decisions.setdefault(row.decision, []).append((row.suggestion_id, row.note))
     return decisions
 
