@@ -47,13 +47,11 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
 
 
 def pending_items(
-    db: Path, reports_dir: Path, destination: str, since: datetime | None, *, wait: float = 0.0
+    db: Path, reports_dir: Path, destination: str, *, wait: float = 0.0
 ) -> list[DigestItem]:
     """Every match not yet accepted at `destination` (a `destination_key`; the report
     `digest-pending`)."""
     given = {"destination": destination}
-    if since is not None:
-        given["since"] = since.isoformat(sep=" ")
     result = run_report(db, get_report(reports_dir, "digest-pending"), given, wait=wait)
     items = []
     for row in result.rows:
@@ -180,11 +178,15 @@ def prepare(
     digests = []
     for name in chosen:
         channel = config.channel(name)
-        key = destination_key(channel)
-        items = select_items(pending_items(db, reports_dir, key, since, wait=wait), config, name)
+        # One read of what this destination lacks: from `since` on for the digest, and
+        # before it, what `since` holds back.
+        every = select_items(
+            pending_items(db, reports_dir, destination_key(channel), wait=wait), config, name
+        )
+        items = [i for i in every if since is None or i.matched_at >= since]
+        held = [i for i in every if since is not None and i.matched_at < since]
         digest = build_digest(config, channel, items, since=since, now=now)
         waiting = [r for r, tags, sample in reviews if _wanted(config, name, r, tags, sample)]
-        held = held_back(db, reports_dir, config, name, since, wait=wait)
         digests.append(
             replace(
                 digest,
@@ -195,23 +197,6 @@ def prepare(
             )
         )
     return digests
-
-
-def held_back(
-    db: Path,
-    reports_dir: Path,
-    config: DigestConfig,
-    channel: str,
-    since: datetime | None,
-    *,
-    wait: float = 0.0,
-) -> list[DigestItem]:
-    """The matches `channel` would get but for `since`: found before it, not sent yet."""
-    if since is None:
-        return []
-    key = destination_key(config.channel(channel))
-    every = select_items(pending_items(db, reports_dir, key, None, wait=wait), config, channel)
-    return [i for i in every if i.matched_at < since]
 
 
 def pending_reviews(
