@@ -48,7 +48,7 @@ from claimwatch.sources.filters import apply_filters
 from claimwatch.sources.reader import Validator
 from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
 from claimwatch.store.history import PassMemory, read_pass_memory
-from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, pass_lock, store_batch
+from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
 from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.pool import close_shared_pools, shared_pool
@@ -200,27 +200,26 @@ def monitor(
     source_list = load_sources(settings.sources)
     started_at, wait = utcnow(), settings.lock_wait
     catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db, wait=wait)
-    with pass_lock(settings.db):
-        begin_pass(settings.db, migrations_dir(), sources=source_list, catalog=catalog, wait=wait)
-        memory = read_memory(settings.db, started_at, wait)
-        run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
-        tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
-        tally.reading_line().emit(logger)
-        polls = _discover(tally.due, memory, settings.fetch, started_at)
-        emit(logger, tally.add_polls(polls))
-        catalog = add_fact_checks(settings.db, polls, catalog, wait)
-        spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
-        batches = tally.batches(settings.batch_size)
-        tally.fetching_line().emit(logger)
-        for items, batch in _fetched(batches, settings, spec):
-            kept, dropped = apply_filters(batch.articles, tally.enabled)
-            found, failed = batch.matches_of(kept), batch.failures
-            attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
-            added = store(settings.db, run_id, kept, batch, failed, attempts, wait)
-            tally.add_batch(kept, dropped, failed, found, added).emit(logger)
-        stats = tally.stats(utcnow())
-        log = tally.fetch_log()
-        finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)
+    begin_pass(settings.db, migrations_dir(), sources=source_list, catalog=catalog, wait=wait)
+    memory = read_memory(settings.db, started_at, wait)
+    run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
+    tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
+    tally.reading_line().emit(logger)
+    polls = _discover(tally.due, memory, settings.fetch, started_at)
+    emit(logger, tally.add_polls(polls))
+    catalog = add_fact_checks(settings.db, polls, catalog, wait)
+    spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
+    batches = tally.batches(settings.batch_size)
+    tally.fetching_line().emit(logger)
+    for items, batch in _fetched(batches, settings, spec):
+        kept, dropped = apply_filters(batch.articles, tally.enabled)
+        found, failed = batch.matches_of(kept), batch.failures
+        attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
+        added = store(settings.db, run_id, kept, batch, failed, attempts, wait)
+        tally.add_batch(kept, dropped, failed, found, added).emit(logger)
+    stats = tally.stats(utcnow())
+    log = tally.fetch_log()
+    finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)
     pass_line(stats).emit(logger)
     publish_summary(stats, tally.failures, tally.claims_found)
     return PassSummary(stats=stats, failures=tally.failures)

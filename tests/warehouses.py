@@ -19,7 +19,7 @@ from claimwatch.records import Article, FactCheck, Failure, Match, RunStats, Sug
 from claimwatch.sources.config import SourceList
 from claimwatch.store.connection import migrate
 from claimwatch.store.fact_checks import store_fact_checks
-from claimwatch.store.passes import begin_pass, finish_pass, pass_lock, store_batch
+from claimwatch.store.passes import begin_pass, finish_pass, store_batch
 from tests.conftest import MIGRATIONS
 
 HOSTILE_TITLE = "<script>alert('x')</script> NATO & the “Pacific”"
@@ -104,26 +104,25 @@ def write_pass(
     ('discover') when the pass finishes. Returns `stats` with the numbers of
     articles and matches actually added.
     """
-    with pass_lock(db):
-        begin_pass(db, migrations, sources=sources, catalog=catalog, wait=wait)
-        articles_new, matches_new = store_batch(
-            db,
-            run_id=stats.run_id,
-            articles=articles,
-            matches=matches,
-            suggestions=suggestions,
-            failures=[f for f in failures if f.stage != "discover"],
-            attempts=[],
-            wait=wait,
-        )
-        return finish_pass(
-            db,
-            stats=replace(stats, articles_new=articles_new, matches_new=matches_new),
-            polled=[],
-            log=[],
-            failures=[f for f in failures if f.stage == "discover"],
-            wait=wait,
-        )
+    begin_pass(db, migrations, sources=sources, catalog=catalog, wait=wait)
+    articles_new, matches_new = store_batch(
+        db,
+        run_id=stats.run_id,
+        articles=articles,
+        matches=matches,
+        suggestions=suggestions,
+        failures=[f for f in failures if f.stage != "discover"],
+        attempts=[],
+        wait=wait,
+    )
+    return finish_pass(
+        db,
+        stats=replace(stats, articles_new=articles_new, matches_new=matches_new),
+        polled=[],
+        log=[],
+        failures=[f for f in failures if f.stage == "discover"],
+        wait=wait,
+    )
 
 
 def store(

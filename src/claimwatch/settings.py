@@ -23,7 +23,7 @@ class Settings(BaseSettings):
 
     sources: Path = Path("seeds/sources.yaml")
     claims: Path = Path("seeds/claims.yaml")
-    db: Path = Path("warehouse/claimwatch.duckdb")
+    db: Path = Path("warehouse/lake")
     # Digest channels and subscriptions (claimwatch digest, flows/digest.py).
     digest: Path = Path("seeds/digest.yaml")
     # Seconds a reader (report, sql, digest) waits while a pass holds the warehouse for writing.

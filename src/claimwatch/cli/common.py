@@ -23,7 +23,9 @@ claims_option = click.option(
     "--claims", type=PATH, help="Claims file [env CLAIMWATCH_CLAIMS; seeds/claims.yaml]."
 )
 db_option = click.option(
-    "--db", type=PATH, help="Warehouse [env CLAIMWATCH_DB; warehouse/claimwatch.duckdb]."
+    "--db",
+    type=click.Path(path_type=Path),
+    help="Warehouse: a folder, or a postgres: catalog [env CLAIMWATCH_DB; warehouse/lake].",
 )
 
 

@@ -35,7 +35,7 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
 
     Example:
 
-        claimwatch run --sources seeds/sources.yaml --db /tmp/cw.duckdb
+        claimwatch run --sources seeds/sources.yaml --db /tmp/cw-lake
     """
     from claimwatch.sources.config import load_sources
     from claimwatch.store.reports import get_report, run_report
@@ -98,15 +98,16 @@ def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None
     Example:
 
     \b
-        claimwatch rematch --claims seeds/claims.yaml --db warehouse/claimwatch.duckdb
+        claimwatch rematch --claims seeds/claims.yaml --db warehouse/lake
         claimwatch rematch --claim nato-new-claim
     """
+    from claimwatch.store.lake import exists
     from claimwatch.supervise import become_supervisor, stop_on_sigterm, supervised
 
     settings = settings_from(claims=claims, db=db)
     if not supervised():
         catalog = load_catalog(settings.claims)
-        if not settings.db.exists():
+        if not exists(settings.db):
             raise click.ClickException(f"{settings.db}: no warehouse here (set --db)")
         if only:  # an unknown id stops here, with the ids to use
             with_stored_fact_checks(catalog, settings.db).only(only)
@@ -273,14 +274,12 @@ def migrate(db: Path | None) -> None:
 
     Example:
 
-        claimwatch migrate --db warehouse/claimwatch.duckdb
+        claimwatch migrate --db warehouse/lake
     """
-    from claimwatch.store.connection import connect
-    from claimwatch.store.migrations import apply_migrations
+    from claimwatch.store.connection import migrate as apply
     from claimwatch.store.warehouse_sql import migrations_dir
 
     announce_waits()
     settings = settings_from(db=db)
-    with connect(settings.db, wait=settings.lock_wait) as con:
-        applied = apply_migrations(con, migrations_dir())
+    applied = apply(settings.db, migrations_dir())
     click.echo(f"{settings.db}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))

@@ -149,18 +149,21 @@ def _in_one_transaction(db: Path | None, work: Work) -> list[str]:
     """Run `work` (which records decisions) in one transaction: all of it, or nothing if
     an id or a claim is wrong. Returns the lines to print."""
     from claimwatch.dates import utcnow
-    from claimwatch.store.connection import connect, transaction
-    from claimwatch.store.migrations import apply_migrations
+    from claimwatch.store.connection import migrate, write
+    from claimwatch.store.lake import exists
     from claimwatch.store.warehouse_sql import migrations_dir
 
     announce_waits()
     settings = settings_from(db=db)
-    if not settings.db.exists():
+    if not exists(settings.db):
         raise click.ClickException(f"{settings.db}: no warehouse here (set --db)")
-    with connect(settings.db, wait=settings.lock_wait) as con:
-        apply_migrations(con, migrations_dir())
-        with transaction(con, f"{settings.db}: review not recorded"):
-            return work(con, utcnow())
+    migrate(settings.db, migrations_dir())
+    return write(
+        settings.db,
+        f"{settings.db}: review not recorded",
+        lambda con: work(con, utcnow()),
+        wait=settings.lock_wait,
+    )
 
 
 def _record(

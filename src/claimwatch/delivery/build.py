@@ -16,8 +16,8 @@ from claimwatch.delivery.destinations import destination_key
 from claimwatch.delivery.ledger import adopt_history, keyed_by_destination
 from claimwatch.delivery.model import ClaimGroup, Digest, DigestItem, ReviewItem, Story
 from claimwatch.exceptions import DigestError, WarehouseError
-from claimwatch.store.connection import connect, has_table
-from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.connection import connect, has_table, migrate, write
+from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reports import get_report, run_report
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -159,7 +159,7 @@ def prepare(
     wait: float = 0.0,
 ) -> list[Digest]:
     """The digest each chosen channel would get now (empty ones included)."""
-    if not db.exists():
+    if not warehouse_exists(db):
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
     if upgrade:
         migrate_warehouse(db, migrations_dir, wait=wait, channels=config.channels)
@@ -237,6 +237,7 @@ def migrate_warehouse(
     """Create or upgrade the schema (the ledger lives in it), and give the ledger's rows from
     before it was keyed by destination the key of these channels; cheap when nothing is
     pending."""
-    with connect(db, wait=wait) as con:
-        apply_migrations(con, migrations_dir)
-        adopt_history(con, channels)
+    migrate(db, migrations_dir)
+    write(
+        db, f"{db}: digest ledger not updated", lambda con: adopt_history(con, channels), wait=wait
+    )

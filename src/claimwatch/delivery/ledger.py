@@ -21,7 +21,7 @@ from claimwatch.delivery.destinations import destination_key
 from claimwatch.delivery.model import Delivery
 from claimwatch.exceptions import DigestError
 from claimwatch.lockfile import LockHeld, exclusive_lock
-from claimwatch.store.connection import connect, transaction
+from claimwatch.store.connection import connect, write
 from claimwatch.store.writers import insert_rows
 
 
@@ -65,9 +65,12 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
             }
             for i in digest.items
         )
-    with connect(db, wait=wait) as con, transaction(con, f"{db}: could not record digests"):
+
+    def record(con: duckdb.DuckDBPyConnection) -> None:
         insert_rows(con, "digests", attempts)
         insert_rows(con, "digest_items", items)
+
+    write(db, f"{db}: could not record digests", record, wait=wait)
 
 
 def adopt_history(con: duckdb.DuckDBPyConnection, channels: Sequence[Any]) -> None:

@@ -1,4 +1,5 @@
-"""The warehouse: DuckDB, written by one process in short transactions, read by reports.
+"""The warehouse: a DuckLake queried with DuckDB, written in short transactions by any
+number of processes, read by reports while they write.
 
 The SQL itself (migrations, views and named reports) is the package data of
 `claimwatch.warehouse` (the top-level `warehouse/` of a checkout), found by `sql_dir`.
@@ -9,14 +10,13 @@ from claimwatch.exports import public_names
 __all__, __getattr__, __dir__ = public_names(
     __name__,
     {
-        "connection": ["connect", "migrate", "transaction"],
+        "connection": ["connect", "migrate", "write"],
+        "lake": ["locate"],
         "history": ["PassMemory", "read_pass_memory"],
         "passes": [
-            "PassInProgress",
             "begin_pass",
             "finish_pass",
             "page_attempts",
-            "pass_lock",
             "source_logs",
             "store_batch",
         ],

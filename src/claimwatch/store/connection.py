@@ -1,92 +1,153 @@
-"""Opening the warehouse: DuckDB with a wait for a busy file, and one transaction helper."""
+"""Opening the warehouse, and writing to it in transactions that commit whole or retry.
+
+Each connection is an in-memory DuckDB with the warehouse (a DuckLake, see `lake`)
+attached as its default catalog. Readers see the snapshot that was current when
+their query began and never wait for a writer; writers never wait for a reader.
+
+DuckLake has no primary keys, so writers keep rows unique themselves (insert where
+not exists, in `writers`), and that check must see every write committed before
+theirs. Each write transaction therefore first bumps the one row of `write_fence`:
+of two transactions that overlap, the second to commit conflicts on that row, rolls
+back, and is run again on the newer snapshot. Writes are short (one batch), so
+retries are cheap, and they work the same for every process and machine that
+shares the catalog.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
+import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from claimwatch.exceptions import WarehouseError
+from claimwatch.store import lake
 
 # has_table is defined beside the migrations, which ask it too; readers import it from here.
 from claimwatch.store.migrations import apply_migrations, has_table
 
-__all__ = ["connect", "has_table", "migrate", "transaction"]
+__all__ = ["connect", "has_table", "migrate", "write"]
 
-_LOCK_HOLDER = re.compile(r"\(PID (\d+)\)")
+T = TypeVar("T")
 _log = logging.getLogger("claimwatch.store")
+# How long a write keeps retrying conflicts with other writers before giving up.
+CONFLICT_WAIT = 120.0
+_RETRYABLE = ("database is locked", "conflict", "could not serialize", "deadlock detected")
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether `exc` is another writer's doing (a conflict, a busy catalog): try again."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and any(marker in text for marker in _RETRYABLE)
 
 
 @contextmanager
 def connect(
-    db: Path, *, read_only: bool = False, wait: float = 0.0
+    db: Path, *, read_only: bool = False, wait: float = 0.0, as_of: str | int | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse, turning DuckDB's errors into one-line WarehouseErrors.
+    """Open the warehouse `db` (a folder, or a postgres: catalog), errors as WarehouseErrors.
 
-    DuckDB refuses a file to every other process while one holds it for writing
-    (a pass's store step, about a second). With `wait` > 0 a busy file is retried
-    for up to that many seconds, announced once as a warning on the `claimwatch`
-    logger, before giving up.
+    `as_of` opens it as it stood at that snapshot id or time, read-only. `wait` is how
+    long to keep retrying a catalog that another process holds busy.
     """
-    if read_only and not db.exists():
+    location = lake.locate(db)
+    if (read_only or as_of is not None) and not lake.exists(db):
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
-    if not read_only:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
-    delay = 0.05
-    announced = False
-    while True:
-        try:
-            con = duckdb.connect(str(db), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            holder = _LOCK_HOLDER.search(str(exc))
-            if "lock" not in str(exc).lower():
-                raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
-            who = f" (process {holder.group(1)})" if holder else ""
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                waited = f"; waited {wait:g} s" if wait else ""
-                raise WarehouseError(
-                    f"{db}: in use by another process{who}{waited}; try again later"
-                ) from None
-            if not announced:
-                _log.warning("%s: in use by another process%s; waiting up to %g s", db, who, wait)
-                announced = True
-            time.sleep(min(delay, remaining))
-            delay = min(delay * 2, 1.0)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"{db}: cannot open: {str(exc).splitlines()[0]}") from None
+    con = duckdb.connect()
+    try:
+        _retry(
+            lambda: lake.attach(con, location, read_only=read_only, as_of=as_of),
+            max(wait, 5.0),
+            f"{db}: catalog busy",
+        )
+    except WarehouseError:
+        con.close()
+        raise
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseError(f"{db}: cannot open: {_first_line(exc)}") from None
     try:
         yield con
     finally:
         con.close()
 
 
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection, failure: str) -> Iterator[None]:
-    """Run the block in one transaction; on error roll back and raise WarehouseError.
+def write(
+    db: Path,
+    failure: str,
+    work: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    wait: float = 0.0,
+) -> T:
+    """Run `work(con)` in one transaction on the warehouse and return what it returns.
 
-    `failure` starts the message, e.g. "w.duckdb: write failed, nothing stored".
+    On a conflict with another writer the transaction is rolled back and `work` runs
+    again, on a new snapshot, for up to CONFLICT_WAIT seconds (or `wait`, if longer).
+    Any other error rolls back and raises WarehouseError starting with `failure`
+    (e.g. "w: write failed, nothing stored").
     """
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except (duckdb.Error, OSError) as exc:
-        # A failed COMMIT (say, on a full disk) has already ended the transaction.
-        with suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WarehouseError(f"{failure}: {first}") from None
+    with connect(db, wait=wait) as con:
+        fenced = has_table(con, "write_fence")
+
+        def attempt() -> T:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if fenced:
+                    con.execute("UPDATE write_fence SET serial = serial + 1")
+                result = work(con)
+                con.execute("COMMIT")
+                return result
+            except BaseException:
+                with suppress(duckdb.Error):  # a failed COMMIT has ended it already
+                    con.execute("ROLLBACK")
+                raise
+
+        try:
+            return _retry(attempt, max(wait, CONFLICT_WAIT), f"{failure}: other writers")
+        except (duckdb.Error, OSError) as exc:
+            raise WarehouseError(f"{failure}: {_first_line(exc)}") from None
+
+
+def _retry(action: Callable[[], T], wait: float, giving_up: str) -> T:
+    """`action()`, run again with jittered backoff while it fails retryably."""
+    deadline = time.monotonic() + wait
+    delay = 0.02
+    announced = False
+    while True:
+        try:
+            return action()
+        except duckdb.Error as exc:
+            if not retryable(exc):
+                raise
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WarehouseError(
+                    f"{giving_up}; waited {wait:g} s: {_first_line(exc)}"
+                ) from None
+            if not announced and delay >= 0.5:
+                _log.info("warehouse busy (%s); retrying", _first_line(exc))
+                announced = True
+            time.sleep(min(delay * (1 + random.random()), remaining))
+            delay = min(delay * 2, 1.0)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    lines = [line for line in text.splitlines() if line.strip()]
+    # DuckLake's commit errors put the cause on the last line.
+    return lines[-1] if len(lines) > 1 and "Failed to commit" in lines[0] else lines[0]
 
 
 def migrate(db: Path, migrations_dir: Path) -> list[str]:
     """Create or upgrade the warehouse schema; return the migrations applied."""
     with connect(db) as con:
-        return apply_migrations(con, migrations_dir)
+        return _retry(
+            lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
+        )

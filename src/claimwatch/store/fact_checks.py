@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Claim
 from claimwatch.records import FactCheck
-from claimwatch.store.connection import connect, has_table, transaction
+from claimwatch.store.connection import connect, has_table, write
+from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.writers import replace_rows, upsert_claims
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def store_fact_checks(
     with the claim of every stored review, as it reads now (a claim of the file with the
     same id wins), recorded in `claims`."""
     now = utcnow()
-    with connect(db, wait=wait) as con, transaction(con, f"{db}: fact-checks not stored"):
+
+    def store(con: duckdb.DuckDBPyConnection) -> Catalog:
         upsert_fact_checks(con, checks, now)
         fresh = fact_check_claims(stored_fact_checks(con))
         # The pass began with the reviews' claims as they were: a review updated since
@@ -47,7 +49,9 @@ def store_fact_checks(
         merged = catalog.model_copy(update={"claims": tuple(kept)}).with_claims(fresh)
         if merged.claims != catalog.claims:
             upsert_claims(con, merged, now)
-    return merged
+        return merged
+
+    return write(db, f"{db}: fact-checks not stored", store, wait=wait)
 
 
 def upsert_fact_checks(
@@ -126,7 +130,7 @@ def with_stored_fact_checks(catalog: Catalog, db: Path, *, wait: float = 0.0) ->
     """`catalog` with the claim of every review the warehouse holds, as a pass has it. A
     pass records its catalog with these from the start, so that a digest run meanwhile
     still counts their claims as watched."""
-    if not db.exists():
+    if not warehouse_exists(db):
         return catalog
     with connect(db, read_only=True, wait=wait) as con:
         return catalog.with_claims(fact_check_claims(stored_fact_checks(con)))

@@ -18,6 +18,7 @@ import duckdb
 from claimwatch.records import FeedItem, Validator
 from claimwatch.sources.config import Source
 from claimwatch.store.connection import connect, has_table
+from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
 
 # A page that failed to fetch is tried again after 1, 2, 4 hours; then given up.
@@ -119,7 +120,7 @@ def next_retry(stage: str, attempts: int, now: datetime) -> datetime | None:
 def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemory:
     """Read what earlier passes stored; empty for a new warehouse."""
     memory = PassMemory()
-    if not db.exists():
+    if not warehouse_exists(db):
         return memory
     with connect(db, read_only=True, wait=wait) as con:
         memory.known = stored_urls(con)
@@ -150,7 +151,7 @@ def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemor
 
 def known_urls(db: Path) -> set[str]:
     """Every URL an article is stored under (as found and after redirects)."""
-    if not db.exists():
+    if not warehouse_exists(db):
         return set()
     with connect(db, read_only=True) as con:
         return stored_urls(con)

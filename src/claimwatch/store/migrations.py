@@ -99,7 +99,9 @@ def schema_behind(con: duckdb.DuckDBPyConnection, directory: Path) -> list[str]:
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_catalog = current_database() AND table_name = ?",
+        [name],
     ).fetchone()
     return bool(found and found[0])
 

@@ -7,9 +7,10 @@ only by `finish_pass`, after every batch: a pass killed before then leaves the
 sources to be read in full again, and the pages already stored are skipped, so
 the next pass converges on what one uninterrupted pass would have stored.
 
-Only one pass may run against a warehouse at a time: `pass_lock` holds an
-exclusive lock file beside it for the whole pass (released by the OS if the
-process dies).
+Several passes may run against one warehouse at once (other sources, other
+workers, other machines): every step is one transaction that `connection.write`
+retries when it meets another writer, and the writers store each article, match
+and suggestion once whoever commits first.
 
 The row writers are in `writers` (one place writes each table); this module only
 orders them into the steps of a pass.
@@ -18,14 +19,13 @@ orders them into the steps of a pass.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from claimwatch.dates import utcnow
-from claimwatch.exceptions import WarehouseError
-from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.matching.catalog import Catalog
 from claimwatch.records import (
     Article,
@@ -41,9 +41,8 @@ from claimwatch.records import (
 from claimwatch.sources.config import Source, SourceList
 from claimwatch.sources.discover import Poll
 from claimwatch.sources.reader import SourceTally
-from claimwatch.store.connection import connect, transaction
+from claimwatch.store.connection import migrate, write
 from claimwatch.store.history import next_retry
-from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.stories import assign_new_stories
 from claimwatch.store.writers import (
     insert_articles,
@@ -59,22 +58,6 @@ from claimwatch.store.writers import (
 )
 
 
-class PassInProgress(WarehouseError):
-    """Another pass holds the warehouse."""
-
-
-@contextmanager
-def pass_lock(db: Path) -> Iterator[None]:
-    """Hold the warehouse's pass lock, or raise PassInProgress naming the holder."""
-    try:
-        with exclusive_lock(db.with_name(db.name + ".pass-lock")):
-            yield
-    except LockHeld as held:
-        raise PassInProgress(
-            f"{db}: another pass is running (process {held.holder}); wait for it to finish"
-        ) from None
-
-
 def begin_pass(
     db: Path,
     migrations_dir: Path,
@@ -88,11 +71,13 @@ def begin_pass(
     Run before anything is fetched, so an unwritable warehouse fails the pass early.
     """
     now = utcnow()
-    with connect(db, wait=wait) as con:
-        apply_migrations(con, migrations_dir)
-        with transaction(con, _failed(db)):
-            upsert_sources(con, sources, now)
-            upsert_claims(con, catalog, now)
+    migrate(db, migrations_dir)
+
+    def record(con: duckdb.DuckDBPyConnection) -> None:
+        upsert_sources(con, sources, now)
+        upsert_claims(con, catalog, now)
+
+    write(db, _failed(db), record, wait=wait)
 
 
 def store_batch(
@@ -108,7 +93,8 @@ def store_batch(
 ) -> tuple[int, int]:
     """Store one batch in one transaction; return (articles added, matches added)."""
     now = utcnow()
-    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+
+    def store(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         articles_new = insert_articles(con, articles, run_id)
         assign_new_stories(con, run_id, now)
         matches_new = insert_matches(con, matches, run_id, now)
@@ -120,7 +106,9 @@ def store_batch(
             "DELETE FROM page_attempts WHERE url IN (SELECT url FROM articles WHERE run_id = ?)",
             [run_id],
         )
-    return articles_new, matches_new
+        return articles_new, matches_new
+
+    return write(db, _failed(db), store, wait=wait)
 
 
 def finish_pass(
@@ -134,11 +122,14 @@ def finish_pass(
 ) -> RunStats:
     """Record what the next pass needs and the pass itself, in one transaction."""
     now = utcnow()
-    with connect(db, wait=wait) as con, transaction(con, _failed(db)):
+
+    def record(con: duckdb.DuckDBPyConnection) -> None:
         insert_failures(con, failures, stats.run_id, now)
         upsert_polled(con, polled)
         insert_log(con, log, stats.run_id, now)
         insert_run(con, stats)
+
+    write(db, _failed(db), record, wait=wait)
     return stats
 
 

@@ -7,12 +7,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
+
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.terms import CJK
 from claimwatch.records import Match, RunStats, StoredText, Suggestion
-from claimwatch.store.connection import connect, transaction
-from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.connection import connect, migrate, write
+from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import REVIEW_RUN, Decided, decided
 from claimwatch.store.writers import (
     insert_matches,
@@ -61,7 +63,7 @@ def count_stored_texts(db: Path) -> int:
 
 def read_decided(db: Path, *, wait: float = 0.0) -> Decided:
     """What reviewers decided so far, for the detector of a re-match."""
-    if not db.exists():
+    if not warehouse_exists(db):
         return Decided()
     with connect(db, read_only=True, wait=wait) as con:
         return decided(con)
@@ -89,36 +91,38 @@ def replace_matches(
     """
     now = utcnow()
     claims = list(only) if only is not None else None
-    with connect(db, wait=wait) as con:
-        apply_migrations(con, migrations_dir)
-        with transaction(con, f"{db}: re-match failed, nothing changed"):
-            upsert_claims(con, catalog, now)
-            con.register("rematched", matches_table(matches, stats.run_id, now))
-            removed = con.execute(
-                """
-                DELETE FROM matches AS m
-                WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
-                  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.claim_id))
-                  AND m.run_id <> ?
-                  AND NOT EXISTS (
-                      SELECT 1 FROM rematched AS r
-                      WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
-                """,
-                [claims, claims, REVIEW_RUN],
-            ).fetchone()
-            con.execute(
-                """
-                UPDATE matches AS m SET
-                    score = r.score, field = r.field, variant = r.variant,
-                    matched_text = r.matched_text, match_start = r.match_start,
-                    match_end = r.match_end, snippet = r.snippet
-                FROM rematched AS r
-                WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id
-                """
-            )
-            added = insert_matches(con, matches, stats.run_id, now)
-            insert_suggestions(con, suggestions, stats.run_id, now)
-            con.unregister("rematched")
-            stats = replace(stats, matches_new=added)
-            insert_run(con, stats)
-    return stats, int(removed[0]) if removed else 0
+    migrate(db, migrations_dir)
+
+    def store(con: duckdb.DuckDBPyConnection) -> tuple[RunStats, int]:
+        upsert_claims(con, catalog, now)
+        con.register("rematched", matches_table(matches, stats.run_id, now))
+        removed = con.execute(
+            """
+            DELETE FROM matches AS m
+            WHERE m.claim_id IN (SELECT id FROM claims WHERE in_catalog)
+              AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], m.claim_id))
+              AND m.run_id <> ?
+              AND NOT EXISTS (
+                  SELECT 1 FROM rematched AS r
+                  WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id)
+            """,
+            [claims, claims, REVIEW_RUN],
+        ).fetchone()
+        con.execute(
+            """
+            UPDATE matches AS m SET
+                score = r.score, field = r.field, variant = r.variant,
+                matched_text = r.matched_text, match_start = r.match_start,
+                match_end = r.match_end, snippet = r.snippet
+            FROM rematched AS r
+            WHERE r.article_url = m.article_url AND r.claim_id = m.claim_id
+            """
+        )
+        added = insert_matches(con, matches, stats.run_id, now)
+        insert_suggestions(con, suggestions, stats.run_id, now)
+        con.unregister("rematched")
+        done = replace(stats, matches_new=added)
+        insert_run(con, done)
+        return done, int(removed[0]) if removed else 0
+
+    return write(db, f"{db}: re-match failed, nothing changed", store, wait=wait)
