@@ -58,23 +58,20 @@ def connect(
     location = lake.locate(db)
     if (read_only or as_of is not None) and not lake.exists(db):
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
-    con = duckdb.connect()
     try:
-        _retry(
-            lambda: lake.attach(con, location, read_only=read_only, as_of=as_of),
+        con, temporary = _retry(
+            lambda: lake.open_cursor(location, read_only=read_only, as_of=as_of),
             max(wait, 5.0),
             f"{db}: catalog busy",
         )
-    except WarehouseError:
-        con.close()
-        raise
     except duckdb.Error as exc:
-        con.close()
         raise WarehouseError(f"{db}: cannot open: {_first_line(exc)}") from None
     try:
         yield con
     finally:
         con.close()
+        if temporary is not None:
+            lake.detach(temporary)
 
 
 def write(

@@ -19,8 +19,11 @@ nothing here needs DuckDB's extension repository.
 from __future__ import annotations
 
 import importlib
+import itertools
 import os
 import sqlite3
+import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +31,11 @@ import duckdb
 
 from claimwatch.exceptions import WarehouseError
 
-__all__ = ["LAKE", "Location", "attach", "exists", "load_extensions", "locate"]
+__all__ = ["LAKE", "Location", "detach", "exists", "load_extensions", "locate", "open_cursor"]
 
-LAKE = "lake"  # the name the warehouse is attached under (`USE lake` follows)
+# The name the warehouse is attached under (the first of a process; `USE` makes it the
+# default catalog, so SQL names its tables alone; `current_database()` gives it).
+LAKE = "lake"
 CATALOG_FILE = "catalog.sqlite"
 DATA_FOLDER = "data"
 DATA_PATH_VARIABLE = "CLAIMWATCH_DATA_PATH"
@@ -85,37 +90,133 @@ def exists(db: Path | str) -> bool:
     return location.folder is None or (location.folder / CATALOG_FILE).is_file()
 
 
-def attach(
+def open_cursor(
+    location: Location, *, read_only: bool = False, as_of: str | int | None = None
+) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+    """A connection to the warehouse, with it as the default catalog.
+
+    Connections are cursors of one DuckDB instance per process, where the extensions
+    are loaded once (checking their signatures takes half a second) and each warehouse
+    is attached once per mode. Every query still reads the newest snapshot, whoever
+    wrote it. A warehouse `as_of` a snapshot id or a time is attached read-only for
+    this connection alone: the name to detach it by is returned with it.
+    """
+    return _ENGINE.cursor_for(location, read_only=read_only, as_of=as_of)
+
+
+def detach(alias: str) -> None:
+    """Let go of a warehouse attached for one connection (see `open_cursor`)."""
+    _ENGINE.detach(alias)
+
+
+class _Engine:
+    """The process's DuckDB instance and the warehouses attached to it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._attached: dict[tuple[str, bool], tuple[str, object]] = {}
+        self._names = itertools.count(1)
+
+    def cursor_for(
+        self, location: Location, *, read_only: bool, as_of: str | int | None
+    ) -> tuple[duckdb.DuckDBPyConnection, str | None]:
+        with self._lock:
+            con = self._instance()
+            load_extensions(con, location.extensions)
+            if location.folder is not None and not read_only and as_of is None:
+                _create_folder(location.folder)
+            if as_of is not None:
+                alias = self._alias()
+                _attach(con, location, alias, read_only=True, as_of=as_of)
+                temporary: str | None = alias
+            else:
+                alias = self._attached_alias(con, location, read_only)
+                temporary = None
+            cursor = con.cursor()
+        cursor.execute(f"USE {alias}")
+        return cursor, temporary
+
+    def detach(self, alias: str) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+
+    def _instance(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None or self._pid != os.getpid():  # a forked child starts anew
+            self._con, self._pid, self._attached = duckdb.connect(), os.getpid(), {}
+            # The catalog's small metadata queries are slower spread over threads.
+            self._con.execute("SET GLOBAL sqlite_disable_multithreaded_scans = true")
+        return self._con
+
+    def _alias(self) -> str:
+        number = next(self._names)
+        return LAKE if number == 1 else f"{LAKE}_{number}"
+
+    def _attached_alias(
+        self, con: duckdb.DuckDBPyConnection, location: Location, read_only: bool
+    ) -> str:
+        key = (location.catalog, read_only)
+        stamp = _stamp(location)
+        known = self._attached.get(key)
+        if known is not None:
+            alias, seen = known
+            if seen == stamp:
+                return alias
+            # The folder was replaced (removed and made anew): attach the new one.
+            con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+        alias = self._alias()
+        _attach(con, location, alias, read_only=read_only, as_of=None)
+        self._attached[key] = (alias, _stamp(location))
+        return alias
+
+
+_ENGINE = _Engine()
+
+
+def _stamp(location: Location) -> object:
+    """What identifies the catalog file on disk (None for a catalog server)."""
+    if location.folder is None:
+        return None
+    try:
+        found = (location.folder / CATALOG_FILE).stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
+def _attach(
     con: duckdb.DuckDBPyConnection,
     location: Location,
+    alias: str,
     *,
-    read_only: bool = False,
-    as_of: str | int | None = None,
+    read_only: bool,
+    as_of: str | int | None,
 ) -> None:
-    """Attach the warehouse to `con` as `lake` and make it the default catalog.
-
-    `as_of` (a snapshot id, or a timestamp DuckDB can read) attaches the warehouse as
-    it stood then, read-only.
-    """
-    load_extensions(con, location.extensions)
-    if location.folder is not None and not read_only and as_of is None:
-        _create_folder(location.folder)
     options = []
-    if location.data_path and (location.folder is not None or not read_only):
+    if location.folder is not None:
+        # The data folder is the one beside the catalog, wherever the folder was moved.
+        options += [f"DATA_PATH {_literal(str(location.data_path))}", "OVERRIDE_DATA_PATH true"]
+    elif location.data_path and not read_only:
         options.append(f"DATA_PATH {_literal(location.data_path)}")
     if as_of is not None:
         if isinstance(as_of, int):
             options.append(f"SNAPSHOT_VERSION {as_of}")
         else:
             options.append(f"SNAPSHOT_TIME {_literal(as_of)}")
-    if read_only or as_of is not None:
+    if read_only:
         options.append("READ_ONLY")
     else:
         options.append(f"DATA_INLINING_ROW_LIMIT {INLINING_ROW_LIMIT}")
-    con.execute(
-        f"ATTACH {_literal('ducklake:' + location.catalog)} AS {LAKE} ({', '.join(options)})"
-    )
-    con.execute(f"USE {LAKE}")
+    try:
+        con.execute(
+            f"ATTACH {_literal('ducklake:' + location.catalog)} AS {alias} ({', '.join(options)})"
+        )
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+        raise
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
