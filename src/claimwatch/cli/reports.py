@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,7 +19,28 @@ from claimwatch.cli.common import (
     parquet_bytes,
     settings_from,
 )
+
+if TYPE_CHECKING:
+    from claimwatch.store.snapshots import AsOf
 from claimwatch.output.tables import FORMATS, render
+
+AS_OF_OPTION = click.option(
+    "--as-of",
+    metavar="SNAPSHOT|TIME",
+    help="Answer as the warehouse stood then: a snapshot id, or an ISO date or time "
+    "(UTC unless it has an offset). `claimwatch warehouse snapshots` lists them.",
+)
+
+
+def _as_of(db: Path, text: str | None, fmt: str, wait: float) -> AsOf | None:
+    """The snapshot --as-of names (checked against the warehouse), or None without it."""
+    if text is None:
+        return None
+    if fmt == "html":
+        raise click.ClickException("--as-of works with --format table, csv, json or parquet")
+    from claimwatch.store.snapshots import resolve_as_of
+
+    return resolve_as_of(db, text, wait=wait)
 
 
 @click.command()
@@ -30,6 +52,7 @@ from claimwatch.output.tables import FORMATS, render
 @PARAM_OPTION
 @OUTPUT_OPTION
 @db_option
+@AS_OF_OPTION
 def report(
     name: str | None,
     list_all: bool,
@@ -37,6 +60,7 @@ def report(
     params: tuple[tuple[str, str], ...],
     output: Path | None,
     db: Path | None,
+    as_of: str | None,
 ) -> None:
     """Run a named report (SQL in warehouse/reports/) against the warehouse.
 
@@ -55,6 +79,11 @@ def report(
         claimwatch report overview -p days 30 --format html -o overview.html
 
         claimwatch report mentions-per-day --format parquet -o mentions.parquet
+
+        claimwatch report latest-matches --as-of 2026-12-01T07:00:00Z
+
+    With --as-of the report reads the warehouse as it stood at that snapshot or time,
+    and its periods (`-p days 7`) end then: now() is the as-of time.
     """
     from claimwatch.store.reports import get_report, list_reports, report_arrow, run_report
     from claimwatch.store.warehouse_sql import reports_dir
@@ -90,6 +119,7 @@ def report(
         return
     given = dict(params)
     wait = settings.lock_wait
+    moment = _as_of(settings.db, as_of, fmt, wait)
     # A report over a period (the overview) says which, and the command that widens it.
     from claimwatch.output.period import report_control
 
@@ -102,14 +132,20 @@ def report(
         emit(page, output)
     elif fmt == "parquet":
         emit(
-            parquet_bytes(report_arrow(settings.db, get_report(directory, name), given, wait=wait)),
+            parquet_bytes(
+                report_arrow(
+                    settings.db, get_report(directory, name), given, wait=wait, as_of=moment
+                )
+            ),
             output,
         )
     else:
         chosen = get_report(directory, name)
-        result = run_report(settings.db, chosen, given, wait=wait)
+        result = run_report(settings.db, chosen, given, wait=wait, as_of=moment)
         emit(render(result.columns, result.rows, fmt, width=None if output else "terminal"), output)
-        if name == "overview":  # on stderr: the table, CSV or JSON stays as it was
+        # On stderr: the table, CSV or JSON stays as it was. As of a snapshot, the period
+        # note (which reads the warehouse now) would not describe what was shown.
+        if name == "overview" and moment is None:
             from claimwatch.dates import utcnow
             from claimwatch.output.period import report_period
 
@@ -125,12 +161,14 @@ def report(
 @PARAM_OPTION
 @OUTPUT_OPTION
 @db_option
+@AS_OF_OPTION
 def sql(
     query: str,
     fmt: str,
     params: tuple[tuple[str, str], ...],
     output: Path | None,
     db: Path | None,
+    as_of: str | None,
 ) -> None:
     """Run an ad-hoc, read-only SQL query against the warehouse ("-" reads it from stdin).
 
@@ -146,6 +184,8 @@ def sql(
           -p c ukraine-today-asia-tomorrow
 
         claimwatch sql - --format csv < my-query.sql > out.csv
+
+        claimwatch sql "SELECT count(*) FROM articles" --as-of 41 --format json
     """
     from claimwatch.store.reports import run_sql, sql_arrow
 
@@ -155,10 +195,12 @@ def sql(
     if not text.strip():
         raise click.ClickException("sql: the query is empty")
     given = dict(params)
+    wait = settings.lock_wait
+    moment = _as_of(settings.db, as_of, "sql", wait)
     if fmt == "parquet":
-        emit(parquet_bytes(sql_arrow(settings.db, text, given, wait=settings.lock_wait)), output)
+        emit(parquet_bytes(sql_arrow(settings.db, text, given, wait=wait, as_of=moment)), output)
         return
-    result = run_sql(settings.db, text, given, wait=settings.lock_wait)
+    result = run_sql(settings.db, text, given, wait=wait, as_of=moment)
     if fmt == "html":
         from claimwatch.output.html_report import table_page
 

@@ -80,16 +80,18 @@ def write(
     work: Callable[[duckdb.DuckDBPyConnection], T],
     *,
     wait: float = 0.0,
+    fence: bool = True,
 ) -> T:
     """Run `work(con)` in one transaction on the warehouse and return what it returns.
 
     On a conflict with another writer the transaction is rolled back and `work` runs
     again, on a new snapshot, for up to CONFLICT_WAIT seconds (or `wait`, if longer).
     Any other error rolls back and raises WarehouseError starting with `failure`
-    (e.g. "w: write failed, nothing stored").
+    (e.g. "w: write failed, nothing stored"). `fence=False` leaves write_fence alone,
+    for maintenance, which adds no rows another writer's not-exists check must see.
     """
     with connect(db, wait=wait) as con:
-        fenced = has_table(con, "write_fence")
+        fenced = fence and has_table(con, "write_fence")
 
         def attempt() -> T:
             con.execute("BEGIN TRANSACTION")

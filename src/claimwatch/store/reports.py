@@ -28,6 +28,7 @@ import pyarrow as pa
 from claimwatch.exceptions import ClaimwatchError, ReportError
 from claimwatch.store.connection import connect
 from claimwatch.store.migrations import schema_behind
+from claimwatch.store.snapshots import AsOf
 from claimwatch.store.warehouse_sql import migrations_dir
 
 _HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
@@ -147,30 +148,52 @@ class Result:
 
 
 def run_report(
-    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+    db: Path,
+    report: Report,
+    given: dict[str, str] | None = None,
+    *,
+    wait: float = 0.0,
+    as_of: AsOf | None = None,
 ) -> Result:
-    """Run a report read-only against the warehouse."""
-    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _rows)
+    """Run a report read-only against the warehouse (as it stood at `as_of`, if given)."""
+    values = report.bind(given or {})
+    return _fetch(db, report.sql, values, str(report.path), wait, _rows, as_of)
 
 
 def report_arrow(
-    db: Path, report: Report, given: dict[str, str] | None = None, *, wait: float = 0.0
+    db: Path,
+    report: Report,
+    given: dict[str, str] | None = None,
+    *,
+    wait: float = 0.0,
+    as_of: AsOf | None = None,
 ) -> pa.Table:
     """A report's result as an Arrow table, with the warehouse's column types (for Parquet)."""
-    return _fetch(db, report.sql, report.bind(given or {}), str(report.path), wait, _arrow)
+    values = report.bind(given or {})
+    return _fetch(db, report.sql, values, str(report.path), wait, _arrow, as_of)
 
 
 def run_sql(
-    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+    db: Path,
+    sql: str,
+    params: dict[str, str] | None = None,
+    *,
+    wait: float = 0.0,
+    as_of: AsOf | None = None,
 ) -> Result:
     """An ad-hoc query, read-only; `params` are bound as text values ($name)."""
-    return _fetch(db, sql, params or {}, "sql", wait, _rows)
+    return _fetch(db, sql, params or {}, "sql", wait, _rows, as_of)
 
 
 def sql_arrow(
-    db: Path, sql: str, params: dict[str, str] | None = None, *, wait: float = 0.0
+    db: Path,
+    sql: str,
+    params: dict[str, str] | None = None,
+    *,
+    wait: float = 0.0,
+    as_of: AsOf | None = None,
 ) -> pa.Table:
-    return _fetch(db, sql, params or {}, "sql", wait, _arrow)
+    return _fetch(db, sql, params or {}, "sql", wait, _arrow, as_of)
 
 
 def _rows(relation: duckdb.DuckDBPyRelation | None) -> Result:
@@ -183,10 +206,22 @@ def _arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
     return relation.to_arrow_table() if relation is not None else pa.table({})
 
 
-def _fetch(db: Path, sql: str, values: dict[str, Any], origin: str, wait: float, out: Any) -> Any:
-    with connect(db, read_only=True, wait=wait) as con:
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+def _fetch(
+    db: Path,
+    sql: str,
+    values: dict[str, Any],
+    origin: str,
+    wait: float,
+    out: Any,
+    as_of: AsOf | None = None,
+) -> Any:
+    snapshot = as_of.snapshot if as_of is not None else None
+    with connect(db, read_only=True, wait=wait, as_of=snapshot, sandboxed=True) as con:
+        if as_of is not None:
+            # Periods relative to now() (reports' `days`, the views' "last 7 days") end at
+            # the as-of time: a temporary macro shadows the built-in for this connection.
+            # The literal is our own datetime's ISO form, never user text.
+            con.execute(f"CREATE TEMP MACRO now() AS TIMESTAMPTZ '{as_of.now.isoformat()}'")
         try:
             return out(con.sql(sql, params=values or None))
         except duckdb.Error as exc:

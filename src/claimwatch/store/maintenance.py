@@ -1,0 +1,121 @@
+"""Keeping the warehouse small: flush inlined rows, merge small files, expire old snapshots,
+delete the files nothing needs any more.
+
+A pass commits small batches; DuckLake keeps writes under its inlining limit in the
+catalog, and each flush or larger write adds Parquet files. Maintenance turns them
+into few larger files and forgets snapshots older than the retention (time travel
+reaches back that far, no further). Every step is its own short write transaction,
+retried on conflicts like any other write, so it may run while passes run.
+
+Files are deleted only once they are older than a safety margin (an hour): a file
+younger than that may belong to a writer committing right now, or be read by a
+reader that began before its snapshot expired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from claimwatch.store import lake
+from claimwatch.store.connection import connect, write
+from claimwatch.store.snapshots import lake_name
+
+__all__ = ["MARGIN", "MaintenanceResult", "Storage", "maintain", "storage"]
+
+MARGIN = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What the warehouse's current snapshot is made of, and what its folder holds."""
+
+    files: int  # data and delete files the current snapshot reads
+    bytes: int
+    snapshots: int  # snapshots kept (time travel reaches them)
+    disk_files: int | None  # Parquet files under the data folder; None for a catalog server
+    disk_bytes: int | None
+
+
+@dataclass(frozen=True)
+class MaintenanceResult:
+    before: Storage
+    after: Storage
+    rows_flushed: int  # inlined rows written out to Parquet
+    files_merged: int  # small files merged ...
+    files_created: int  # ... into these
+    snapshots_expired: int
+    old_files_deleted: int  # files of expired snapshots
+    orphans_deleted: int  # files no snapshot ever committed (a killed writer's)
+
+
+def maintain(
+    db: Path,
+    *,
+    retention: timedelta,
+    margin: timedelta = MARGIN,
+    wait: float = 0.0,
+) -> MaintenanceResult:
+    """Flush, merge, expire snapshots older than `retention`, delete unneeded files."""
+    before = storage(db, wait=wait)
+    failure = f"{db}: maintenance failed"
+
+    def step(sql: str, *args: object) -> list[tuple[object, ...]]:
+        # Unfenced: maintenance moves rows between files but adds none, and DuckLake
+        # itself makes a compaction and a concurrent write conflict (then retried).
+        return write(
+            db,
+            failure,
+            lambda con: con.execute(sql, [lake_name(con), *args]).fetchall(),
+            wait=wait,
+            fence=False,
+        )
+
+    flushed = step("SELECT sum(rows_flushed) FROM ducklake_flush_inlined_data(?)")
+    # Files whose rows were mostly deleted (tables updated in place) are rewritten first,
+    # then small neighbours merged.
+    step("SELECT * FROM ducklake_rewrite_data_files(?)")
+    merged = step(
+        "SELECT sum(files_processed), sum(files_created) FROM ducklake_merge_adjacent_files(?)"
+    )
+    cutoff = datetime.now(UTC) - retention
+    expired = step("SELECT * FROM ducklake_expire_snapshots(?, older_than => ?)", cutoff)
+    # Only files that have been unneeded, or on disk, for longer than the margin.
+    safe = datetime.now(UTC) - margin
+    old = step("SELECT * FROM ducklake_cleanup_old_files(?, older_than => ?)", safe)
+    orphans = step("SELECT * FROM ducklake_delete_orphaned_files(?, older_than => ?)", safe)
+    return MaintenanceResult(
+        before=before,
+        after=storage(db, wait=wait),
+        rows_flushed=_number(flushed),
+        files_merged=_number(merged),
+        files_created=_number(merged, 1),
+        snapshots_expired=len(expired),
+        old_files_deleted=len(old),
+        orphans_deleted=len(orphans),
+    )
+
+
+def storage(db: Path, *, wait: float = 0.0) -> Storage:
+    """The warehouse's files and snapshots now."""
+    with connect(db, read_only=True, wait=wait) as con:
+        row = con.execute(
+            "SELECT sum(file_count + delete_file_count),"
+            " sum(file_size_bytes + delete_file_size_bytes) FROM ducklake_table_info(?)",
+            [lake_name(con)],
+        ).fetchone()
+        kept = con.execute("SELECT count(*) FROM ducklake_snapshots(?)", [lake_name(con)])
+        snapshots = _number(kept.fetchall())
+    files, size = (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+    folder = lake.locate(db).folder
+    if folder is None:
+        return Storage(files, size, snapshots, None, None)
+    on_disk = [p.stat().st_size for p in (folder / lake.DATA_FOLDER).rglob("*.parquet")]
+    return Storage(files, size, snapshots, len(on_disk), sum(on_disk))
+
+
+def _number(rows: list[tuple[object, ...]], column: int = 0) -> int:
+    """A sum a maintenance query returned (NULL when it acted on nothing)."""
+    value = rows[0][column] if rows else None
+    return int(value) if isinstance(value, int | float) else 0
