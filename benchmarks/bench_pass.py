@@ -37,7 +37,6 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 import trafilatura  # noqa: E402
 
 from benchmarks.corpus import CORPUS_PAGES, articles, corpus_pages, sentence_pools  # noqa: E402
+from claimwatch.store.connection import connect  # noqa: E402
 
 PER_FEED = 100
 BIN = Path(sys.executable).parent
@@ -142,7 +142,7 @@ def run_pass(base: str, site: Site, work: Path, extra_env: dict[str, str] | None
         name = path.strip("/").removesuffix(".xml")
         lines += [f"  - name: {name}", f"    url: {base}{path}", "    allow_private: true"]
     sources.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    db = work / "bench.duckdb"
+    db = work / "bench-lake"
     env = (
         os.environ
         | {
@@ -165,7 +165,7 @@ def run_pass(base: str, site: Site, work: Path, extra_env: dict[str, str] | None
     wall = time.perf_counter() - started
     if command.returncode != 0:
         raise RuntimeError(f"claimwatch run failed: {stderr.decode()[-2000:]}")
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:
         seconds, articles_new, failures = con.execute(
             "SELECT date_diff('millisecond', started_at, finished_at) / 1000.0, articles_new,"
             " failures FROM runs ORDER BY started_at DESC LIMIT 1"

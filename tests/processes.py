@@ -127,21 +127,25 @@ def prefect_server_running(tmp: Path) -> Iterator[tuple[str, Process]]:
 
 
 _HOLDER = (
-    "import duckdb, sys, time\n"
-    "db, mode, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])\n"
-    "con = duckdb.connect(db, read_only=mode == 'read')\n"
-    "if mode == 'write':\n"
-    "    con.execute('BEGIN TRANSACTION'); con.execute('INSERT INTO runs SELECT * FROM runs')\n"
-    "print('held', flush=True)\n"
-    "time.sleep(seconds)\n"
-    "con.close()\n"
+    "import sys, time\n"
+    "from pathlib import Path\n"
+    "from claimwatch.store.connection import connect\n"
+    "db, mode, seconds = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])\n"
+    "with connect(db, read_only=mode == 'read') as con:\n"
+    "    con.execute('BEGIN TRANSACTION')\n"
+    "    con.execute('SELECT count(*) FROM articles').fetchall()\n"
+    "    if mode == 'write':\n"
+    "        con.execute('INSERT INTO runs SELECT * FROM runs')\n"
+    "    print('held', flush=True)\n"
+    "    time.sleep(seconds)\n"
 )
 
 
 @contextmanager
 def warehouse_held(db: Path, mode: str, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding `db` for `seconds`: mode 'read', 'open' (read-write) or 'write'
-    (inside a transaction, as a pass's store step holds it). Ended when the block leaves."""
+    """Another process inside a transaction on `db` for `seconds`: mode 'read' (a read-only
+    connection, as a notebook holds it), 'open' (read-write) or 'write' (with rows written
+    and not committed, as a pass's store step holds it). Ended when the block leaves."""
     with subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(db), mode, str(seconds)],
         stdout=subprocess.PIPE,

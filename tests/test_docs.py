@@ -23,6 +23,7 @@ from claimwatch.cli import cli
 from claimwatch.cli.reference import page, walk
 from claimwatch.matching.catalog import Catalog
 from claimwatch.settings import Settings
+from claimwatch.store.connection import write
 from claimwatch.store.reports import run_sql
 from tests.conftest import ROOT
 from tests.warehouses import empty_warehouse, populated_warehouse
@@ -196,17 +197,20 @@ EXAMPLES = list(sql_examples())
 
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
-    return populated_warehouse(tmp_path_factory.mktemp("docs") / "w.duckdb", catalog)
+    return populated_warehouse(tmp_path_factory.mktemp("docs") / "w", catalog)
 
 
 @pytest.fixture(scope="module")
 def demo(populated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same rows, all of them the offline sample's, as on a first `make run`."""
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    shutil.copyfile(populated, db)
-    with duckdb.connect(str(db)) as con:
+    db = tmp_path_factory.mktemp("demo") / "demo"
+    shutil.copytree(populated, db)
+
+    def all_sample(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("UPDATE articles SET is_sample = true")
         con.execute("UPDATE sources SET is_sample = true")
+
+    write(db, f"{db}: not updated", all_sample)
     return db
 
 

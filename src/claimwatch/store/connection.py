@@ -48,19 +48,31 @@ def retryable(exc: BaseException) -> bool:
 
 @contextmanager
 def connect(
-    db: Path, *, read_only: bool = False, wait: float = 0.0, as_of: str | int | None = None
+    db: Path,
+    *,
+    read_only: bool = False,
+    wait: float = 0.0,
+    as_of: str | int | None = None,
+    sandboxed: bool = False,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse `db` (a folder, or a postgres: catalog), errors as WarehouseErrors.
 
-    `as_of` opens it as it stood at that snapshot id or time, read-only. `wait` is how
-    long to keep retrying a catalog that another process holds busy.
+    `as_of` opens it as it stood at that snapshot id or time, read-only. `sandboxed`
+    opens it read-only for SQL a user typed, which then reads nothing else. `wait` is
+    how long to keep retrying a catalog that another process holds busy.
     """
     location = lake.locate(db)
-    if (read_only or as_of is not None) and not lake.exists(db):
+    if (read_only or sandboxed or as_of is not None) and not lake.exists(db):
         raise WarehouseError(f"{db}: no warehouse here yet; run `claimwatch run` first")
+
+    def open_() -> tuple[duckdb.DuckDBPyConnection, str | None]:
+        if sandboxed:
+            return lake.open_sandboxed(location, as_of=as_of), None
+        return lake.open_cursor(location, read_only=read_only, as_of=as_of)
+
     try:
         con, temporary = _retry(
-            lambda: lake.open_cursor(location, read_only=read_only, as_of=as_of),
+            open_,
             max(wait, 5.0),
             f"{db}: catalog busy",
         )
