@@ -11,7 +11,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch,httpx,httpcore,trafilatura
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 PREFECT_PORT ?= 4200
 
-.PHONY: setup run test test-fast check lint typecheck lock clean bench browser server serve docs
+.PHONY: setup run test test-fast check lint typecheck lock clean bench browser postgres server serve docs
 
 setup: $(STAMP)
 
@@ -37,7 +37,7 @@ serve: setup
 	  $(BIN)/python -m claimwatch.sample_server seeds/sample $(if $(SAMPLE_PORT),--port $(SAMPLE_PORT)) -- $(BIN)/claimwatch serve
 
 # The whole suite, in parallel (pyproject.toml's addopts: pytest-xdist, 3 workers).
-test: check browser
+test: check browser postgres
 	$(BIN)/python -m pytest
 
 # The edit-test loop: every test but the slow ones (passes in their own processes, servers,
@@ -55,6 +55,18 @@ browser:
 	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	  else \
 	    echo "chromium not found and not installable here: tests/test_html_report.py will skip"; \
+	  fi; }
+
+# PostgreSQL (Debian's package) serves the team catalog in tests/test_postgres_catalog.py,
+# started by the tests on 127.0.0.1. Installed like chromium; without it those tests skip.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing postgresql for the team catalog tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  else \
+	    echo "postgresql not found and not installable here: its catalog tests will skip"; \
 	  fi; }
 
 # The docs site: the CLI reference regenerated from the commands, then built into site/
