@@ -1,10 +1,12 @@
 """The monitoring pass: sources → new links → pages → articles → matches → warehouse.
 
-Tasks are coarse (one per source, one per batch of pages). Only this flow's
-process writes to DuckDB: the store tasks are called, not submitted, so they run
-here, one short transaction per batch, then `finish-pass` records what the next
-pass needs (see claimwatch.store.passes). Submitted tasks run on threads, or on a Dask
-cluster when CLAIMWATCH_TASK_RUNNER=dask.
+Tasks are coarse (one per source, one per batch of pages). Each batch task fetches,
+matches and stores its pages in one short transaction, in whichever process runs it:
+the warehouse (a DuckLake) takes writers from many processes and machines at once,
+so a batch is committed where it was made and only its counts come back to the flow.
+The flow's own process records the pass's start and, after every batch,
+`finish-pass`: what the next pass needs (see claimwatch.store.passes). Submitted
+tasks run on threads, or on a Dask cluster when CLAIMWATCH_TASK_RUNNER=dask.
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from claimwatch.dates import utcnow
-from claimwatch.fetching.articles import Batch, fetch_and_match
+from claimwatch.fetching.articles import fetch_and_match
 from claimwatch.fetching.client import FetchConfig, shared_fetcher
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.output.summary import summary_markdown
 from claimwatch.records import (
-    Article,
     Failure,
     FeedItem,
-    PageAttempt,
+    Match,
     RunStats,
     SourceLog,
     SourcePolled,
@@ -83,13 +84,46 @@ def discover_source(
     return poll_source(source, fetcher, validators=validators, cursor=cursor, now=now)
 
 
-@task(name="fetch-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def fetch_batch(items: list[FeedItem], settings: Settings, spec: DetectorSpec) -> Batch:
-    """Pages fetched in threads, extracted and matched in this process's worker pool."""
+@dataclass(frozen=True)
+class BatchStored:
+    """What a stored batch leaves for the flow's tally: counts and failures, no article text."""
+
+    kept: list[str]  # URLs of the articles their sources' filters kept
+    dropped: list[Failure]  # pages filtered out as off topic
+    failed: list[Failure]  # pages that could not be fetched or extracted
+    found: list[Match]  # the matches in the kept articles
+    added: tuple[int, int]  # (articles, matches) new to the warehouse
+
+
+@task(name="fetch-store-batch", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def fetch_and_store(
+    items: list[FeedItem],
+    settings: Settings,
+    spec: DetectorSpec,
+    run_id: str,
+    enabled: dict[str, Source],
+    attempted: dict[str, int],
+    wait: float,
+) -> BatchStored:
+    """Pages fetched in threads, extracted and matched in this process's worker pool,
+    then stored in one transaction (a retry stores nothing twice)."""
     config = settings.fetch
     private = shared_fetcher(_opened(config, True)) if any(i.allow_private for i in items) else None
     pool = shared_pool(spec, settings.workers)
-    return fetch_and_match(items, shared_fetcher(config), private, pool=pool)
+    batch = fetch_and_match(items, shared_fetcher(config), private, pool=pool)
+    kept, dropped = apply_filters(batch.articles, enabled)
+    found = batch.matches_of(kept)
+    added = store_batch(
+        settings.db,
+        run_id=run_id,
+        articles=kept,
+        matches=found,
+        suggestions=batch.suggestions_of(kept),
+        failures=batch.failures,
+        attempts=page_attempts(items, batch.failures + dropped, attempted, utcnow()),
+        wait=wait,
+    )
+    return BatchStored([a.url for a in kept], dropped, batch.failures, found, added)
 
 
 def _opened(config: FetchConfig, allow_private: bool) -> FetchConfig:
@@ -109,28 +143,6 @@ def add_fact_checks(db: Path, polls: list[Poll], catalog: Catalog, wait: float) 
     """Store the reviews `claimreview` sources read; the catalog with every stored one."""
     checks = [(poll.source, check) for poll in polls for check in poll.fact_checks]
     return store_fact_checks(db, checks, catalog, wait=wait)
-
-
-@task(name="store-batch", cache_policy=NO_CACHE)
-def store(
-    db: Path,
-    run_id: str,
-    articles: list[Article],
-    batch: Batch,
-    failures: list[Failure],
-    attempts: list[PageAttempt],
-    wait: float,
-) -> tuple[int, int]:
-    return store_batch(
-        db,
-        run_id=run_id,
-        articles=articles,
-        matches=batch.matches_of(articles),
-        suggestions=batch.suggestions_of(articles),
-        failures=failures,
-        attempts=attempts,
-        wait=wait,
-    )
 
 
 @task(name="finish-pass", cache_policy=NO_CACHE)
@@ -169,22 +181,21 @@ def _task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner()
 
 
-def _fetched(
-    batches: list[list[FeedItem]], settings: Settings, spec: DetectorSpec
-) -> Iterator[tuple[list[FeedItem], Batch]]:
-    """Each batch of links with what it became, in order, keeping only a few batches in flight.
+def _stored(batches: list[list[FeedItem]], **arguments: Any) -> Iterator[BatchStored]:
+    """Each batch fetched and stored by a task, what it stored yielded in order, keeping only
+    a few batches in flight.
 
-    Bounding what is fetched ahead of the store step keeps a pass's memory flat. This
-    process's worker processes stop when the batches are done or the pass fails.
+    Bounding the batches in flight keeps a pass's memory flat. This process's worker
+    processes stop when the batches are done or the pass fails.
     """
-    submit = partial(fetch_batch.submit, settings=settings, spec=spec)
+    submit = partial(fetch_and_store.submit, **arguments)
     ahead = 2
     try:
         futures = [submit(b) for b in batches[:ahead]]
-        for number, batch in enumerate(batches):
+        for number in range(len(batches)):
             if number + ahead < len(batches):
                 futures.append(submit(batches[number + ahead]))
-            yield batch, futures[number].result()
+            yield futures[number].result()
             futures[number] = None  # type: ignore[call-overload]
     finally:
         close_shared_pools()
@@ -211,12 +222,16 @@ def monitor(
     spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
     batches = tally.batches(settings.batch_size)
     tally.fetching_line().emit(logger)
-    for items, batch in _fetched(batches, settings, spec):
-        kept, dropped = apply_filters(batch.articles, tally.enabled)
-        found, failed = batch.matches_of(kept), batch.failures
-        attempts = page_attempts(items, failed + dropped, memory.attempts, utcnow())
-        added = store(settings.db, run_id, kept, batch, failed, attempts, wait)
-        tally.add_batch(kept, dropped, failed, found, added).emit(logger)
+    for done in _stored(
+        batches,
+        settings=settings,
+        spec=spec,
+        run_id=run_id,
+        enabled=tally.enabled,
+        attempted=memory.attempts,
+        wait=wait,
+    ):
+        tally.add_batch(done.kept, done.dropped, done.failed, done.found, done.added).emit(logger)
     stats = tally.stats(utcnow())
     log = tally.fetch_log()
     finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)

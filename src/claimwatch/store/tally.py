@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from claimwatch.records import Article, Failure, FeedItem, Match, RunStats, SourceLog, SourcePolled
+from claimwatch.records import Failure, FeedItem, Match, RunStats, SourceLog, SourcePolled
 from claimwatch.sources.config import Source
 from claimwatch.sources.discover import Poll, unseen_items
 from claimwatch.store.history import PassMemory
@@ -146,14 +146,15 @@ class PassTally:
 
     def add_batch(
         self,
-        kept: Sequence[Article],
+        kept: Sized,
         dropped: Sequence[Failure],
         failed: Sequence[Failure],
         found: Sequence[Match],
         added: tuple[int, int],
     ) -> LogLine:
-        """Count one stored batch: the articles kept, those filtered out (`dropped`), the
-        pages that failed, the matches found and (articles, matches) the store added."""
+        """Count one stored batch: the articles kept (or their URLs), those filtered out
+        (`dropped`), the pages that failed, the matches found and (articles, matches) the
+        store added."""
         self.batches_done += 1
         self.articles_new += added[0]
         self.matches_new += added[1]
