@@ -3,7 +3,7 @@
     .venv/bin/python docs/examples.py WAREHOUSE [PAGE...]
 
 WAREHOUSE is the warehouse of one `make run` over the offline sample (a copy: it is never
-written). Each page gets a fresh copy, as `warehouse/claimwatch.duckdb` in a scratch folder
+written). Each page gets a fresh copy, as `warehouse/lake` in a scratch folder
 (claimwatch-examples in the temporary directory) holding `seeds/` and `tests/` of the
 checkout, so the commands read as they are written; COLUMNS is 100.
 In a ```console block, each `$ claimwatch ...` line (or `echo ... | claimwatch ...`) is run
@@ -89,7 +89,7 @@ def scratch(warehouse: Path, folder: Path) -> Path:
     for name in ("seeds", "tests"):
         (folder / name).symlink_to(ROOT / name)
     (folder / "warehouse").mkdir()
-    shutil.copyfile(warehouse, folder / "warehouse" / "claimwatch.duckdb")
+    shutil.copytree(warehouse, folder / "warehouse" / "lake")
     # A warehouse an older claimwatch wrote gets the schema a pass would give it now.
     subprocess.run([BIN / "claimwatch", "migrate"], cwd=folder, capture_output=True, check=True)
     return folder

@@ -325,7 +325,7 @@ def test_the_examples_tool_writes_what_commands_print_now(tmp_path: Path) -> Non
         "<!-- examples: keep -->\n```console\n$ claimwatch claims validate\nkept\n```\n",
         encoding="utf-8",
     )
-    warehouse = empty_warehouse(tmp_path / "w.duckdb")
+    warehouse = empty_warehouse(tmp_path / "w")
     assert tool.main([str(warehouse), str(page)], folder=tmp_path / "scratch") == 0
     text = page.read_text(encoding="utf-8")
     assert "stale output" not in text and '"claim_id": "where-nato-goes-war-is-most-likely"' in text
