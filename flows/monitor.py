@@ -48,7 +48,7 @@ from claimwatch.sources.discover import Poll, poll_source
 from claimwatch.sources.filters import apply_filters
 from claimwatch.sources.reader import Validator
 from claimwatch.store.fact_checks import store_fact_checks, with_stored_fact_checks
-from claimwatch.store.history import PassMemory, read_pass_memory
+from claimwatch.store.history import PassMemory, read_pass_memory, recall
 from claimwatch.store.passes import begin_pass, finish_pass, page_attempts, store_batch
 from claimwatch.store.tally import PassTally, emit, pass_line
 from claimwatch.store.warehouse_sql import migrations_dir
@@ -217,6 +217,7 @@ def monitor(
     tally = PassTally.begin(run_id, started_at, memory, source_list.enabled)
     tally.reading_line().emit(logger)
     polls = _discover(tally.due, memory, settings.fetch, started_at)
+    recall(settings.db, memory, (i.url for p in polls for i in p.items), wait=wait)
     emit(logger, tally.add_polls(polls))
     catalog = add_fact_checks(settings.db, polls, catalog, wait)
     spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())

@@ -1,9 +1,7 @@
-"""Writing a pass in steps, what the next pass reads back, the pass lock and the filters."""
+"""Writing a pass in steps, what the next pass reads back, and the filters."""
 
 from datetime import datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.records import Article, Failure, FeedItem, RunStats
@@ -11,15 +9,13 @@ from claimwatch.sources.config import FeedSource, SourceList
 from claimwatch.sources.filters import apply_filters, off_topic_reason
 from claimwatch.sources.reader import SourceTally, Validator
 from claimwatch.store.connection import connect
-from claimwatch.store.history import MAX_FETCH_ATTEMPTS, read_pass_memory
+from claimwatch.store.history import MAX_FETCH_ATTEMPTS, read_pass_memory, recall
 from claimwatch.store.passes import (
-    PassInProgress,
     SourceLog,
     SourcePolled,
     begin_pass,
     finish_pass,
     page_attempts,
-    pass_lock,
     store_batch,
 )
 from tests.conftest import MIGRATIONS
@@ -60,7 +56,9 @@ def test_failed_pages_back_off_then_give_up(tmp_path: Path, catalog: Catalog) ->
         assert retry_at == attempted + timedelta(hours=2 ** (attempt - 1))
         # Before the retry is due the page is left alone; once due it is tried again.
         early = read_pass_memory(db, retry_at - timedelta(minutes=1))
+        recall(db, early, [item.url])
         assert item.url in early.known and early.retries == []
+        assert early.attempts == {item.url: attempt}
         due = read_pass_memory(db, retry_at)
         (retry,) = due.retry_items({"s": SOURCE})
         assert (retry.url, retry.title) == (item.url, "A")
@@ -102,6 +100,7 @@ def test_extract_failures_and_filtered_pages_are_not_retried(
     assert [r.retry_at for r in rows] == [None, None]
     store_batch(db, run_id="r", articles=[], matches=[], failures=[], attempts=rows)
     memory = read_pass_memory(db, NOW + timedelta(days=365))
+    recall(db, memory, [i.url for i in items])
     assert {i.url for i in items} <= memory.known and memory.retries == []
 
 
@@ -137,13 +136,33 @@ def test_finish_records_validators_cursor_and_log(tmp_path: Path, catalog: Catal
     assert log == [(2, 1, 512, 3, 2, 1)] * 2
 
 
-def test_only_one_pass_at_a_time(tmp_path: Path) -> None:
+def test_a_pass_asks_only_about_the_pages_it_found(tmp_path: Path, catalog: Catalog) -> None:
+    """What a pass holds of the warehouse grows with the pages its sources announce, not
+    with the archive: no stored URL is read until asked about."""
     db = tmp_path / "w.duckdb"
-    held = r"another pass is running \(process \d+\)"
-    with pass_lock(db), pytest.raises(PassInProgress, match=held), pass_lock(db):
-        pass
-    with pass_lock(db):  # released when the first pass ended
-        pass
+    _begin(db, catalog)
+    stored = [_article(f"https://x.example/{n}") for n in range(20)]
+    moved = Article(
+        "https://x.example/old", "https://x.example/moved", None, "s", False, "x", "T", None,
+        "NATO met.", "en", None, NOW, "h2",
+    )  # fmt: skip
+    failed = FeedItem("https://x.example/failed", "s")
+    failure = Failure("s", failed.url, "extract", "no article text found")
+    store_batch(
+        db,
+        run_id="r",
+        articles=[*stored, moved],
+        matches=[],
+        failures=[failure],
+        attempts=page_attempts([failed], [failure], {}, NOW),
+    )
+    memory = read_pass_memory(db, NOW)
+    assert memory.known == set() and memory.attempts == {}
+    assert memory.pages_before == 22  # 21 stored, 1 attempted
+    announced = [stored[3].url, "https://x.example/moved", failed.url, "https://x.example/new"]
+    recall(db, memory, announced)
+    assert memory.known == set(announced[:3])
+    assert memory.attempts == {failed.url: 1}
 
 
 def test_topic_terms_match_whole_words_in_every_group() -> None:

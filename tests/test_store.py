@@ -107,9 +107,10 @@ def test_claim_matches_contract_columns(tmp_path: Path, catalog: Catalog) -> Non
 
 def test_known_urls_include_final_urls(tmp_path: Path, catalog: Catalog) -> None:
     db = tmp_path / "w.duckdb"
-    assert known_urls(db) == set()
+    asked = ["http://x.example/a", "http://x.example/a?final", "http://x.example/b"]
+    assert known_urls(db, asked) == set()
     store(db, catalog, "r1", [article("http://x.example/a")], [])
-    assert known_urls(db) == {"http://x.example/a", "http://x.example/a?final"}
+    assert known_urls(db, asked) == {"http://x.example/a", "http://x.example/a?final"}
 
 
 def test_removed_claims_stay_with_their_matches(tmp_path: Path, catalog: Catalog) -> None:

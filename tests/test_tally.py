@@ -47,6 +47,7 @@ def _memory() -> PassMemory:
     """`a` is new, `b` was polled 5 minutes ago and waits 60, `c` 2 hours ago."""
     return PassMemory(
         known={"https://a.example/old"},
+        pages_before=1,
         state={
             "b": SourceState(NOW - timedelta(minutes=5), "b-was-here"),
             "c": SourceState(NOW - timedelta(hours=2), None),

@@ -1,9 +1,12 @@
-"""What earlier passes left for the next one: stored URLs, validators, cursors, retries.
+"""What earlier passes left for the next one: validators, cursors, retries, stored pages.
 
-A pass reads this once at its start. It tells which announced pages to leave
-alone (stored, or failed and not due again), which sources are not due yet
-(`poll_minutes`), how to ask each source conditionally, and which failed pages
-are due for another try even though no source announces them again.
+A pass reads this at its start (`read_pass_memory`): which sources are not due yet
+(`poll_minutes`), how to ask each source conditionally, and which failed pages are
+due for another try even though no source announces them again. Once its sources
+are polled, it asks the warehouse about the pages they announced, and only those
+(`recall`): which to leave alone (stored, or failed and not due again) and how often
+each was tried. The warehouse answers that in SQL, so what a pass holds and how long
+it waits do not grow with the archive.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from claimwatch.records import FeedItem, Validator
 from claimwatch.sources.config import Source
@@ -46,16 +50,19 @@ class Retry:
 
 @dataclass
 class PassMemory:
-    # URLs not to fetch: stored articles (as found and after redirects) and
-    # attempted pages not due again.
+    # Of the URLs asked about (`recall`) and the due retries, those not to fetch from a
+    # source's announcement: stored articles (as found and after redirects) and
+    # attempted pages (due ones come back as retries).
     known: set[str] = field(default_factory=set)
     validators: dict[str, dict[str, Validator]] = field(default_factory=dict)
     state: dict[str, SourceState] = field(default_factory=dict)
     retries: list[Retry] = field(default_factory=list)
-    # Attempts so far of every page ever attempted, so a retry counts on.
+    # Attempts so far of the pages asked about and the due retries, so a retry counts on.
     attempts: dict[str, int] = field(default_factory=dict)
     # What reviewers confirmed and rejected, for the detector to learn from.
     decided: Decided = field(default_factory=Decided)
+    # How many pages earlier passes stored or attempted (what the pass says it starts from).
+    pages_before: int = 0
 
     def is_due(self, source: Source, now: datetime) -> bool:
         """Whether `source` should be polled now, given its poll_minutes."""
@@ -118,25 +125,28 @@ def next_retry(stage: str, attempts: int, now: datetime) -> datetime | None:
 
 
 def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemory:
-    """Read what earlier passes stored; empty for a new warehouse."""
+    """Read what earlier passes left, for the sources and the due retries; empty for a new
+    warehouse. Which announced pages are stored is asked later, by `recall`."""
     memory = PassMemory()
     if not warehouse_exists(db):
         return memory
     with connect(db, read_only=True, wait=wait) as con:
-        memory.known = stored_urls(con)
         memory.decided = decided(con)
+        memory.pages_before = _count(con, "articles")
         if not has_table(con, "page_attempts"):
             return memory  # a warehouse from before migration 003
-        for url, source, title, published, archive, attempts, retry_at in con.execute(
-            "SELECT url, source, title, published_at, archive, attempts, retry_at"
-            " FROM page_attempts"
-        ).fetchall():
+        memory.pages_before += _count(con, "page_attempts")
+        due = con.execute(
+            "SELECT url, source, title, published_at, archive, attempts FROM page_attempts"
+            " WHERE retry_at <= ? ORDER BY retry_at, url",
+            [now],
+        ).fetchall()
+        stored = stored_among(con, [row[0] for row in due])
+        for url, source, title, published, archive, attempts in due:
             memory.attempts[url] = attempts
-            if url in memory.known:
-                continue
-            if retry_at is not None and retry_at <= now:
-                memory.retries.append(Retry(url, source, title, published, archive, attempts))
             memory.known.add(url)
+            if url not in stored:
+                memory.retries.append(Retry(url, source, title, published, archive, attempts))
         for source, *values in con.execute(
             "SELECT source, url, etag, last_modified, body_sha256, changed_at, verified_at,"
             " conditional FROM source_validators"
@@ -149,17 +159,62 @@ def read_pass_memory(db: Path, now: datetime, *, wait: float = 0.0) -> PassMemor
     return memory
 
 
-def known_urls(db: Path) -> set[str]:
-    """Every URL an article is stored under (as found and after redirects)."""
+def recall(db: Path, memory: PassMemory, urls: Iterable[str], *, wait: float = 0.0) -> None:
+    """Add to `memory` what earlier passes know of `urls` (the pages the sources announced):
+    which are stored or were attempted, and how often each was tried.
+
+    Only these URLs are looked up, in the warehouse, so a pass holds a few per page it
+    found, not one per page ever stored.
+    """
+    wanted = sorted(set(urls) - memory.known)
+    if not wanted or not warehouse_exists(db):
+        return
+    with connect(db, read_only=True, wait=wait) as con:
+        memory.known |= stored_among(con, wanted)
+        if not has_table(con, "page_attempts"):
+            return
+        for url, attempts in _among(
+            con, wanted, "SELECT url, attempts FROM page_attempts WHERE url IN (SELECT url FROM {})"
+        ):
+            memory.attempts[url] = attempts
+            memory.known.add(url)
+
+
+def known_urls(db: Path, urls: Iterable[str]) -> set[str]:
+    """Those of `urls` an article is stored under (as found or after redirects)."""
     if not warehouse_exists(db):
         return set()
     with connect(db, read_only=True) as con:
-        return stored_urls(con)
+        return stored_among(con, urls)
 
 
-def stored_urls(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Every URL an article is stored under, read through an open connection."""
-    if not has_table(con, "articles"):
+def stored_among(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str]:
+    """Those of `urls` an article is stored under (as found or after redirects)."""
+    wanted = sorted(set(urls))
+    if not wanted or not has_table(con, "articles"):
         return set()
-    rows = con.execute("SELECT url FROM articles UNION SELECT final_url FROM articles")
-    return {row[0] for row in rows.fetchall()}
+    rows = _among(
+        con,
+        wanted,
+        "SELECT url FROM articles WHERE url IN (SELECT url FROM {0})"
+        " UNION SELECT final_url FROM articles WHERE final_url IN (SELECT url FROM {0})",
+    )
+    return {row[0] for row in rows}
+
+
+def _among(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[tuple]:
+    """Rows of `query`, its `{}` naming a table of `urls` (one column, url). The URLs are
+    the small side of each join: the warehouse's tables are scanned, never loaded."""
+    name = "recall_urls"
+    con.register(name, pa.table({"url": pa.array(urls, pa.string())}))
+    try:
+        return con.execute(query.format(name)).fetchall()
+    finally:
+        con.unregister(name)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    if not has_table(con, table):
+        return 0
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0

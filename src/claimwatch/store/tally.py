@@ -118,7 +118,7 @@ class PassTally:
         return LogLine(
             logging.INFO,
             "reading %d sources (%d not due yet); %d pages stored or attempted before",
-            (len(self.due), len(self.idle), len(self.memory.known)),
+            (len(self.due), len(self.idle), self.memory.pages_before),
         )
 
     def add_polls(self, polls: Sequence[Poll]) -> list[LogLine]:
