@@ -68,6 +68,13 @@ def plans(settings: Settings) -> list[Plan]:
             _cron(settings.digest_cron, settings.timezone),
             "Build and deliver the alert digest of recent matches.",
         ),
+        # Warehouse maintenance, daily at 03:30 by default (CLAIMWATCH_MAINTAIN_CRON).
+        Plan(
+            "maintain",
+            _cron(settings.maintain_cron, settings.timezone),
+            "Keep the warehouse small: merge small files, expire old snapshots, "
+            "delete unneeded files.",
+        ),
     ]
 
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # A cron expression (in `timezone`) instead of the interval, e.g. "*/15 6-22 * * *".
     monitor_cron: str | None = None
     digest_cron: str = "0 7 * * *"
+    # Warehouse maintenance (flows/maintain.py, `claimwatch warehouse maintain`): when it
+    # runs, and how many days of snapshots it keeps for time travel (--as-of).
+    maintain_cron: str = "30 3 * * *"
+    snapshot_retention_days: float = Field(default=30.0, ge=0)
     # IANA time zone of cron schedules such as the digest's, e.g. Europe/Brussels.
     timezone: str = "UTC"
     # Where submitted tasks run: threads in the flow's process, or a Dask cluster

@@ -15,6 +15,7 @@ from claimwatch.cli.pipeline import match, migrate, rematch, run, serve
 from claimwatch.cli.prefect_env import set_prefect_defaults, startup_failure
 from claimwatch.cli.reports import report, sql
 from claimwatch.cli.review import review_group
+from claimwatch.cli.warehouse import warehouse_group
 
 __all__ = ["cli"]
 
@@ -56,5 +57,6 @@ for command in (
     run,
     serve,
     sql,
+    warehouse_group,
 ):
     cli.add_command(command)

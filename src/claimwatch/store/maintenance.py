@@ -22,7 +22,7 @@ from claimwatch.store import lake
 from claimwatch.store.connection import connect, write
 from claimwatch.store.snapshots import lake_name
 
-__all__ = ["MARGIN", "MaintenanceResult", "Storage", "maintain", "storage"]
+__all__ = ["MARGIN", "MaintenanceResult", "Storage", "describe", "maintain", "storage"]
 
 MARGIN = timedelta(hours=1)
 
@@ -119,3 +119,44 @@ def _number(rows: list[tuple[object, ...]], column: int = 0) -> int:
     """A sum a maintenance query returned (NULL when it acted on nothing)."""
     value = rows[0][column] if rows else None
     return int(value) if isinstance(value, int | float) else 0
+
+
+def describe(result: MaintenanceResult, retention: timedelta) -> list[str]:
+    """What maintenance did, in a few lines for a person."""
+    before, after = result.before, result.after
+    lines = [
+        f"files: {before.files} -> {after.files} "
+        f"({_size(before.bytes)} -> {_size(after.bytes)}) in the current snapshot",
+    ]
+    if before.disk_files is not None and after.disk_files is not None:
+        lines.append(
+            f"on disk: {before.disk_files} -> {after.disk_files} Parquet files "
+            f"({_size(before.disk_bytes or 0)} -> {_size(after.disk_bytes or 0)})"
+        )
+    lines += [
+        f"inlined rows flushed to Parquet: {result.rows_flushed}",
+        f"small files merged: {result.files_merged} into {result.files_created}",
+        f"snapshots expired (older than {_span(retention)}): {result.snapshots_expired}; "
+        f"{after.snapshots} kept",
+        f"files deleted: {result.old_files_deleted} of expired snapshots, "
+        f"{result.orphans_deleted} orphaned (files younger than {_span(MARGIN)} are kept)",
+    ]
+    return lines
+
+
+def _size(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{count} B"
+
+
+def _span(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % size == 0 or unit == "minute":
+            count = seconds / size
+            return f"{count:g} {unit}" + ("" if count == 1 else "s")
+    return f"{seconds:g} seconds"
