@@ -94,9 +94,18 @@ def locate(db: Path | str) -> Location:
 
 
 def exists(db: Path | str) -> bool:
-    """Whether a warehouse is there yet (a catalog server is taken to be)."""
+    """Whether a warehouse is there yet (a catalog server is asked whether it holds one)."""
     location = locate(db)
-    return location.folder is None or (location.folder / CATALOG_FILE).is_file()
+    if location.folder is not None:
+        return (location.folder / CATALOG_FILE).is_file()
+    try:
+        cursor, _ = open_cursor(location, read_only=True)  # kept attached for what follows
+    except duckdb.Error as exc:
+        # DuckLake's words for a database that holds no catalog yet (a new `createdb`);
+        # any other error is for the caller's own connect to report.
+        return "creating a new DuckLake is explicitly disabled" not in str(exc)
+    cursor.close()
+    return True
 
 
 def open_cursor(
