@@ -36,9 +36,11 @@ COPY seeds/ /app/seeds/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PREFECT_SERVER_ANALYTICS_ENABLED=false \
-    CLAIMWATCH_DB=/data/claimwatch.duckdb \
+    CLAIMWATCH_DB=/data/lake \
     CLAIMWATCH_CACHE_DIR=/data/cache
 USER claimwatch
-# The warehouse (and digest output) lives on a volume, never in the image.
+# The warehouse (an embedded one in /data/lake by default, or the data of a PostgreSQL
+# catalog's warehouse: docker-compose.yml) and digest output live on a volume, never
+# in the image.
 VOLUME ["/data"]
 CMD ["claimwatch", "serve"]

@@ -19,6 +19,7 @@ import yaml
 
 from claimwatch.fetching.client import FetchConfig
 from claimwatch.settings import Settings
+from claimwatch.store.lake import DATA_PATH_VARIABLE
 from tests.conftest import ROOT
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -100,25 +101,44 @@ def test_claimwatch_environment_names_are_settings(compose: dict[str, Any]) -> N
         names |= {k: v for k, v in _environment(service).items() if k.startswith("CLAIMWATCH_")}
     names |= {k: v for k, v in _dockerfile_env().items() if k.startswith("CLAIMWATCH_")}
     assert "CLAIMWATCH_DB" in names
-    for name in names:
+    for name in set(names) - {DATA_PATH_VARIABLE}:  # read by the warehouse when it is made
         field, _, nested = name.removeprefix("CLAIMWATCH_").lower().partition("__")
         assert field in Settings.model_fields, f"{name}: no such setting"
         if nested:
             assert nested in FetchConfig.model_fields, f"{name}: no such setting"
     # ...and the values are valid settings, with the defaults compose falls back to.
-    settings = Settings(**{k.removeprefix("CLAIMWATCH_").lower(): v for k, v in names.items()})
+    settings = Settings(
+        **{
+            k.removeprefix("CLAIMWATCH_").lower(): v
+            for k, v in names.items()
+            if k != DATA_PATH_VARIABLE
+        }
+    )
     assert settings.digest_cron == Settings().digest_cron
 
 
 def test_the_warehouse_is_on_the_named_volume(compose: dict[str, Any]) -> None:
+    """The compose file's warehouse: its catalog in the compose PostgreSQL, in the database
+    the init script creates; its data, like the image's embedded default, on the volume."""
     service = compose["services"]["claimwatch"]
-    db = Path(_environment(service)["CLAIMWATCH_DB"])
-    assert db == Path(_dockerfile_env()["CLAIMWATCH_DB"])
+    env = _environment(service)
+    catalog = dict(pair.split("=", 1) for pair in env["CLAIMWATCH_DB"].split(":", 1)[1].split())
+    assert env["CLAIMWATCH_DB"].startswith("postgres:") and catalog["host"] == "postgres"
+    postgres = compose["services"]["postgres"]
+    assert catalog["user"] == _environment(postgres)["POSTGRES_USER"]
+    assert env["PGPASSWORD"] == _environment(postgres)["POSTGRES_PASSWORD"]
+    init = [m.split(":") for m in postgres["volumes"] if "/docker-entrypoint-initdb.d" in m]
+    scripts = "".join(p.read_text() for p in (ROOT / init[0][0]).glob("*.sql"))
+    assert f"CREATE DATABASE {catalog['dbname']};" in scripts
     mounts = [m.split(":") for m in service["volumes"]]
     named = [
         (source, Path(target)) for source, target, *_ in mounts if source in compose["volumes"]
     ]
-    assert any(db.is_relative_to(target) for _, target in named), (db, named)
+    data = Path(env[DATA_PATH_VARIABLE])
+    embedded = Path(_dockerfile_env()["CLAIMWATCH_DB"])
+    for path in data, embedded:
+        assert any(path.is_relative_to(target) for _, target in named), (path, named)
+    assert data != embedded
     assert any(f'VOLUME ["{target}"]' in DOCKERFILE.read_text() for _, target in named)
 
 
@@ -128,7 +148,7 @@ def test_start_order_waits_for_health(compose: dict[str, Any]) -> None:
         for dependency, rule in service.get("depends_on", {}).items():
             assert rule["condition"] == "service_healthy", (name, dependency)
             assert "healthcheck" in services[dependency], f"{dependency} has no health check"
-    assert services["claimwatch"]["depends_on"].keys() == {"prefect-server"}
+    assert services["claimwatch"]["depends_on"].keys() == {"postgres", "prefect-server"}
     assert services["prefect-server"]["depends_on"].keys() == {"postgres"}
 
 
