@@ -1,0 +1,154 @@
+"""`claimwatch warehouse maintain` and its daily deployment: fewer files, every row kept,
+old snapshots expired, orphaned files deleted once they are old enough."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from prefect.utilities.importtools import load_script_as_module
+
+from claimwatch.matching.catalog import Catalog
+from claimwatch.settings import Settings
+from claimwatch.store.connection import write
+from claimwatch.store.maintenance import storage
+from claimwatch.store.snapshots import lake_name
+from tests.commands import claimwatch
+from tests.conftest import ROOT
+from tests.warehouses import UKRAINE, UKRAINE_QUOTE, article, match_in, store
+
+PASSES = 6
+COUNTS = (
+    "SELECT (SELECT count(*) FROM articles) AS articles, count(*) AS matches FROM claim_matches"
+)
+
+
+def _flush(db: Path) -> None:
+    """What a pass that writes more than the inlining limit leaves: Parquet files of its own."""
+    write(
+        db,
+        "flush",
+        lambda con: con.execute(
+            "SELECT * FROM ducklake_flush_inlined_data(?)", [lake_name(con)]
+        ).fetchall(),
+    )
+
+
+@pytest.fixture(scope="module")
+def many_passes(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> Path:
+    """A warehouse after several small passes, each leaving small files."""
+    db = tmp_path_factory.mktemp("maintain") / "lake"
+    for number in range(PASSES):
+        arts = [
+            article(f"p{number}-{i}", "Polar Wire", number, f"Envoy {i}: {UKRAINE_QUOTE} again.")
+            for i in range(3)
+        ]
+        store(
+            db,
+            catalog,
+            f"run-{number}",
+            number,
+            arts,
+            [match_in(a, UKRAINE, UKRAINE_QUOTE) for a in arts],
+        )
+        _flush(db)
+    return db
+
+
+def _rows(db: Path) -> list[dict]:
+    done = claimwatch("sql", COUNTS, "--format", "json", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _orphan(db: Path, age_seconds: float) -> Path:
+    """A Parquet file in the data folder that no snapshot names (a killed writer's)."""
+    folder = db / "data" / "main" / "articles"
+    model = next(folder.glob("*.parquet"))
+    orphan = folder / f"ducklake-{uuid.uuid4()}.parquet"
+    shutil.copyfile(model, orphan)
+    then = time.time() - age_seconds
+    os.utime(orphan, (then, then))
+    return orphan
+
+
+def test_maintain_merges_small_files_and_keeps_every_row(many_passes: Path) -> None:
+    before_rows = _rows(many_passes)
+    assert before_rows == [{"articles": 3 * PASSES, "matches": 3 * PASSES}]
+    before = storage(many_passes)
+    assert before.files >= 2 * PASSES  # articles and matches at least, per pass
+    old = _orphan(many_passes, 2 * 3600)
+    fresh = _orphan(many_passes, 60)
+
+    done = claimwatch("warehouse", "maintain", "--db", str(many_passes))
+
+    assert done.returncode == 0, done.stderr
+    after = storage(many_passes)
+    assert after.files < before.files / 2
+    assert _rows(many_passes) == before_rows
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"files: {before.files} -> {after.files} (")
+    assert any(
+        line.startswith("small files merged: ") and not line.endswith(" 0 into 0") for line in lines
+    )
+    # Only the orphan older than the hour's margin goes: the fresh one may be a write under way.
+    assert not old.exists() and fresh.exists()
+    assert "1 orphaned" in lines[-1]
+    # The snapshots of the passes are younger than the retention: time travel still reaches them.
+    assert "snapshots expired (older than 30 days): 0;" in done.stdout
+
+
+def test_maintain_with_no_retention_expires_past_snapshots(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    db = tmp_path / "lake"
+    arts = [article("a-1", "Polar Wire", 1, f"It said {UKRAINE_QUOTE} today.")]
+    store(db, catalog, "run-1", 1, arts, [match_in(arts[0], UKRAINE, UKRAINE_QUOTE)])
+    listed = claimwatch(
+        "warehouse", "snapshots", "--format", "json", "--limit", "1000", "--db", str(db)
+    )
+    oldest = json.loads(listed.stdout)[-1]["snapshot"]
+
+    done = claimwatch("warehouse", "maintain", "--retention", "0d", "--db", str(db))
+
+    assert done.returncode == 0, done.stderr
+    kept = json.loads(
+        claimwatch("warehouse", "snapshots", "--format", "json", "--db", str(db)).stdout
+    )
+    assert len(kept) < 5 and oldest not in {s["snapshot"] for s in kept}
+    assert _rows(db) == [{"articles": 1, "matches": 1}]
+    gone = claimwatch("sql", "SELECT 1", "--as-of", str(oldest), "--db", str(db))
+    assert gone.returncode == 1 and "claimwatch warehouse snapshots" in gone.stderr
+
+
+def test_a_bad_retention_is_a_usage_error(tmp_path: Path) -> None:
+    done = claimwatch("warehouse", "maintain", "--retention", "a month", "--db", str(tmp_path))
+    assert done.returncode == 2 and "30d, 12h, 90m" in done.stderr
+
+
+def test_maintenance_is_a_daily_deployment_beside_the_others() -> None:
+    serve = load_script_as_module(str(ROOT / "flows" / "serve.py"))
+    defaults = Settings()
+    plan = next(p for p in serve.plans(defaults) if p.flow == "maintain")
+    assert (plan.schedule.cron, plan.schedule.timezone) == (defaults.maintain_cron, "UTC")
+    assert defaults.maintain_cron == "30 3 * * *" and defaults.snapshot_retention_days == 30
+    built = {d.entrypoint: d for d in serve.deployments(defaults)}
+    deployment = built["claimwatch.flows.maintain.maintain"]
+    assert deployment.parameters == {"db": str(defaults.db.resolve())}
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    declared = next(
+        d for d in spec["deployments"] if d["entrypoint"] == "claimwatch.flows.maintain:maintain"
+    )
+    assert declared["schedules"] == [{"cron": defaults.maintain_cron, "timezone": "UTC"}]
+
+
+def test_retention_comes_from_the_environment(tmp_path: Path) -> None:
+    env = {**os.environ, "CLAIMWATCH_SNAPSHOT_RETENTION_DAYS": "-1"}
+    done = claimwatch("warehouse", "maintain", "--db", str(tmp_path / "lake"), env=env)
+    assert done.returncode == 1 and "snapshot_retention_days" in done.stderr
