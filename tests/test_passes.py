@@ -1,14 +1,19 @@
 """Writing a pass in steps, what the next pass reads back, and the filters."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
+
 from claimwatch.matching.catalog import Catalog
-from claimwatch.records import Article, Failure, FeedItem, RunStats
+from claimwatch.records import Article, Failure, FeedItem, Match, RunStats
 from claimwatch.sources.config import FeedSource, SourceList
 from claimwatch.sources.filters import apply_filters, off_topic_reason
 from claimwatch.sources.reader import SourceTally, Validator
-from claimwatch.store.connection import connect
+from claimwatch.store.connection import connect, write
 from claimwatch.store.history import MAX_FETCH_ATTEMPTS, read_pass_memory, recall
 from claimwatch.store.passes import (
     SourceLog,
@@ -18,6 +23,7 @@ from claimwatch.store.passes import (
     page_attempts,
     store_batch,
 )
+from claimwatch.store.writers import insert_articles
 from tests.conftest import MIGRATIONS
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -240,3 +246,59 @@ def test_a_source_polled_now_and_then_is_judged_by_its_own_polls(
     assert health_after("r2", polled=False, failed=False) == ("failing", 1)  # not due: no news
     assert health_after("r3", polled=True, failed=True) == ("failing", 2)
     assert health_after("r4", polled=True, failed=False) == ("ok", 0)
+
+
+def test_passes_at_once_store_each_article_and_match_once(tmp_path: Path, catalog: Catalog) -> None:
+    """There is no pass lock: passes may overlap. Four passes store overlapping batches at
+    once (threads) while another writer's transaction over the same articles stays open
+    across all of them; every article and match is stored once, by whoever committed first,
+    and the writer that committed last ran again on the newer snapshot and added nothing."""
+    db = tmp_path / "w.duckdb"
+    for _ in range(2):  # passes begun one beside the other
+        _begin(db, catalog)
+    claim = catalog.claims[0].id
+    shared = [_article(f"https://x.example/shared-{n}") for n in range(6)]
+    own = [_article(f"https://x.example/own-{n}") for n in range(4)]
+
+    def batch(arts: list[Article]) -> tuple[list[Article], list[Match]]:
+        return arts, [Match(a.url, claim, 99.0, "text", "v", "NATO", 0, 4, "…NATO…") for a in arts]
+
+    held_tries: list[int] = []
+    racers_done = threading.Event()
+
+    def held_open(con: duckdb.DuckDBPyConnection) -> int:
+        added = insert_articles(con, shared, "held")
+        held_tries.append(added)
+        racers_done.wait(120)  # commits after every pass below has committed
+        return added
+
+    start = threading.Barrier(len(own))
+
+    def one_pass(n: int) -> tuple[int, int]:
+        arts, matches = batch([*shared, own[n]])
+        start.wait(30)
+        added = store_batch(
+            db, run_id=f"r{n}", articles=arts, matches=matches, failures=[], attempts=[]
+        )
+        finish_pass(db, stats=_stats(f"r{n}"), polled=[], log=[], failures=[])
+        return added
+
+    with ThreadPoolExecutor(1) as holding, ThreadPoolExecutor(len(own)) as passes:
+        holder = holding.submit(write, db, "held", held_open)
+        while not held_tries:
+            time.sleep(0.05)
+        try:
+            added = list(passes.map(one_pass, range(len(own))))
+        finally:
+            racers_done.set()
+        assert holder.result(timeout=120) == 0
+    assert held_tries[0] == len(shared) and len(held_tries) >= 2  # ran again, added nothing
+    assert sum(a for a, _ in added) == len(shared) + len(own)
+    assert sum(m for _, m in added) == len(shared) + len(own)
+    with connect(db, read_only=True) as con:
+        urls = [r[0] for r in con.execute("SELECT url FROM articles").fetchall()]
+        pairs = con.execute("SELECT article_url, claim_id FROM matches").fetchall()
+        runs = {r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()}
+    assert sorted(urls) == sorted(a.url for a in [*shared, *own])
+    assert len(pairs) == len(set(pairs)) == len(urls)
+    assert runs == {f"r{n}" for n in range(len(own))}
