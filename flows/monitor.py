@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,7 @@ def fetch_and_store(
         failures=batch.failures,
         attempts=page_attempts(items, batch.failures + dropped, attempted, utcnow()),
         wait=wait,
+        story_window=timedelta(days=settings.story_window_days),
     )
     return BatchStored([a.url for a in kept], dropped, batch.failures, found, added)
 

@@ -87,23 +87,12 @@ WHERE NOT EXISTS (SELECT 1 FROM reviews AS r WHERE r.suggestion_id = s.id)
   );
 
 -- The story of each article: the id given when it was stored (article_sketches, by text
--- similarity: src/claimwatch/store/stories.py); articles stored before sketches existed
--- keep the rule they had: the same headline, else the same canonical URL, else the same text.
+-- similarity: src/claimwatch/store/stories.py). Every article has its row (migration 009
+-- gave articles stored before sketches existed theirs, by the rule they had: the same
+-- headline, else the same canonical URL, else the same text), so this reads one table.
 CREATE OR REPLACE VIEW article_stories AS
 SELECT article_url, story_id
-FROM article_sketches
-UNION ALL
-SELECT
-    a.url AS article_url,
-    substr(md5(
-        CASE
-            WHEN length(story_headline(a.title)) >= 16 THEN 'headline:' || story_headline(a.title)
-            WHEN a.canonical_url IS NOT NULL THEN 'canonical:' || a.canonical_url
-            ELSE 'text:' || a.content_sha256
-        END
-    ), 1, 12) AS story_id
-FROM articles AS a
-WHERE NOT EXISTS (SELECT 1 FROM article_sketches AS s WHERE s.article_url = a.url);
+FROM article_sketches;
 
 -- One row per (claim, day): how many articles repeated it, from how many outlets and stories.
 CREATE OR REPLACE VIEW daily_mentions AS

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: _user_cache() / "claimwatch")
     # Articles per fetch/extract/match task: coarse enough to keep Prefect's overhead small.
     batch_size: int = Field(default=100, ge=1, le=1000)
+    # How many days back a new article's story is looked for: copies fetched later than
+    # this after their original start a story of their own (stories are news echoes, and
+    # the window keeps what each batch reads from growing with the archive).
+    story_window_days: float = Field(default=30.0, gt=0)
     fetch: FetchConfig = FetchConfig()
     # Worker processes for extraction and matching (CLAIMWATCH_WORKERS__PROCESSES, ...).
     workers: WorkerConfig = WorkerConfig()

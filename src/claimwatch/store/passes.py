@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -43,7 +43,8 @@ from claimwatch.sources.discover import Poll
 from claimwatch.sources.reader import SourceTally
 from claimwatch.store.connection import migrate, write
 from claimwatch.store.history import next_retry
-from claimwatch.store.stories import assign_new_stories
+from claimwatch.store.stories import WINDOW as STORY_WINDOW
+from claimwatch.store.story_lookup import assign_new_stories
 from claimwatch.store.writers import (
     insert_articles,
     insert_failures,
@@ -90,22 +91,27 @@ def store_batch(
     attempts: Sequence[PageAttempt],
     suggestions: Sequence[Suggestion] = (),
     wait: float = 0.0,
+    story_window: timedelta = STORY_WINDOW,
 ) -> tuple[int, int]:
-    """Store one batch in one transaction; return (articles added, matches added)."""
+    """Store one batch in one transaction; return (articles added, matches added).
+
+    `story_window`: how far back a new article's story is looked for (see `stories`)."""
     now = utcnow()
 
     def store(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         articles_new = insert_articles(con, articles, run_id)
-        assign_new_stories(con, run_id, now)
+        assign_new_stories(con, articles, now, window=story_window)
         matches_new = insert_matches(con, matches, run_id, now)
         insert_suggestions(con, suggestions, run_id, now)
         insert_failures(con, failures, run_id, now)
         upsert_attempts(con, attempts, run_id)
-        # A page stored at last needs no more tries.
-        con.execute(
-            "DELETE FROM page_attempts WHERE url IN (SELECT url FROM articles WHERE run_id = ?)",
-            [run_id],
-        )
+        # A page stored at last needs no more tries (asked by the batch's URLs: a scan of
+        # the articles by run_id would grow with the archive).
+        if articles:
+            con.execute(
+                "DELETE FROM page_attempts WHERE url IN (SELECT unnest($urls))",
+                {"urls": [a.url for a in articles]},
+            )
         return articles_new, matches_new
 
     return write(db, _failed(db), store, wait=wait)

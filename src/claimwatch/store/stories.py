@@ -1,26 +1,30 @@
 """Stories: one text carried by many outlets (wire copy, AMP and print pages, republications).
 
-Every stored article gets a sketch: a 64-bit simhash of the set of its 3-word
-shingles (words lowercased, punctuation dropped), each shingle hashed with
-blake2b (8 bytes; Python's `hash()` changes between processes). Two texts are one
-story when their sketches differ in at most `MAX_DISTANCE` bits.
+Every stored article gets a sketch: two 64-bit simhashes of the set of its 3-word
+shingles (words lowercased, punctuation dropped), each shingle hashed with blake2b
+(8 bytes; Python's `hash()` changes between processes), the second half keyed with
+SECOND_KEY so that its bits are independent of the first's. Two texts are one story
+when their sketches differ in at most `MAX_DISTANCE` of the 128 bits.
 
 Measured on a 444-word wire story with 64 hash keys (tests/test_stories.py, run
-with -s): copies with other boilerplate, six edited words or cut to 90 % lie 6-7
-bits away on average, with a new intro paragraph 9, cut to 80 % 11; different
+with -s), on one 64-bit half: copies with other boilerplate, six edited words or cut to 90 %
+lie 6-7 bits away on average, with a new intro paragraph 9, cut to 80 % 11; different
 stories on the same topic, sharing much of the vocabulary, 29-31 and never
 closer than 20; a follow-up reusing 3 of its 7 paragraphs 22, never closer than
-15. At 12 bits a lookup groups 89-100 % of the light copies, 73 % of the heavy
-ones (cut to 80 %; new intro plus edits) and 14 % of a copy cut to 60 %, and no
-different story. k = 3, the usual choice for web pages, would group only exact
-copies (3-19 % of the light ones), k = 7 a third to three quarters. 1- and 2-word
-shingles bring different stories closer; 4 and 5 words change little.
+15. k = 3, the usual choice for web pages, would group only exact copies; 1- and
+2-word shingles bring different stories closer; 4 and 5 words change little.
 
-Lookup is not all-pairs: the 64 bits are cut into 8 bands of 8 bits (bytes), and
-only texts that share at least one band are compared. By the pigeonhole
-principle every pair within 7 bits shares a band; pairs 9-12 bits apart share
-one 80-98 % of the time. An unrelated text shares a band with 3-7 % of the
-stored ones, so each lookup compares a few percent of the warehouse.
+Why 128 bits: with one half at 12 bits, an unrelated article joined another story
+0.37 % of the time among 10^4 stored, 1.9 % among 10^5 and 13 % among 10^6: at
+2 * 10^-7 per pair, a large archive always holds some sketch that close by chance.
+Two independent halves square that chance, while a copy's distance stays about twice
+the half's (benchmarks/bench_stories.py measures both on synthetic archives).
+
+Lookup is not all-pairs: each half is cut into 8 bands of 8 bits (bytes), and only
+texts that share at least one of the 16 bands are compared. By the pigeonhole
+principle every pair within 15 bits shares one. And only articles fetched within
+`WINDOW` (a setting; 30 days by default) before a new one are looked at: stories are
+news echoes, and what a batch reads then does not grow with the archive.
 
 Texts under `MIN_WORDS` words (teasers, stubs) give unstable sketches; they
 group by their exact text, their page (canonical URL, else final URL) or, as
@@ -32,7 +36,8 @@ A new article joins the story of its nearest match (fewest differing bits, then
 the earliest fetched, then URL) among the stored articles and the articles of
 the same pass fetched before it; otherwise it starts a story named after its
 URL. Story ids never change once given: an article close to two stories joins
-one, it does not merge them.
+one, it does not merge them. Sketches stored before the second half existed
+(migration 009) are compared by their first half, within `HALF_DISTANCE` bits.
 """
 
 from __future__ import annotations
@@ -43,20 +48,21 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import duckdb
 import numpy as np
-import pyarrow as pa
-
-from claimwatch.store.writers import arrow_rows
 
 SHINGLE_WORDS = 3
-MAX_DISTANCE = 12
+MAX_DISTANCE = 24  # of the 128 bits of both halves
+# A sketch stored before its second half existed: its first half within this many bits.
+HALF_DISTANCE = 8
 MIN_WORDS = 50
-BANDS = 8  # of 64 / BANDS = 8 bits each
+BANDS = 8  # per 64-bit half, of 64 / BANDS = 8 bits each
 BAND_BITS = 64 // BANDS
+SECOND_KEY = b"claimwatch-sketch-2"
+# Candidates of a new article: the articles fetched within this long before it.
+WINDOW = timedelta(days=30)
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -72,12 +78,27 @@ def simhash(text: str, *, key: bytes = b"") -> int | None:
     `key` (up to 64 bytes) picks another hash function, to measure how distances vary;
     stored sketches all use the default.
     """
+    shingles = _shingles(text)
+    return _simhash(shingles, key) if shingles else None
+
+
+def simhashes(text: str, *, key: bytes = b"") -> tuple[int, int] | None:
+    """Both halves of the text's sketch (the second keyed with SECOND_KEY after `key`), or
+    None when it has fewer than MIN_WORDS words."""
+    shingles = _shingles(text)
+    if not shingles:
+        return None
+    return _simhash(shingles, key), _simhash(shingles, key + SECOND_KEY)
+
+
+def _shingles(text: str) -> set[str]:
     tokens = words(text)
     if len(tokens) < MIN_WORDS:
-        return None
-    shingles = {
-        " ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)
-    }
+        return set()
+    return {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+
+
+def _simhash(shingles: set[str], key: bytes) -> int:
     digests = b"".join(
         hashlib.blake2b(s.encode("utf-8"), digest_size=8, key=key).digest() for s in shingles
     )
@@ -91,6 +112,19 @@ def simhash(text: str, *, key: bytes = b"") -> int | None:
 def hamming(a: int, b: int) -> int:
     """How many bits of two sketches differ."""
     return (a ^ b).bit_count()
+
+
+def distance(
+    first: int, second: int | None, other_first: int, other_second: int | None
+) -> int | None:
+    """How many of the 128 bits of two sketches differ, or None when they are not within
+    MAX_DISTANCE. A sketch without its second half (stored before it existed) counts its
+    first half twice, and only within HALF_DISTANCE bits."""
+    if second is None or other_second is None:
+        half = hamming(first, other_first)
+        return 2 * half if half <= HALF_DISTANCE else None
+    bits = hamming(first, other_first) + hamming(second, other_second)
+    return bits if bits <= MAX_DISTANCE else None
 
 
 def bands(sketch: int) -> tuple[int, ...]:
@@ -126,6 +160,7 @@ class Sketch:
     headline: str | None  # the normalised headline, if 16 characters or more
     text_sha256: str
     fetched_at: datetime
+    simhash2: int | None = None  # the second half; None as for simhash
 
 
 def sketch(
@@ -137,7 +172,9 @@ def sketch(
     text_sha256: str,
     fetched_at: datetime,
 ) -> Sketch:
-    return Sketch(url, simhash(text), page, headline, text_sha256, fetched_at)
+    halves = simhashes(text)
+    first, second = halves if halves else (None, None)
+    return Sketch(url, first, page, headline, text_sha256, fetched_at, second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +184,7 @@ class Candidate:
     new_url: str
     url: str
     story_id: str
-    distance: int  # differing bits; 0 for an equal page, text or headline
+    distance: int  # differing bits of 128; 0 for an equal page, text or headline
     fetched_at: datetime
 
 
@@ -160,6 +197,7 @@ class Assignment:
     story_id: str
     joined: str | None  # the article whose story it joined; None: it starts one
     distance: int | None
+    simhash2: int | None = None
 
 
 def assign_stories(
@@ -171,7 +209,7 @@ def assign_stories(
     """Give each new article a story, in the order they were fetched (then by URL).
 
     `stored`: the stored articles that share a band within `max_distance`, or an
-    equal page, text or headline, with each new one (see `assign_new_stories`).
+    equal page, text or headline, with each new one (see `story_lookup`).
     Articles of the batch are compared with each other by the same rules, so a
     copy gets the same story whether it arrives in the pass of its original or later.
     """
@@ -179,7 +217,7 @@ def assign_stories(
     for c in stored:
         if c.distance <= max_distance:
             options[c.new_url].append(c)
-    by_band: dict[tuple[int, int], list[Sketch]] = defaultdict(list)
+    by_band: dict[tuple[int, int, int], list[Sketch]] = defaultdict(list)
     by_key: dict[tuple[str, str], list[Sketch]] = defaultdict(list)
     story_of: dict[str, str] = {}
     assignments = []
@@ -199,6 +237,7 @@ def assign_stories(
                 story_id,
                 best.url if best else None,
                 best.distance if best else None,
+                s.simhash2,
             )
         )
         _index(s, by_band, by_key)
@@ -214,21 +253,26 @@ def _keys(s: Sketch) -> list[tuple[str, str]]:
     return keys
 
 
+def _all_bands(s: Sketch) -> list[tuple[int, int, int]]:
+    """(half, band, value) of each band of the sketch's halves."""
+    halves = [h for h in (s.simhash, s.simhash2) if h is not None]
+    return [(half, i, v) for half, h in enumerate(halves) for i, v in enumerate(bands(h))]
+
+
 def _index(
     s: Sketch,
-    by_band: dict[tuple[int, int], list[Sketch]],
+    by_band: dict[tuple[int, int, int], list[Sketch]],
     by_key: dict[tuple[str, str], list[Sketch]],
 ) -> None:
-    if s.simhash is not None:
-        for i, value in enumerate(bands(s.simhash)):
-            by_band[(i, value)].append(s)
+    for band in _all_bands(s):
+        by_band[band].append(s)
     for key in _keys(s):
         by_key[key].append(s)
 
 
 def _batch_matches(
     s: Sketch,
-    by_band: dict[tuple[int, int], list[Sketch]],
+    by_band: dict[tuple[int, int, int], list[Sketch]],
     by_key: dict[tuple[str, str], list[Sketch]],
     max_distance: int,
 ) -> Iterable[tuple[Sketch, int]]:
@@ -237,123 +281,11 @@ def _batch_matches(
         yield from ((e, 0) for e in by_key.get(key, ()))
     if s.simhash is not None:
         seen: set[str] = set()
-        for i, value in enumerate(bands(s.simhash)):
-            for e in by_band.get((i, value), ()):
+        for band in _all_bands(s):
+            for e in by_band.get(band, ()):
                 if e.url in seen or e.simhash is None:
                     continue
                 seen.add(e.url)
-                distance = hamming(s.simhash, e.simhash)
-                if distance <= max_distance:
-                    yield e, distance
-
-
-def assign_new_stories(con: duckdb.DuckDBPyConnection, run_id: str, now: datetime) -> None:
-    """Sketch the articles of `run_id` that have none yet (this pass's or batch's new ones)
-    and give each its story (`assign_stories` above).
-
-    Stored sketches are not loaded into memory: the new ones are joined with them
-    band by band in DuckDB, which returns only the pairs within the distance. That
-    scans every stored sketch (8 bytes each) once per pass, and keeps stories that
-    resurface after months (a window of recent days would scan less and miss those).
-    """
-    rows = con.execute(
-        """
-        SELECT url, canonical_url, final_url, story_headline(title), text, content_sha256,
-               fetched_at
-        FROM articles AS a
-        WHERE run_id = ?
-          AND NOT EXISTS (SELECT 1 FROM article_sketches AS s WHERE s.article_url = a.url)
-        """,
-        [run_id],
-    ).fetchall()
-    if not rows:
-        return
-    sketches = [
-        sketch(
-            url,
-            text,
-            page=page_key(canonical, final),
-            headline=headline if len(headline) >= 16 else None,
-            text_sha256=sha,
-            fetched_at=fetched_at,
-        )
-        for url, canonical, final, headline, text, sha, fetched_at in rows
-    ]
-    con.register(
-        "new_sketches",
-        pa.table(
-            {
-                "url": [s.url for s in sketches],
-                "simhash": pa.array([s.simhash for s in sketches], pa.uint64()),
-                "page": pa.array([s.page for s in sketches], pa.string()),
-                "headline": pa.array([s.headline for s in sketches], pa.string()),
-                "text_sha256": [s.text_sha256 for s in sketches],
-            }
-        ),
-    )
-    # Stored articles that may carry the same story: a shared band within the distance,
-    # or the same text or page, or for a text too short to sketch the same headline as a
-    # short one or as one stored before sketches existed (the headline rule they had).
-    found = con.execute(
-        """
-        WITH near AS (
-            SELECT DISTINCT n.url AS new_url, s.url, bit_count(xor(n.simhash, s.simhash)) AS d
-            FROM (
-                SELECT url, simhash, b, (simhash >> ($bits * b)) & $mask AS band
-                FROM new_sketches, range($bands) AS r(b) WHERE simhash IS NOT NULL
-            ) AS n
-            JOIN (
-                SELECT article_url AS url, simhash, b, (simhash >> ($bits * b)) & $mask AS band
-                FROM article_sketches, range($bands) AS r(b) WHERE simhash IS NOT NULL
-            ) AS s USING (b, band)
-            WHERE bit_count(xor(n.simhash, s.simhash)) <= $max_distance
-        ),
-        same AS (
-            SELECT n.url AS new_url, a.url
-            FROM new_sketches AS n JOIN articles AS a ON a.content_sha256 = n.text_sha256
-            UNION
-            SELECT n.url, a.url
-            FROM new_sketches AS n
-            JOIN articles AS a ON coalesce(a.canonical_url, a.final_url) = n.page
-            UNION
-            SELECT n.url, a.url
-            FROM new_sketches AS n
-            JOIN (
-                SELECT a.url, story_headline(a.title) AS headline
-                FROM articles AS a
-                LEFT JOIN article_sketches AS k ON k.article_url = a.url
-                WHERE k.simhash IS NULL
-            ) AS a USING (headline)
-            WHERE n.simhash IS NULL
-        ),
-        found AS (
-            SELECT new_url, url, d FROM near
-            UNION ALL
-            SELECT new_url, url, 0 FROM same WHERE url NOT IN (SELECT url FROM new_sketches)
-        )
-        SELECT f.new_url, f.url, st.story_id, min(f.d), a.fetched_at
-        FROM found AS f
-        JOIN article_stories AS st ON st.article_url = f.url
-        JOIN articles AS a ON a.url = f.url
-        GROUP BY ALL
-        """,
-        {
-            "bits": BAND_BITS,
-            "mask": (1 << BAND_BITS) - 1,
-            "bands": BANDS,
-            "max_distance": MAX_DISTANCE,
-        },
-    ).fetchall()
-    con.unregister("new_sketches")
-    assigned = assign_stories(sketches, [Candidate(*row) for row in found])
-    table = arrow_rows(
-        con,
-        "article_sketches",
-        [
-            {"article_url": a.url, "simhash": a.simhash, "story_id": a.story_id, "assigned_at": now}
-            for a in assigned
-        ],
-    )
-    con.register("new_story_sketches", table)
-    con.execute("INSERT INTO article_sketches BY NAME SELECT * FROM new_story_sketches")
-    con.unregister("new_story_sketches")
+                bits = distance(s.simhash, s.simhash2, e.simhash, e.simhash2)
+                if bits is not None and bits <= max_distance:
+                    yield e, bits
