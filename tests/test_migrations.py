@@ -14,8 +14,8 @@ import pytest
 from claimwatch.exceptions import WarehouseError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.records import RunStats
-from claimwatch.store.connection import connect, migrate
-from claimwatch.store.migrations import views_file
+from claimwatch.store.connection import connect, migrate, write
+from claimwatch.store.migrations import migration_files, views_file
 from claimwatch.store.writers import insert_run
 from tests.commands import claimwatch
 from tests.conftest import MIGRATIONS
@@ -39,6 +39,7 @@ APPLIED = {
     "007_digest_destinations.sql": (
         "4e456e19536506d0a6aaa91708d6ec6cc8692891ed1e02bcff907af4ce7c0935"
     ),
+    "008_lake.sql": "18b8d23d66b75df662784e00c2e97fd8567ae6101da348c337d09ad18e76a806",
 }
 CREATE_VIEW = re.compile(r"CREATE\s+(OR\s+REPLACE\s+)?VIEW", re.IGNORECASE)
 VIEWS = {
@@ -72,7 +73,8 @@ def views(db: Path) -> dict[str, tuple[str, list[tuple], list[tuple]]]:
     found = {}
     with connect(db, read_only=True) as con:
         names = con.execute(
-            "SELECT view_name, sql FROM duckdb_views() WHERE NOT internal ORDER BY view_name"
+            "SELECT view_name, sql FROM duckdb_views()"
+            " WHERE NOT internal AND database_name = current_database() ORDER BY view_name"
         ).fetchall()
         for name, sql in names:
             columns = con.execute(f"DESCRIBE {name}").fetchall()
@@ -113,16 +115,20 @@ def test_an_old_layout_warehouse_upgrades_to_the_same_views(
     assert unchanged
     assert {n: after[n][2] for n in unchanged} == {n: before[n][2] for n in unchanged}
     with connect(old, read_only=True) as con:
-        names = [r[0] for r in con.execute("SELECT name FROM schema_migrations").fetchall()]
-    assert names == sorted(APPLIED)
+        recorded = con.execute("SELECT name FROM schema_migrations ORDER BY applied_at, name")
+        names = [r[0] for r in recorded.fetchall()]
+    assert names == [p.name for p in migration_files(MIGRATIONS)]
 
 
 def test_views_are_applied_every_time_the_schema_is_brought_up_to_date(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     migrate(db, MIGRATIONS)
-    with duckdb.connect(str(db)) as con:
+
+    def damage(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP VIEW daily_mentions")
         con.execute("CREATE OR REPLACE VIEW claim_matches AS SELECT 1 AS claim_id")
+
+    write(db, "damage", damage)
     assert migrate(db, MIGRATIONS) == []
     with connect(db, read_only=True) as con:
         columns = [r[0] for r in con.execute("DESCRIBE claim_matches").fetchall()]
@@ -140,17 +146,22 @@ def test_a_broken_view_fails_in_one_line_and_changes_no_view(tmp_path: Path) -> 
         migrate(db, warehouse / "migrations")
     assert "\n" not in str(failed.value)
     with connect(db, read_only=True) as con:
-        names = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+        names = {
+            r[0]
+            for r in con.execute(
+                "SELECT view_name FROM duckdb_views() WHERE database_name = current_database()"
+            ).fetchall()
+        }
         (applied,) = con.execute("SELECT count(*) FROM schema_migrations").fetchone()
     assert "broken" not in names and names >= VIEWS  # the migrations' views, untouched
-    assert applied == len(APPLIED)
+    assert applied == len(migration_files(MIGRATIONS))
 
 
 def test_a_table_a_view_needs_a_column_of_fails_the_update_in_one_line(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     migrate(db, MIGRATIONS)
-    with duckdb.connect(str(db)) as con:  # a migration went wrong: matches lost a column
-        con.execute("ALTER TABLE matches DROP COLUMN snippet")
+    # A migration went wrong: matches lost a column.
+    write(db, "damage", lambda con: con.execute("ALTER TABLE matches DROP COLUMN snippet"))
     with pytest.raises(WarehouseError, match=r"views\.sql: views failed: .*snippet") as failed:
         migrate(db, MIGRATIONS)
     assert "\n" not in str(failed.value)
@@ -179,9 +190,12 @@ def test_a_report_on_views_an_older_claimwatch_made_says_to_migrate(tmp_path: Pa
     names what is behind and the command that brings it up to date."""
     db = tmp_path / "w.duckdb"
     migrate(db, MIGRATIONS)
-    with duckdb.connect(str(db)) as con:  # as an older claimwatch left it: other views
+
+    def older(con: duckdb.DuckDBPyConnection) -> None:  # as an older claimwatch left it
         con.execute("CREATE OR REPLACE VIEW claim_matches AS SELECT 1 AS claim_id")
         con.execute("UPDATE schema_views SET digest = 'older'")
+
+    write(db, "older views", older)
     behind = claimwatch("report", "overview", "--db", str(db))
     assert behind.returncode != 0
     assert "views.sql: run `claimwatch migrate`" in behind.stderr, behind.stderr
