@@ -28,8 +28,9 @@ import duckdb
 from claimwatch.exceptions import WarehouseError
 from claimwatch.store import lake
 
-# has_table is defined beside the migrations, which ask it too; readers import it from here.
-from claimwatch.store.migrations import apply_migrations, has_table
+# has_table and retryable are defined beside the migrations, which ask them too; readers
+# import them from here.
+from claimwatch.store.migrations import apply_migrations, has_table, retryable
 
 __all__ = ["connect", "has_table", "migrate", "write"]
 
@@ -37,13 +38,6 @@ T = TypeVar("T")
 _log = logging.getLogger("claimwatch.store")
 # How long a write keeps retrying conflicts with other writers before giving up.
 CONFLICT_WAIT = 120.0
-_RETRYABLE = ("database is locked", "conflict", "could not serialize", "deadlock detected")
-
-
-def retryable(exc: BaseException) -> bool:
-    """Whether `exc` is another writer's doing (a conflict, a busy catalog): try again."""
-    text = str(exc).lower()
-    return isinstance(exc, duckdb.Error) and any(marker in text for marker in _RETRYABLE)
 
 
 @contextmanager
@@ -157,8 +151,13 @@ def _first_line(exc: BaseException) -> str:
 
 
 def migrate(db: Path, migrations_dir: Path) -> list[str]:
-    """Create or upgrade the warehouse schema; return the migrations applied."""
-    with connect(db) as con:
+    """Create or upgrade the warehouse schema; return the migrations applied.
+
+    Several processes may do this at once on a new warehouse: the catalog's creation
+    and each migration are retried until one of them has done it.
+    """
+    # Creating a PostgreSQL catalog makes the others wait for it, then fail: retry long.
+    with connect(db, wait=CONFLICT_WAIT) as con:
         return _retry(
             lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
         )

@@ -22,6 +22,21 @@ from claimwatch.exceptions import WarehouseError
 
 _NAME = re.compile(r"^\d{3}_[a-z0-9_]+\.sql$")
 VIEWS = "views.sql"
+# Another writer's doing, in the words of DuckDB, DuckLake, SQLite and PostgreSQL.
+_RETRYABLE = ("database is locked", "conflict", "could not serialize", "deadlock detected")
+
+
+def retryable(exc: BaseException) -> bool:
+    """Whether `exc` is another writer's doing (a conflict, a busy catalog): try again."""
+    text = str(exc).lower()
+    if not isinstance(exc, duckdb.Error):
+        return False
+    if any(marker in text for marker in _RETRYABLE):
+        return True
+    # Two processes creating a PostgreSQL catalog at once: one fails on the other's tables.
+    return "failed to initialize ducklake" in text and (
+        "already exists" in text or "duplicate key value" in text
+    )
 
 
 def migration_files(directory: Path) -> list[Path]:
@@ -56,7 +71,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, directory: Path) -> list[st
     for path in migration_files(directory):
         if path.name in done:
             continue
-        _in_transaction(
+        ran = _in_transaction(
             con,
             f"{path}: migration failed",
             (path.read_text(encoding="utf-8"), []),
@@ -64,8 +79,11 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, directory: Path) -> list[st
                 "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                 [path.name, datetime.now(UTC).replace(tzinfo=None)],
             ),
+            # Asked again inside the transaction: another process may have applied it since.
+            unless=("SELECT 1 FROM schema_migrations WHERE name = ?", [path.name]),
         )
-        applied.append(path.name)
+        if ran:
+            applied.append(path.name)
     views = views_file(directory)
     if views.is_file():
         text = views.read_text(encoding="utf-8")
@@ -111,14 +129,24 @@ def _digest(text: str) -> str:
 
 
 def _in_transaction(
-    con: duckdb.DuckDBPyConnection, failure: str, *statements: tuple[str, list[object]]
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    failure: str,
+    *statements: tuple[str, list[object]],
+    unless: tuple[str, list[object]] | None = None,
+) -> bool:
+    """Run `statements` in one transaction; False, running none, if `unless` finds a row."""
     con.execute("BEGIN TRANSACTION")
     try:
+        if unless is not None and con.execute(*unless).fetchone():
+            con.execute("ROLLBACK")
+            return False
         for sql, parameters in statements:
             con.execute(sql, parameters or None)
         con.execute("COMMIT")
+        return True
     except duckdb.Error as exc:
         with suppress(duckdb.Error):  # a failed COMMIT has ended it already
             con.execute("ROLLBACK")
+        if retryable(exc):
+            raise  # another process migrating at the same time: `migrate` tries again
         raise WarehouseError(f"{failure}: {str(exc).splitlines()[0]}") from None
