@@ -8,13 +8,12 @@ older than an hour.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import timedelta
 
 from prefect import flow, get_run_logger
 
 from claimwatch.settings import load_settings
-from claimwatch.store.maintenance import MaintenanceResult
+from claimwatch.store.maintenance import MaintenanceResult, describe
 from claimwatch.store.maintenance import maintain as maintain_warehouse
 
 
@@ -22,10 +21,7 @@ from claimwatch.store.maintenance import maintain as maintain_warehouse
 def maintain(db: str | None = None, retention_days: float | None = None) -> MaintenanceResult:
     """Flush inlined rows, merge small files, expire old snapshots, delete unneeded files."""
     settings = load_settings(db=db, snapshot_retention_days=retention_days)
-    result = maintain_warehouse(
-        settings.db,
-        retention=timedelta(days=settings.snapshot_retention_days),
-        wait=settings.lock_wait,
-    )
-    get_run_logger().info("warehouse maintenance: %s", asdict(result))
+    retention = timedelta(days=settings.snapshot_retention_days)
+    result = maintain_warehouse(settings.db, retention=retention, wait=settings.lock_wait)
+    get_run_logger().info("%s: %s", settings.db, "; ".join(describe(result, retention)))
     return result

@@ -152,3 +152,21 @@ def test_retention_comes_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "CLAIMWATCH_SNAPSHOT_RETENTION_DAYS": "-1"}
     done = claimwatch("warehouse", "maintain", "--db", str(tmp_path / "lake"), env=env)
     assert done.returncode == 1 and "snapshot_retention_days" in done.stderr
+
+
+def test_the_maintain_flow_maintains_the_warehouse(
+    prefect_harness: None, tmp_path: Path, catalog: Catalog
+) -> None:
+    """The flow as the deployment runs it, by its module entrypoint."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    db = tmp_path / "lake"
+    arts = [article("f-1", "Polar Wire", 1, f"It said {UKRAINE_QUOTE} today.")]
+    store(db, catalog, "run-1", 1, arts, [match_in(arts[0], UKRAINE, UKRAINE_QUOTE)])
+    flow = load_flow_from_entrypoint("claimwatch.flows.maintain:maintain")
+
+    result = flow(db=str(db), retention_days=0)
+
+    assert result.rows_flushed > 0 and result.snapshots_expired > 0
+    assert result.after.files > 0 and storage(db).snapshots == result.after.snapshots
+    assert _rows(db) == [{"articles": 1, "matches": 1}]
