@@ -156,3 +156,35 @@ def warehouse_held(db: Path, mode: str, seconds: float) -> Iterator[subprocess.P
             yield holder
         finally:
             holder.kill()
+
+
+_LOCKER = (
+    "import sqlite3, sys, time\n"
+    "catalog, seconds = sys.argv[1], float(sys.argv[2])\n"
+    "con = sqlite3.connect(catalog, isolation_level=None)\n"
+    "con.execute('PRAGMA locking_mode=EXCLUSIVE')\n"
+    "con.execute('BEGIN EXCLUSIVE')\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(seconds)\n"
+    "con.execute('COMMIT')\n"
+    "con.close()\n"
+    "print('released', flush=True)\n"
+    "time.sleep(3600)\n"
+)
+
+
+@contextmanager
+def catalog_locked(db: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another program holding the embedded warehouse's SQLite catalog locked for `seconds`
+    (as a `sqlite3` shell left in an exclusive transaction would): nobody reads or writes
+    it until then. The process lives on, lock released, until the block leaves."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _LOCKER, str(db / "catalog.sqlite"), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as locker:
+        try:
+            assert locker.stdout and locker.stdout.readline().strip() == "locked"
+            yield locker
+        finally:
+            locker.kill()
