@@ -262,6 +262,10 @@ def _attach(
 
 def load_extensions(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
     """Load DuckDB extensions, installing any missing one from its PyPI wheel."""
+    if not os.environ.get("HOME"):
+        # DuckDB finds its extension folder (~/.duckdb) through HOME alone, which a service,
+        # a cron job or a scrubbed environment may lack; Python also asks the user database.
+        con.execute("SET home_directory = ?", [str(Path.home())])
     installed = {
         name
         for (name,) in con.execute(
@@ -287,7 +291,9 @@ def _wheel_binary(con: duckdb.DuckDBPyConnection, name: str) -> Path:
             f"DuckDB extension {name!r} is not installed; run `make setup` "
             f"(or pip install duckdb-extension-{name})"
         ) from None
-    (version,) = con.execute("PRAGMA version").fetchone() or ("?",)
+    # PRAGMA version has more columns than the version (source id, codename).
+    row = con.execute("SELECT library_version FROM pragma_version()").fetchone()
+    version = str(row[0]) if row else "?"
     path = Path(str(module.__file__)).parent / "extensions" / version / f"{name}.duckdb_extension"
     if not path.is_file():
         raise WarehouseError(
