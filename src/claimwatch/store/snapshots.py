@@ -212,7 +212,9 @@ def _words(
             parts.append(f"{len(changes[key])} {word}")
     for key, word in _STORAGE_WORDS.items():
         tables = sorted({names.get(ref, ref) for ref in changes.get(key, [])} - _QUIET)
-        if tables:
+        if len(tables) > 4:
+            parts.append(f"{word}: {len(tables)} tables")
+        elif tables:
             parts.append(f"{word}: {', '.join(tables)}")
     # Views dropped are views redefined (their old ids); other keys by their own name.
     known = {*_ROW_CHANGES, *_SCHEMA_NAMED, *_SCHEMA_COUNTED, *_STORAGE_WORDS, "views_dropped"}
