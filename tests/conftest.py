@@ -20,6 +20,7 @@ import pytest
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.sample_server import serve_directory
 from tests.httpserver import Reply, ScriptedServer, scripted_server
+from tests.postgres import postgres_catalog, postgres_server  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
