@@ -1,7 +1,8 @@
 """The monitor flow on Dask clusters finds what the default runner finds.
 
-Submitted tasks (discover, fetch and extract, match) run in the Dask worker
-processes; `store` runs in the flow's process, so DuckDB keeps one writer. One
+Submitted tasks (discover; fetch, extract, match and store each batch) run in the
+Dask worker processes, which commit their batches to the warehouse themselves
+(tests/test_postgres_catalog.py shows PostgreSQL recording who commits). One
 test runs a local two-worker cluster the flow starts itself; another starts a
 scheduler and workers as separate processes (as on other machines) and
 selects them through the settings.
