@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from claimwatch.dates import utcnow
 from claimwatch.exceptions import ReportError
 from claimwatch.matching.catalog import Catalog
 from claimwatch.store.connection import connect, migrate
@@ -386,6 +389,34 @@ def test_story_echoes_of_long_copies(tmp_path: Path, catalog: Catalog) -> None:
     per_claim = run_report(db, get_report(REPORTS, "matches-per-claim"), {})
     counts = {r[0]: dict(zip(per_claim.columns, r, strict=True)) for r in per_claim.rows}
     assert (counts[UKRAINE]["articles"], counts[UKRAINE]["stories"]) == (len(matched), 1)
+
+
+def test_story_echoes_lists_stories_first_seen_in_the_period(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """The period bounds the articles grouped; a story with copies in the period that was
+    first seen before it is still left out, as its first copy says."""
+    db = tmp_path / "w.duckdb"
+    copies, others = copies_and_others()
+    now = utcnow()
+    old, echo, *_ = copies
+    dated = [
+        replace(old, published_at=now - timedelta(days=100)),
+        replace(echo, published_at=now - timedelta(days=5)),
+        replace(others[0], published_at=now - timedelta(days=4)),
+        replace(others[0], url="http://star.example/amp", published_at=now - timedelta(days=3)),
+    ]  # fmt: skip
+    store(db, catalog, "run-1", 10, dated, [])
+    report = get_report(REPORTS, "story-echoes")
+
+    def listed(days: int) -> dict[str, int]:
+        result = run_report(db, report, {"days": str(days)})
+        return {
+            r[result.columns.index("title")]: r[result.columns.index("copies")] for r in result.rows
+        }
+
+    assert listed(30) == {others[0].title: 2}
+    assert listed(200) == listed(0) == {others[0].title: 2, old.title: 2}
 
 
 def test_the_fact_checks_report_picks_a_verdict_in_any_case(populated: Path) -> None:

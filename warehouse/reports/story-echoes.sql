@@ -5,6 +5,9 @@
 -- param min_copies: 2  # 1 lists single-copy stories too
 -- param include_sample: true
 -- param limit: 100
+-- Bounded by the period before anything is aggregated: every copy of a story first seen
+-- in the period is seen in it, so only the period's articles are grouped, and a story
+-- that was seen before the period is left out by a look-up of its earlier copies alone.
 WITH copies AS (
     SELECT
         s.story_id,
@@ -15,7 +18,25 @@ WITH copies AS (
         coalesce(a.published_at, a.fetched_at) AS seen_at
     FROM articles AS a
     JOIN article_stories AS s ON s.article_url = a.url
-    WHERE NOT a.is_sample OR $include_sample
+    WHERE (NOT a.is_sample OR $include_sample)
+      AND ($days = 0 OR coalesce(a.published_at, a.fetched_at)
+                        >= (now() AT TIME ZONE 'UTC') - to_days($days))
+),
+-- Stories with enough copies in the period; a story seen before it is not first seen in it.
+counted AS (
+    SELECT story_id FROM copies GROUP BY story_id HAVING count(*) >= $min_copies
+),
+seen_before AS (
+    SELECT DISTINCT s.story_id
+    FROM article_stories AS s
+    JOIN articles AS a ON a.url = s.article_url
+    WHERE $days <> 0
+      AND s.story_id IN (SELECT story_id FROM counted)
+      AND (NOT a.is_sample OR $include_sample)
+      AND coalesce(a.published_at, a.fetched_at) < (now() AT TIME ZONE 'UTC') - to_days($days)
+),
+kept AS (
+    SELECT story_id FROM counted WHERE story_id NOT IN (SELECT story_id FROM seen_before)
 ),
 stories AS (
     SELECT
@@ -32,12 +53,14 @@ stories AS (
         list(final_url ORDER BY seen_at, url)[2:] AS echo_urls,
         list(seen_at ORDER BY seen_at, url)[2:] AS echo_seen_at
     FROM copies
+    WHERE story_id IN (SELECT story_id FROM kept)
     GROUP BY story_id
 ),
 claimed AS (
     SELECT s.story_id, list(DISTINCT m.claim_id ORDER BY m.claim_id) AS claims
-    FROM matches AS m
-    JOIN article_stories AS s ON s.article_url = m.article_url
+    FROM article_stories AS s
+    JOIN matches AS m ON m.article_url = s.article_url
+    WHERE s.story_id IN (SELECT story_id FROM kept)
     GROUP BY s.story_id
 )
 SELECT
@@ -54,8 +77,6 @@ SELECT
     st.echo_urls
 FROM stories AS st
 LEFT JOIN claimed AS c USING (story_id)
-WHERE st.copies >= $min_copies
-  AND ($days = 0 OR st.first_seen >= (now() AT TIME ZONE 'UTC') - to_days($days))
-  AND ($claim_id IS NULL OR list_contains(c.claims, $claim_id))
+WHERE $claim_id IS NULL OR list_contains(c.claims, $claim_id)
 ORDER BY st.last_seen DESC, st.story_id
 LIMIT $limit;
