@@ -5,7 +5,6 @@ write them); every validation error listed."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -18,6 +17,7 @@ from claimwatch.exceptions import CatalogError, DigestConfigError, SourcesError
 from claimwatch.matching.catalog import Catalog, export_catalog, load_catalog
 from claimwatch.sources.config import load_sources
 from claimwatch.store.reviews import read_decision_file
+from claimwatch.store.snapshots import list_snapshots
 from tests.commands import claimwatch
 from tests.conftest import SEEDS
 from tests.warehouses import populated_warehouse
@@ -26,8 +26,13 @@ UNCLOSED = 'id,text,tags\nA1,"Unclosed quote here,nato\nA2,Second claim,asia\nA3
 BOM = "\ufeff"
 
 
-def digest_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def state_of(db: Path) -> tuple[int, list[tuple[str, int]]]:
+    """What any write to the warehouse changes: its newest snapshot (every committed
+    transaction makes one) and the data files under it."""
+    (newest,) = list_snapshots(db, limit=1)
+    data = db / "data"
+    files = sorted((str(p.relative_to(data)), p.stat().st_size) for p in data.rglob("*.parquet"))
+    return newest.id, files
 
 
 def test_an_unclosed_quote_fails_claims_validate_naming_line_and_column(tmp_path: Path) -> None:
@@ -44,7 +49,7 @@ def test_a_pass_with_a_bad_table_catalog_leaves_the_warehouse_as_it_was(
     tmp_path: Path, catalog: Catalog
 ) -> None:
     db = populated_warehouse(tmp_path / "w.duckdb", catalog)
-    before = digest_of(db)
+    before = state_of(db)
     bad = tmp_path / "claims.csv"
     bad.write_text(UNCLOSED, encoding="utf-8")
     result = claimwatch("run", "--claims", str(bad), "--db", str(db))
@@ -52,7 +57,7 @@ def test_a_pass_with_a_bad_table_catalog_leaves_the_warehouse_as_it_was(
     assert result.stderr.strip().splitlines() == [
         f"Error: {bad}: line 2, column 4: a quote opens here and never closes"
     ]
-    assert digest_of(db) == before
+    assert state_of(db) == before
 
 
 @pytest.mark.parametrize(
@@ -205,7 +210,7 @@ def test_a_decisions_sheet_saved_by_excel_is_imported(tmp_path: Path, catalog: C
 def test_a_malformed_decisions_sheet_records_nothing(tmp_path: Path, catalog: Catalog) -> None:
     db = populated_warehouse(tmp_path / "w.duckdb", catalog)
     (suggestion,) = pending_ids(db)
-    before = digest_of(db)
+    before = state_of(db)
     sheet = tmp_path / "pending.csv"
     sheet.write_text(f'id,decision,note\n{suggestion},confirm,"fine\nother,reject,x\n', "utf-8")
     result = claimwatch("review", "import", str(sheet), "--db", str(db))
@@ -219,7 +224,7 @@ def test_a_malformed_decisions_sheet_records_nothing(tmp_path: Path, catalog: Ca
     assert short.stderr.strip() == (
         f"Error: {sheet}: line 2, column 21: the row ends after 2 cells; the header has 3"
     )
-    assert digest_of(db) == before and pending_ids(db) == [suggestion]
+    assert state_of(db) == before and pending_ids(db) == [suggestion]
 
 
 def test_tags_are_normalised_in_yaml_and_tables(tmp_path: Path) -> None:
