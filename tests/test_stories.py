@@ -602,3 +602,24 @@ def test_stories_are_looked_for_within_the_window(tmp_path: Path, catalog: Catal
     assert stored_story("weeks-later", 40) == new_story_id(
         replace(original, url="http://tide.example/weeks-later").url
     )
+
+
+def test_sketches_from_before_the_second_half_match_by_the_first_closely(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A sketch stored before migration 009 has no second half: its first half must lie
+    within HALF_DISTANCE bits, tighter than the old 12 (precise without the second)."""
+    db = tmp_path / "w.duckdb"
+    copies, _ = copies_and_others()
+    original = copies[0]
+    store(db, catalog, "run-1", 10, [original], [])
+    with connect(db) as con:
+        con.execute("UPDATE article_sketches SET simhash2 = NULL")
+    v = variants()
+    edited_copy = article("edited", "Tideline", 2, v["6 words edited"], source="tide")
+    far_copy = article("far", "Meridian", 3, v["cut to 60%"], source="meridian")
+    store(db, catalog, "run-2", 11, [edited_copy], [])
+    store(db, catalog, "run-3", 12, [far_copy], [])
+    ids = story_ids(db)
+    assert ids[edited_copy.url] == ids[original.url]  # 2 bits of 64 apart
+    assert ids[far_copy.url] == new_story_id(far_copy.url)  # 10 bits: within 12, not 8
