@@ -141,3 +141,20 @@ def test_an_unknown_snapshot_or_time_is_one_line_saying_how_to_list_them(
         assert done.returncode == 1 and done.stdout == ""
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
         assert "--as-of" in done.stderr and "claimwatch warehouse snapshots" in done.stderr
+
+
+def test_as_of_is_refused_for_html_pages(two_passes: TwoPasses) -> None:
+    done = claimwatch(
+        "report",
+        "latest-matches",
+        "--format",
+        "html",
+        "--as-of",
+        str(two_passes.first),
+        "--db",
+        str(two_passes.db),
+    )
+    assert (
+        done.returncode == 1
+        and "--as-of works with --format table, csv, json or parquet" in done.stderr
+    )

@@ -211,11 +211,13 @@ def _export_folder(folder: Path) -> _Source:
 def _unreadable(old: Path, exc: duckdb.Error) -> str:
     text = str(exc)
     if "newer version of DuckDB" in text or "version number" in text:
+        writer = _writer(old)
         return (
-            f"{old}: written by a newer DuckDB ({_writer(old)}) than this claimwatch's "
-            f"{duckdb.__version__}, which cannot read it; export it with that DuckDB "
-            f"(duckdb -readonly {old} \"EXPORT DATABASE '{old}.export' (FORMAT parquet)\", "
-            f"or that statement from the old claimwatch's Python) and run "
+            f"{old}: written by DuckDB {writer}, which this claimwatch's DuckDB "
+            f"{duckdb.__version__} cannot read; export it with DuckDB {writer} (its CLI: "
+            f"duckdb -readonly {old} \"EXPORT DATABASE '{old}.export' (FORMAT parquet)\", "
+            f"or that statement from Python in a separate virtualenv with "
+            f"pip install duckdb=={writer.lstrip('v')}) and run "
             f"`claimwatch warehouse import {old}.export`"
         )
     with old.open("rb") as handle:
