@@ -16,9 +16,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cloudpickle
 from prefect import flow, get_run_logger, task
@@ -84,9 +83,9 @@ def discover_source(
     return poll_source(source, fetcher, validators=validators, cursor=cursor, now=now)
 
 
-@dataclass(frozen=True)
-class BatchStored:
-    """What a stored batch leaves for the flow's tally: counts and failures, no article text."""
+class BatchStored(NamedTuple):
+    """What a stored batch leaves for the flow's tally (`PassTally.add_batch`, in its
+    order): counts and failures, no article text."""
 
     kept: list[str]  # URLs of the articles their sources' filters kept
     dropped: list[Failure]  # pages filtered out as off topic
@@ -182,14 +181,17 @@ def _task_runner() -> TaskRunner[Any]:
     return ThreadPoolTaskRunner()
 
 
-def _stored(batches: list[list[FeedItem]], **arguments: Any) -> Iterator[BatchStored]:
-    """Each batch fetched and stored by a task, what it stored yielded in order, keeping only
-    a few batches in flight.
+def _stored(batches: list[list[FeedItem]], *arguments: Any) -> Iterator[BatchStored]:
+    """Each batch fetched and stored by a task (`fetch_and_store(batch, *arguments)`), what
+    it stored yielded in order, keeping only a few batches in flight.
 
     Bounding the batches in flight keeps a pass's memory flat. This process's worker
     processes stop when the batches are done or the pass fails.
     """
-    submit = partial(fetch_and_store.submit, **arguments)
+
+    def submit(batch: list[FeedItem]) -> Any:
+        return fetch_and_store.submit(batch, *arguments)
+
     ahead = 2
     try:
         futures = [submit(b) for b in batches[:ahead]]
@@ -197,7 +199,7 @@ def _stored(batches: list[list[FeedItem]], **arguments: Any) -> Iterator[BatchSt
             if number + ahead < len(batches):
                 futures.append(submit(batches[number + ahead]))
             yield futures[number].result()
-            futures[number] = None  # type: ignore[call-overload]
+            futures[number] = None  # let the finished batch go
     finally:
         close_shared_pools()
 
@@ -224,16 +226,8 @@ def monitor(
     spec = DetectorSpec.learned(catalog, *memory.decided, **settings.detector_options())
     batches = tally.batches(settings.batch_size)
     tally.fetching_line().emit(logger)
-    for done in _stored(
-        batches,
-        settings=settings,
-        spec=spec,
-        run_id=run_id,
-        enabled=tally.enabled,
-        attempted=memory.attempts,
-        wait=wait,
-    ):
-        tally.add_batch(done.kept, done.dropped, done.failed, done.found, done.added).emit(logger)
+    for done in _stored(batches, settings, spec, run_id, tally.enabled, memory.attempts, wait):
+        tally.add_batch(*done).emit(logger)
     stats = tally.stats(utcnow())
     log = tally.fetch_log()
     finish(settings.db, stats, tally.polled(), log, tally.source_failures, wait)
