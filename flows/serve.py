@@ -142,9 +142,9 @@ def main(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
     planned = deployments(settings)  # a bad schedule fails here, before any server is needed
     require_server()
-    # limit=1: one run at a time across deployments too, so a digest or rematch never
-    # finds the warehouse held by a monitoring pass (DuckDB allows one writing process).
-    serve(*planned, pause_on_shutdown=False, limit=1)
+    # limit=2: a digest or maintenance need not wait for a pass (the warehouse takes
+    # readers and writers at once); more runs at once would only share the cores.
+    serve(*planned, pause_on_shutdown=False, limit=2)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     db: Path = Path("warehouse/lake")
     # Digest channels and subscriptions (claimwatch digest, flows/digest.py).
     digest: Path = Path("seeds/digest.yaml")
-    # Seconds a reader (report, sql, digest) waits while a pass holds the warehouse for writing.
+    # Seconds to keep retrying while the warehouse's catalog is busy (another process creating
+    # it, a PostgreSQL restart); writes retry conflicts with other writers longer (connection.py).
     lock_wait: float = Field(default=30.0, ge=0, le=3600)
     allow_private_hosts: bool = False
     # Default score (0-100) a match needs; a claim's own `threshold` overrides it.
