@@ -1,6 +1,5 @@
 """The command line as users and scripts call it: real files; `run` in a real process."""
 
-import hashlib
 import json
 import os
 import re
@@ -13,10 +12,12 @@ import yaml
 from claimwatch.store.connection import connect
 from tests.commands import claimwatch
 from tests.conftest import ROOT, SEEDS, write_sources
+from tests.test_user_files import state_of
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _digest(db: Path) -> object:
+    """What any write to the warehouse changes (its newest snapshot and data files)."""
+    return state_of(db)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path
     """A warehouse filled by `claimwatch run` over the sample (the contract's command)."""
     tmp = tmp_path_factory.mktemp("cli")
     sources = write_sources(tmp / "sources.yaml", ("sample", sample_url + "feed.xml"), sample=True)
-    db = tmp / "w.duckdb"
+    db = tmp / "w"
     result = claimwatch(
         "run", "--sources", str(sources), "--claims", str(SEEDS / "claims.yaml"), "--db", str(db)
     )
@@ -216,8 +217,8 @@ def test_eval_prints_tiers_misses_sweep_and_ranking() -> None:
 def test_a_second_run_says_the_source_is_unchanged(
     warehouse: Path, sample_url: str, tmp_path: Path
 ) -> None:
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(warehouse, db)
+    db = tmp_path / "copy"
+    shutil.copytree(warehouse, db)
     sources = write_sources(
         tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"), sample=True
     )
@@ -226,27 +227,9 @@ def test_a_second_run_says_the_source_is_unchanged(
     assert "Pass completed: 1 sources (0 not due, 1 unchanged), 0 links," in result.stdout
 
 
-def test_a_second_pass_beside_a_running_one_stops_with_one_line(
-    warehouse: Path, sample_url: str, tmp_path: Path
-) -> None:
-    from claimwatch.store.passes import pass_lock
-
-    before = _digest(warehouse)
-    sources = write_sources(tmp_path / "sources.yaml", ("sample", sample_url + "feed.xml"))
-    with pass_lock(warehouse):  # a pass holds the warehouse (this process stands in for it)
-        result = claimwatch("run", "--sources", str(sources), "--db", str(warehouse))
-    assert result.returncode == 1
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert errors == [
-        f"Error: {warehouse}: another pass is running (process {os.getpid()});"
-        " wait for it to finish"
-    ]
-    assert _digest(warehouse) == before
-
-
 def test_rematch_finds_a_new_claim_in_stored_articles(warehouse: Path, tmp_path: Path) -> None:
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(warehouse, db)
+    db = tmp_path / "copy"
+    shutil.copytree(warehouse, db)
     with connect(db, read_only=True) as con:
         url, text = con.execute("SELECT url, text FROM articles ORDER BY url LIMIT 1").fetchone()
     sentence = next(s for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 8)
