@@ -66,6 +66,12 @@ def _count(db: Path, table: str) -> int:
     return json.loads(done.stdout)[0]["n"]
 
 
+def _scalar(db: Path, sql: str) -> int:
+    done = claimwatch("sql", sql, "--format", "csv", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout.splitlines()[1])
+
+
 def test_import_copies_every_table_with_its_counts_then_adds_nothing(
     tmp_path: Path, source_lake: Path
 ) -> None:
@@ -91,6 +97,12 @@ def test_import_copies_every_table_with_its_counts_then_adds_nothing(
     # The views read the imported rows.
     matches = claimwatch("report", "latest-matches", "--format", "json", "--db", str(lake))
     assert len(json.loads(matches.stdout)) == counts["matches"]
+    # Every imported article has its story row, as migration 009 gives stored articles.
+    without_story = (
+        "SELECT count(*) FROM articles WHERE url NOT IN (SELECT article_url FROM article_stories)"
+    )
+    assert _scalar(lake, without_story) == 0
+    assert _scalar(lake, "SELECT count(*) FROM article_sketches WHERE fetched_at IS NULL") == 0
 
     second, summary = _import(old, lake)
 

@@ -6,6 +6,8 @@
 -- unrelated text comes close), when the article was fetched (a batch reads only the
 -- recent rows), and the keys a short text is grouped by. Every article gets a row, so
 -- the article_stories view reads this one table instead of anti-joining the articles.
+-- `claimwatch warehouse import` runs the UPDATE and INSERT below again after it copies
+-- an older warehouse's rows in (store/importer.py): they fill in only what is missing.
 
 ALTER TABLE article_sketches ADD COLUMN simhash2 UBIGINT;     -- NULL for sketches made before
 ALTER TABLE article_sketches ADD COLUMN fetched_at TIMESTAMP;  -- the article's
@@ -22,7 +24,7 @@ SET fetched_at = a.fetched_at,
         THEN story_headline(a.title)
     END
 FROM articles AS a
-WHERE a.url = s.article_url;
+WHERE a.url = s.article_url AND s.fetched_at IS NULL;
 
 -- Articles stored before sketches existed (migration 004) keep the story the rule of
 -- their time gave them: the same headline, else the same canonical URL, else the same text;

@@ -95,11 +95,28 @@ def import_warehouse(
         for table in sorted(set(source.columns) & set(lake_columns) - _SKIPPED):
             columns = [c for c in lake_columns[table] if c in source.columns[table]]
             done.append(_copy(old, db, source, table, columns, wait))
+        write(
+            db,
+            f"{db}: stories of the imported articles not filled in",
+            lambda con: _fill_sketches(con, migrations),
+            wait=wait,
+        )
     finally:
         if source.alias is not None:
             with connect(db, read_only=True, wait=wait) as con:
                 con.execute(f"DETACH DATABASE IF EXISTS {source.alias}")
     return done
+
+
+# The migration that gave every article its story row: its UPDATE and INSERT fill in what
+# rows copied from a warehouse older than it lack (and nothing else).
+_SKETCH_MIGRATION = "009_story_index.sql"
+
+
+def _fill_sketches(con: duckdb.DuckDBPyConnection, migrations: Path) -> None:
+    text = (migrations / _SKETCH_MIGRATION).read_text(encoding="utf-8")
+    filling = "\n".join(line for line in text.splitlines() if not line.startswith("ALTER TABLE"))
+    con.execute(filling)
 
 
 def _copy(
