@@ -52,6 +52,9 @@ DATA_PATH_VARIABLE = "CLAIMWATCH_DATA_PATH"
 # of their own; `warehouse maintain` (and the end of each pass) flushes them.
 INLINING_ROW_LIMIT = 1000
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of a DuckDB database file
+# Warehouses a process keeps attached (a pass or a server uses one; tests make many):
+# the least recently used beyond this are detached.
+MAX_ATTACHED = 4
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ class _Engine:
         self._lock = threading.Lock()
         self._pid = -1
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._attached: dict[tuple[str, bool], tuple[str, object]] = {}
+        self._attached: dict[tuple[str, bool], tuple[str, object, Location]] = {}
         self._names = itertools.count(1)
 
     def cursor_for(
@@ -198,19 +201,27 @@ class _Engine:
     def _attached_alias(
         self, con: duckdb.DuckDBPyConnection, location: Location, read_only: bool
     ) -> str:
+        self._let_go_of_stale(con)
         key = (location.catalog, read_only)
-        stamp = _stamp(location)
-        known = self._attached.get(key)
-        if known is not None:
-            alias, seen = known
-            if seen == stamp:
-                return alias
-            # The folder was replaced (removed and made anew): attach the new one.
-            con.execute(f"DETACH DATABASE IF EXISTS {alias}")
-        alias = self._alias()
-        _attach(con, location, alias, read_only=read_only, as_of=None)
-        self._attached[key] = (alias, _stamp(location))
-        return alias
+        known = self._attached.pop(key, None)
+        if known is None:
+            alias = self._alias()
+            _attach(con, location, alias, read_only=read_only, as_of=None)
+            known = (alias, _stamp(location), location)
+        self._attached[key] = known  # the most recently used last
+        while len(self._attached) > MAX_ATTACHED:
+            oldest = next(iter(self._attached))
+            con.execute(f"DETACH DATABASE IF EXISTS {self._attached.pop(oldest)[0]}")
+        return known[0]
+
+    def _let_go_of_stale(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Detach warehouses whose folder was removed or made anew since they were
+        attached: DuckDB would keep reading the old catalog, or fail on the missing file
+        in queries that list every attached database (information_schema)."""
+        for key, (alias, stamp, location) in list(self._attached.items()):
+            if _stamp(location) != stamp:
+                con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+                del self._attached[key]
 
 
 _ENGINE = _Engine()
