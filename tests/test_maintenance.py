@@ -8,6 +8,7 @@ import os
 import shutil
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from prefect.utilities.importtools import load_script_as_module
 from claimwatch.matching.catalog import Catalog
 from claimwatch.settings import Settings
 from claimwatch.store.connection import write
-from claimwatch.store.maintenance import storage
+from claimwatch.store.maintenance import maintain, storage
 from claimwatch.store.snapshots import lake_name
 from tests.commands import claimwatch
 from tests.conftest import ROOT
@@ -170,3 +171,21 @@ def test_the_maintain_flow_maintains_the_warehouse(
     assert result.rows_flushed > 0 and result.snapshots_expired > 0
     assert result.after.files > 0 and storage(db).snapshots == result.after.snapshots
     assert _rows(db) == [{"articles": 1, "matches": 1}]
+
+
+def test_maintain_gives_the_catalog_back_the_pages_of_rows_it_flushed(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    db = tmp_path / "lake"
+    long_text = f"Envoy: {UKRAINE_QUOTE} " + "More context about the envoy's visit. " * 200
+    arts = [article(f"big-{i}", "Polar Wire", 1, long_text) for i in range(40)]
+    store(db, catalog, "run-1", 1, arts, [match_in(a, UKRAINE, UKRAINE_QUOTE) for a in arts])
+    before = _rows(db)
+
+    result = maintain(db, retention=timedelta(0))  # time travel no longer needs them
+
+    assert result.rows_flushed >= len(arts)  # the articles' text left the catalog ...
+    assert result.catalog_bytes is not None
+    was, now = result.catalog_bytes
+    assert now < was * 0.8, result.catalog_bytes  # ... and so did the pages it filled
+    assert _rows(db) == before

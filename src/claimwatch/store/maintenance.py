@@ -48,6 +48,7 @@ class MaintenanceResult:
     snapshots_expired: int
     old_files_deleted: int  # files of expired snapshots
     orphans_deleted: int  # files no snapshot ever committed (a killed writer's)
+    catalog_bytes: tuple[int, int] | None  # the embedded catalog's size before and after
 
 
 def maintain(
@@ -85,6 +86,8 @@ def maintain(
     safe = datetime.now(UTC) - margin
     old = step("SELECT * FROM ducklake_cleanup_old_files(?, older_than => ?)", safe)
     orphans = step("SELECT * FROM ducklake_delete_orphaned_files(?, older_than => ?)", safe)
+    # Rows flushed out of the catalog leave free pages in it: give them back.
+    catalog = lake.compact_catalog(lake.locate(db), wait=max(wait, 30.0))
     return MaintenanceResult(
         before=before,
         after=storage(db, wait=wait),
@@ -94,6 +97,7 @@ def maintain(
         snapshots_expired=len(expired),
         old_files_deleted=len(old),
         orphans_deleted=len(orphans),
+        catalog_bytes=catalog,
     )
 
 
@@ -133,6 +137,9 @@ def describe(result: MaintenanceResult, retention: timedelta) -> list[str]:
             f"on disk: {before.disk_files} -> {after.disk_files} Parquet files "
             f"({_size(before.disk_bytes or 0)} -> {_size(after.disk_bytes or 0)})"
         )
+    if result.catalog_bytes is not None:
+        was, now = result.catalog_bytes
+        lines.append(f"catalog: {_size(was)} -> {_size(now)}")
     lines += [
         f"inlined rows flushed to Parquet: {result.rows_flushed}",
         f"small files merged: {result.files_merged} into {result.files_created}",
