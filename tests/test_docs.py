@@ -23,7 +23,7 @@ from claimwatch.cli import cli
 from claimwatch.cli.reference import page, walk
 from claimwatch.matching.catalog import Catalog
 from claimwatch.settings import Settings
-from claimwatch.store.connection import write
+from claimwatch.store.connection import connect, write
 from claimwatch.store.reports import run_sql
 from tests.conftest import ROOT
 from tests.warehouses import empty_warehouse, populated_warehouse
@@ -224,6 +224,26 @@ def test_the_examples_include_both_kinds() -> None:
 def example_id(where: str, sql: str) -> str:
     """The page and the first words of the query: README.md:SELECT outlet, count(*) AS..."""
     return f"{where}:{' '.join(sql.split())[:40]}"
+
+
+def test_the_warehouse_guides_python_session_reads_the_views(
+    populated: Path, tmp_path: Path
+) -> None:
+    """The guide's Python example, as an analyst pastes it into a notebook beside the
+    warehouse (its path pointed at a populated one), prints the matches per outlet."""
+    guide = text(ROOT / "docs" / "guide" / "warehouse.md")
+    found = re.search(r"^```python\n(.*?)^```", guide, re.M | re.S)
+    assert found, "docs/guide/warehouse.md has no python example"
+    code = found.group(1).replace("warehouse/lake/", f"{populated}/")
+    assert str(populated) in code
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "outlet" in done.stdout and "matches" in done.stdout
+    with connect(populated, read_only=True) as con:
+        (outlet,) = con.execute("SELECT outlet FROM claim_matches LIMIT 1").fetchone()
+    assert outlet in done.stdout
 
 
 @pytest.mark.parametrize(
