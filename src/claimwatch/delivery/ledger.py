@@ -91,8 +91,8 @@ def keyed_by_destination(db: Path, *, wait: float = 0.0) -> bool:
     """Whether the warehouse's ledger has migration 007 (a dry run does not migrate)."""
     with connect(db, read_only=True, wait=wait) as con:
         found = con.execute(
-            "SELECT count(*) FROM information_schema.columns"
-            " WHERE table_name = 'digests' AND column_name = 'destination_key'"
+            "SELECT count(*) FROM information_schema.columns WHERE table_catalog ="
+            " current_database() AND table_name = 'digests' AND column_name = 'destination_key'"
         ).fetchone()
     return bool(found and found[0])
 
