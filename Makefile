@@ -93,6 +93,8 @@ bench: setup
 	$(BIN)/python benchmarks/bench_rematch.py
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_pass.py all
+	$(BIN)/python benchmarks/bench_warehouse.py all
+	$(BIN)/python benchmarks/bench_scale.py all
 
 # Re-resolve requirements.in into requirements.lock (runtime, exact versions, no index
 # URLs), then requirements-dev.in into requirements-dev.lock on top of those pins.
