@@ -188,3 +188,40 @@ def catalog_locked(db: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
             yield locker
         finally:
             locker.kill()
+
+
+@contextmanager
+def dask_processes(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A `dask` command (scheduler, worker) in its own process group, run from `cwd` (not
+    the checkout: workers get the flow's tasks by value), stopped by its id at the end."""
+    with (cwd / f"{command[0]}.log").open("wb") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dask")), *command],
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    """Until something listens on 127.0.0.1:`port`, or fail the test."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    pytest.fail(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")

@@ -11,12 +11,6 @@ selects them through the settings.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +23,7 @@ from prefect_dask import DaskTaskRunner
 
 from claimwatch.store.connection import connect
 from tests.conftest import ROOT, SEEDS, write_sources
+from tests.processes import dask_processes, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 ENTRYPOINT = f"{ROOT / 'flows' / 'monitor.py'}:monitor"
@@ -97,54 +92,16 @@ def test_dask_runner_finds_the_same_matches(harness: None, sample_url: str, tmp_
     assert _pairs(tmp_path / "dask.duckdb") == expected
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def dask_processes(command: list[str], cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A `dask` command in its own process group, stopped by its id at the end."""
-    with (cwd / f"{command[0]}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dask")), *command],
-            cwd=cwd,  # not the checkout: the workers cannot import flows/ by path
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def _wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    pytest.fail(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
-
-
 def test_separate_scheduler_and_workers_chosen_by_settings(
     harness: None, sample_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     quiet = ["--dashboard-address", "127.0.0.1:0"]
     scheduler = ["scheduler", "--host", "127.0.0.1", "--port", str(port), *quiet]
     workers = ["worker", address, "--nworkers", "2", "--nthreads", "1", "--host", "127.0.0.1"]
     with dask_processes(scheduler, tmp_path), dask_processes([*workers, *quiet], tmp_path):
-        _wait_for_port(port, 30)
+        wait_for_port(port, 30)
         monkeypatch.setenv("CLAIMWATCH_TASK_RUNNER", "dask")
         monkeypatch.setenv("CLAIMWATCH_DASK_ADDRESS", address)
         monitor: Any = load_flow_from_entrypoint(ENTRYPOINT)

@@ -17,12 +17,10 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +31,7 @@ from tests.commands import claimwatch, claimwatch_process
 from tests.conftest import MIGRATIONS, ROOT, SAMPLE, SEEDS, serve_sample_slowly, write_sources
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.postgres import PostgresCatalog
-from tests.processes import base_env, free_port
+from tests.processes import base_env, dask_processes, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -241,39 +239,6 @@ def test_four_passes_at_once_store_each_article_and_match_once(
     assert sum(r["matches_new"] for r in race.runs) == len(expected.matches)
 
 
-@contextmanager
-def _dask(command: list[str], cwd: Path, env: dict[str, str]) -> Iterator[None]:
-    """A `dask` command in its own process group, stopped by its id at the end."""
-    with (cwd / f"{command[0]}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dask")), *command],
-            cwd=cwd,  # not the checkout: the workers get the flow's tasks by value
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
-def _wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    pytest.fail(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
-
-
 # Each commit to the catalog, with the application name of the connection that made it.
 COMMIT_AUTHORS = """
 CREATE TABLE commit_authors (snapshot_id BIGINT, application_name TEXT);
@@ -326,8 +291,11 @@ def test_a_dask_pass_commits_its_batches_from_the_workers(
         CLAIMWATCH_DASK_ADDRESS=address,
         PGAPPNAME=FLOW_APP,
     )
-    with _dask(scheduler, tmp_path, workers_env), _dask([*workers, *quiet], tmp_path, workers_env):
-        _wait_for_port(port, 60)
+    with (
+        dask_processes(scheduler, tmp_path, workers_env),
+        dask_processes([*workers, *quiet], tmp_path, workers_env),
+    ):
+        wait_for_port(port, 60)
         done = claimwatch_process("run", "--sources", str(sources), "--db", catalog.db, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"existing Dask cluster at {address}" in done.stdout + done.stderr
