@@ -65,8 +65,8 @@ def report(
     """Run a named report (SQL in warehouse/reports/) against the warehouse.
 
     Formats: table, csv, json, parquet (typed columns, for notebooks) and html
-    (a self-contained page; for `overview`, with charts and evidence). While a
-    pass writes, the report waits for it (CLAIMWATCH_LOCK_WAIT, 30 s).
+    (a self-contained page; for `overview`, with charts and evidence). A report
+    reads the last committed snapshot and never waits for a pass that writes.
 
     Examples:
 
