@@ -198,6 +198,7 @@ def test_serve_builds_its_deployments_from_the_installed_flows(
         "claimwatch.flows.monitor.monitor",
         "claimwatch.flows.rematch.rematch",
         "claimwatch.flows.digest.digest",
+        "claimwatch.flows.maintain.maintain",
     ]
 
 
@@ -212,7 +213,7 @@ def test_a_pass_outside_the_checkout(passed: Said, workdir: Path) -> None:
     assert "Pass completed: 1 sources" in passed.stdout
     assert "0 failures." in passed.stdout
     assert "New matches (" in passed.stdout
-    assert (workdir / "warehouse" / "claimwatch.duckdb").is_file()
+    assert (workdir / "warehouse" / "lake" / "catalog.sqlite").is_file()
 
 
 def test_a_report_outside_the_checkout(installed: Installed, passed: Said, workdir: Path) -> None:

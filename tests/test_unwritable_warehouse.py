@@ -129,7 +129,8 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
         + f"  - name: more\n    url: {server.url('/more.xml')}\n    allow_private: true\n",
         encoding="utf-8",
     )
-    cap = db.stat().st_size + 256 * 1024  # room for little more than the pass's bookkeeping
+    # Room for little more than the pass's bookkeeping in the catalog.
+    cap = (db / "catalog.sqlite").stat().st_size + 256 * 1024
     full = _run(sources, db, env, file_cap=cap)
     assert full.returncode == 1, full.stdout[-2000:] + full.stderr[-2000:]
     # Prefect's log above it names the failed task, without a traceback; the pass
@@ -137,7 +138,8 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
     assert "Traceback" not in full.stderr, full.stderr[-3000:]
     last_line = full.stderr.strip().splitlines()[-1]
     assert last_line.startswith(f"Error: {db}: write failed"), full.stderr[-3000:]
-    assert "File too large" in last_line
+    # DuckLake does not pass SQLite's "File too large" on: the line says what to check.
+    assert "the catalog could not be written: is the disk full" in last_line
     assert _counts(db) == before  # nothing of the failed batch, and no run row
 
     again = _run(sources, db, env)  # with room again, the pass completes
@@ -170,10 +172,14 @@ def test_read_only_warehouse_fails_before_anything_is_fetched(
     first = _run(sources, db, env)
     assert first.returncode == 0, first.stderr[-3000:]
     before = _counts(db)
-    with read_only(db, folder):
+    # The warehouse folder, its catalog (with SQLite's WAL files) and data, and its parent.
+    unwritable = [*sorted(db.glob("catalog.sqlite*")), db / "data", db, folder]
+    with read_only(*unwritable):
         result = _run(sources, db, env)
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith(f"Error: {db}: cannot open"), result.stderr[-3000:]
+    assert last_line == (
+        f"Error: {db}: cannot write the warehouse: is the disk full, or the folder read-only?"
+    ), result.stderr[-3000:]
     assert server.hits("/feed.xml") == 1  # the failed pass asked no source
     assert _counts(db) == before

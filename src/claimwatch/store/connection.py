@@ -115,7 +115,7 @@ def write(
         try:
             return _retry(attempt, max(wait, CONFLICT_WAIT), f"{failure}: other writers")
         except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"{failure}: {_first_line(exc)}") from None
+            raise WarehouseError(f"{failure}: {_cause(exc)}") from None
 
 
 def _retry(action: Callable[[], T], wait: float, giving_up: str) -> T:
@@ -141,6 +141,15 @@ def _retry(action: Callable[[], T], wait: float, giving_up: str) -> T:
             delay = min(delay * 2, 1.0)
 
 
+def _cause(exc: BaseException) -> str:
+    """Why a write failed, for a person. When SQLite cannot write the catalog (a full
+    disk, a file size limit, a read-only file) DuckLake reports only that its rollback
+    then failed: say what to check instead."""
+    if "cannot rollback - no transaction is active" in str(exc):
+        return "the catalog could not be written: is the disk full, or the folder read-only?"
+    return _first_line(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     if not text:
@@ -158,6 +167,14 @@ def migrate(db: Path, migrations_dir: Path) -> list[str]:
     """
     # Creating a PostgreSQL catalog makes the others wait for it, then fail: retry long.
     with connect(db, wait=CONFLICT_WAIT) as con:
-        return _retry(
-            lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
-        )
+        try:
+            return _retry(
+                lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
+            )
+        except WarehouseError as exc:
+            # The SQL was fine but its commit was refused: the warehouse is not writable.
+            if "Failed to commit" in str(exc):
+                raise WarehouseError(
+                    f"{db}: cannot write the warehouse: is the disk full, or the folder read-only?"
+                ) from None
+            raise
