@@ -41,7 +41,7 @@ test: check browser postgres
 	$(BIN)/python -m pytest
 
 # The edit-test loop: every test but the slow ones (passes in their own processes, servers,
-# the stress and crash runs); about two minutes. `make test` still runs them all.
+# the stress and crash runs). `make test` still runs them all.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
