@@ -139,7 +139,7 @@ def test_full_disk_fails_the_pass_and_keeps_what_was_stored(
     last_line = full.stderr.strip().splitlines()[-1]
     assert last_line.startswith(f"Error: {db}: write failed"), full.stderr[-3000:]
     # DuckLake does not pass SQLite's "File too large" on: the line says what to check.
-    assert "the catalog could not be written: is the disk full" in last_line
+    assert "cannot write the warehouse: is the disk full" in last_line
     assert _counts(db) == before  # nothing of the failed batch, and no run row
 
     again = _run(sources, db, env)  # with room again, the pass completes

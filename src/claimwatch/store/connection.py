@@ -30,7 +30,7 @@ from claimwatch.store import lake
 
 # has_table and retryable are defined beside the migrations, which ask them too; readers
 # import them from here.
-from claimwatch.store.migrations import apply_migrations, has_table, retryable
+from claimwatch.store.migrations import apply_migrations, has_table, retryable, unwritable
 
 __all__ = ["connect", "has_table", "migrate", "write"]
 
@@ -142,11 +142,10 @@ def _retry(action: Callable[[], T], wait: float, giving_up: str) -> T:
 
 
 def _cause(exc: BaseException) -> str:
-    """Why a write failed, for a person. When SQLite cannot write the catalog (a full
-    disk, a file size limit, a read-only file) DuckLake reports only that its rollback
-    then failed: say what to check instead."""
-    if "cannot rollback - no transaction is active" in str(exc):
-        return "the catalog could not be written: is the disk full, or the folder read-only?"
+    """Why a write failed, for a person: what to check when the catalog cannot be
+    written, as DuckLake's own words do not say."""
+    if unwritable(exc):
+        return "cannot write the warehouse: is the disk full, or the folder read-only?"
     return _first_line(exc)
 
 
@@ -171,10 +170,5 @@ def migrate(db: Path, migrations_dir: Path) -> list[str]:
             return _retry(
                 lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
             )
-        except WarehouseError as exc:
-            # The SQL was fine but its commit was refused: the warehouse is not writable.
-            if "Failed to commit" in str(exc):
-                raise WarehouseError(
-                    f"{db}: cannot write the warehouse: is the disk full, or the folder read-only?"
-                ) from None
-            raise
+        except duckdb.Error as exc:  # only unwritable() errors get here
+            raise WarehouseError(f"{db}: {_cause(exc)}") from None

@@ -39,6 +39,21 @@ def retryable(exc: BaseException) -> bool:
     )
 
 
+def unwritable(exc: BaseException) -> bool:
+    """Whether `exc` says the catalog could not be written (a full disk, a size limit, a
+    read-only file). DuckLake does not pass SQLite's own error on: the commit fails, or
+    its rollback then finds no transaction."""
+    text = str(exc)
+    return (
+        isinstance(exc, duckdb.Error)
+        and not retryable(exc)
+        and (
+            "Failed to commit DuckLake transaction" in text
+            or "cannot rollback - no transaction is active" in text
+        )
+    )
+
+
 def migration_files(directory: Path) -> list[Path]:
     """The migrations in `directory`, in the order of their number prefix."""
     if not directory.is_dir():
@@ -147,6 +162,8 @@ def _in_transaction(
     except duckdb.Error as exc:
         with suppress(duckdb.Error):  # a failed COMMIT has ended it already
             con.execute("ROLLBACK")
-        if retryable(exc):
-            raise  # another process migrating at the same time: `migrate` tries again
+        if retryable(exc) or unwritable(exc):
+            # Another process migrating at the same time: `migrate` tries again; or the
+            # catalog cannot be written: `migrate` says so.
+            raise
         raise WarehouseError(f"{failure}: {str(exc).splitlines()[0]}") from None
