@@ -8,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from claimwatch.matching.catalog import Catalog
+from claimwatch.store.connection import connect, migrate
+from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.snapshots import list_snapshots
+from claimwatch.store.table_stats import tables_without_statistics
 from tests.commands import claimwatch
+from tests.conftest import MIGRATIONS
 from tests.postgres import PostgresCatalog
 from tests.test_import import old_warehouse
 from tests.warehouses import UKRAINE, UKRAINE_QUOTE, article, match_in, populated_warehouse, store
@@ -55,3 +59,18 @@ def test_snapshots_as_of_maintain_and_import_on_postgres(
     assert imported.returncode == 0, imported.stderr
     articles = _json("sql", "SELECT count(*) AS n FROM articles", "--format", "json", "--db", db)
     assert articles == [{"n": 2 + counts["articles"]}]
+
+
+def test_tables_get_statistics_on_postgres(
+    postgres_catalog: PostgresCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckLake's catalog tables are found on PostgreSQL as in SQLite (store/table_stats.py).
+    monkeypatch.setenv("CLAIMWATCH_DATA_PATH", f"{postgres_catalog.data_path}/")
+    db = Path(postgres_catalog.db)
+    with connect(db) as con:
+        apply_migrations(con, MIGRATIONS)
+        assert "reviews" in tables_without_statistics(con)
+    migrate(db, MIGRATIONS)
+    with connect(db, read_only=True) as con:
+        assert tables_without_statistics(con) == []
+        assert con.execute("SELECT count(*) FROM reviews").fetchone() == (0,)

@@ -26,7 +26,7 @@ from typing import TypeVar
 import duckdb
 
 from claimwatch.exceptions import WarehouseError
-from claimwatch.store import lake
+from claimwatch.store import lake, table_stats
 
 # has_table and retryable are defined beside the migrations, which ask them too; readers
 # import them from here.
@@ -159,7 +159,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def migrate(db: Path, migrations_dir: Path) -> list[str]:
-    """Create or upgrade the warehouse schema; return the migrations applied.
+    """Create or upgrade the warehouse schema, and give new tables statistics
+    (`table_stats`); return the migrations applied.
 
     Several processes may do this at once on a new warehouse: the catalog's creation
     and each migration are retried until one of them has done it.
@@ -167,8 +168,18 @@ def migrate(db: Path, migrations_dir: Path) -> list[str]:
     # Creating a PostgreSQL catalog makes the others wait for it, then fail: retry long.
     with connect(db, wait=CONFLICT_WAIT) as con:
         try:
-            return _retry(
+            applied = _retry(
                 lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
             )
         except duckdb.Error as exc:  # only unwritable() errors get here
             raise WarehouseError(f"{db}: {_cause(exc)}") from None
+        missing = table_stats.tables_without_statistics(con)
+    if missing:
+        write(db, f"{db}: cannot prepare the tables", _give_statistics)
+    return applied
+
+
+def _give_statistics(con: duckdb.DuckDBPyConnection) -> None:
+    # Asked again inside the transaction: another process may have done it meanwhile.
+    for table in table_stats.tables_without_statistics(con):
+        table_stats.give_statistics(con, table)
