@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from claimwatch.fetching.client import FetchConfig
-from claimwatch.workers.pool import WorkerConfig
+from claimwatch.workers.config import WorkerConfig
 
 
 class Settings(BaseSettings):

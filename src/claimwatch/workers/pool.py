@@ -22,11 +22,11 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from pebble import ProcessExpired, ProcessPool
-from pydantic import BaseModel, ConfigDict, Field
 
 from claimwatch.fetching.client import Page
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.records import Failure, FeedItem, StoredText
+from claimwatch.workers.config import WorkerConfig
 from claimwatch.workers.job import PageOutcome, detect_texts, process_page, start_worker
 
 log = logging.getLogger(__name__)
@@ -34,21 +34,6 @@ log = logging.getLogger(__name__)
 # Not `fork`: the pass has threads (fetching, Prefect), and a forked child inherits
 # their locks in whatever state they were.
 START_METHOD = "spawn"
-
-
-class WorkerConfig(BaseModel):
-    """How many worker processes, and how long one page may keep one. Frozen: it keys the
-    shared pool."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # 0: one per core this process may use.
-    processes: int = Field(default=0, ge=0, le=256)
-    # A real news page costs trafilatura 20–40 ms of CPU; some hostile shapes (a paragraph
-    # of 100 000 inline elements) cost it hours.
-    cpu_seconds: float = Field(default=10.0, gt=0)
-    # Past this wall time a page's worker is ended even if it used no CPU (a hang).
-    wall_seconds: float = Field(default=60.0, gt=0)
 
 
 def worker_count() -> int:
