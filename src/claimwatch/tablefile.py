@@ -183,10 +183,10 @@ def write_delimited(rows: Iterable[Sequence[str]], delimiter: str) -> str:
     """Rows as CSV or TSV text, one line each ending in \\n, a cell quoted when it holds the
     delimiter, a quote or a line end (Python 3.11's csv writer leaves a lone \\r unquoted
     under a \\n line end, which every reader takes for the end of the row)."""
-    special = (delimiter, '"', "\r", "\n")
 
     def cell(value: str) -> str:
-        if any(char in value for char in special):
+        # Four `in` tests, not a loop over them: a report of 10^5 rows has 10^6 cells.
+        if delimiter in value or '"' in value or "\r" in value or "\n" in value:
             return '"' + value.replace('"', '""') + '"'
         return value
 

@@ -77,6 +77,8 @@ def _isatty(stream: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float) or value is None:  # most cells, checked first
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
