@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -182,6 +183,22 @@ def test_sql_is_read_only_and_touches_no_file(populated: Path, tmp_path: Path) -
         run_sql(populated, "SET enable_external_access = true")
     assert not target.exists()
     assert rows(populated, "SELECT count(*) AS n FROM matches")[0]["n"] == 5
+
+
+def test_sql_connections_keep_nothing_a_query_made(populated: Path, tmp_path: Path) -> None:
+    # User SQL runs on one DuckDB instance kept for the process (store/sandbox.py): what a
+    # query defines dies with its connection, and a warehouse made anew is read anew.
+    run_sql(populated, "CREATE TEMP MACRO now() AS TIMESTAMP '2000-01-01'")
+    assert rows(populated, "SELECT now() > TIMESTAMP '2020-01-01' AS later") == [{"later": True}]
+    copy = tmp_path / "copy"
+    shutil.copytree(populated, copy)
+    assert rows(copy, "SELECT count(*) AS n FROM matches") == [{"n": 5}]
+    shutil.rmtree(copy)
+    migrate(copy, MIGRATIONS)
+    assert rows(copy, "SELECT count(*) AS n FROM matches") == [{"n": 0}]
+    target = tmp_path / "leak.csv"
+    with pytest.raises(ReportError, match="disabled by configuration"):
+        run_sql(copy, f"COPY (SELECT 1) TO '{target}'")
 
 
 def test_sql_command(populated: Path) -> None:
