@@ -8,6 +8,10 @@ pass     warehouses of each size (articles stored) are built through the store's
          own time from the `runs` table and the peak RSS of it and its workers), then
          `digest --dry-run` and every report with its defaults (each a `claimwatch`
          process: wall time and peak RSS). Ratios are largest size against smallest.
+         The archive's digests went out as it grew (each batch's matches delivered to
+         the bench's digest channel, recorded through the digest ledger's own write),
+         so `digest --dry-run` finds what a desk's daily digest finds: the last pass's
+         matches; `digest-pending` with its defaults lists every match ever stored.
 stories  synthetic archives of unrelated originals (sentences drawn from one small pool,
          so texts share much of their wording) and copies of some of them with edits
          (cut to 80-90 %, a new intro, boilerplate, a few words replaced): how often an
@@ -32,9 +36,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,20 +50,26 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_pass import BIN, Site, _peak_rss, run_pass, serve  # noqa: E402
 from benchmarks.corpus import seed_catalog, sentence_pools  # noqa: E402
 from claimwatch.dates import utcnow  # noqa: E402
+from claimwatch.delivery.config import load_digest_config  # noqa: E402
+from claimwatch.delivery.destinations import destination_key  # noqa: E402
 from claimwatch.records import Article, Match, RunStats  # noqa: E402
 from claimwatch.sources.config import SourceList  # noqa: E402
+from claimwatch.store.connection import write  # noqa: E402
 from claimwatch.store.passes import begin_pass, finish_pass, store_batch  # noqa: E402
 from claimwatch.store.reports import Report, get_report, list_reports, run_report  # noqa: E402
 from claimwatch.store.stories import HALF_DISTANCE, MAX_DISTANCE, simhashes  # noqa: E402
 from claimwatch.store.warehouse_sql import migrations_dir, reports_dir  # noqa: E402
+from claimwatch.store.writers import insert_rows  # noqa: E402
 
 SAMPLE = sorted((ROOT / "seeds" / "sample" / "articles").glob("*.html"))
 BATCH = 5000
 SPAN = timedelta(days=730)
 
 
-def build(db: Path, size: int) -> float:
-    """A warehouse of `size` articles written through store_batch; seconds it took."""
+def build(db: Path, size: int, digests: Path | None = None) -> float:
+    """A warehouse of `size` articles written through store_batch; seconds it took. With
+    a digest file, each batch's matches are recorded as delivered to its first channel."""
+    channel = load_digest_config(digests).channels[0] if digests else None
     _, pool = sentence_pools()
     catalog = seed_catalog()
     claims = [c for c in catalog.claims]
@@ -95,7 +108,33 @@ def build(db: Path, size: int) -> float:
         at = articles[-1].fetched_at
         stats = RunStats(run_id, at, at, "completed", 1, 0, len(articles), 0, 0, 0, 0, 0)
         finish_pass(db, stats=stats, polled=[], log=[], failures=[])
+        if channel is not None:
+            _delivered(db, channel, matches, at)
     return time.perf_counter() - started
+
+
+def _delivered(db: Path, channel: Any, matches: list[Match], at: datetime) -> None:
+    """`matches` recorded as one digest delivered to `channel`, as the ledger records one."""
+    attempt = uuid.uuid4().hex
+    digest = {
+        "attempt_id": attempt, "digest_id": attempt[:16], "channel": channel.name,
+        "channel_kind": channel.kind, "destination": str(channel.path),
+        "destination_key": destination_key(channel), "status": "delivered", "detail": "",
+        "matches": len(matches), "claims": len({m.claim_id for m in matches}),
+        "first_matched_at": at, "last_matched_at": at, "since": None, "attempts": 1,
+        "started_at": at, "finished_at": at,
+    }  # fmt: skip
+    items = [
+        {"attempt_id": attempt, "channel": channel.name, "article_url": m.article_url,
+         "claim_id": m.claim_id, "score": m.score}
+        for m in matches
+    ]  # fmt: skip
+
+    def record(con: duckdb.DuckDBPyConnection) -> None:
+        insert_rows(con, "digests", [digest])
+        insert_rows(con, "digest_items", items)
+
+    write(db, "bench: digest ledger", record)
 
 
 def timed_command(args: list[str]) -> tuple[float, float]:
@@ -119,9 +158,17 @@ def bench_pass(sizes: list[int], repeat: int) -> None:
     names = [r.name for r in list_reports(reports_dir())]
     results: dict[int, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as scratch, serve(site) as base:
+        digests = Path(scratch) / "digest.yaml"
+        digests.write_text(
+            "channels:\n  - name: desk\n    kind: directory\n"
+            f"    path: {Path(scratch) / 'sent'}\n    format: html\n"
+            "subscriptions:\n  - name: everything\n    channels: [desk]\n"
+            "    include_sample: true\n",
+            encoding="utf-8",
+        )
         for size in sizes:
             built = Path(scratch) / f"built-{size}"
-            seconds = build(built, size)
+            seconds = build(built, size, digests)
             print(f"{size:>9,} articles built in {seconds:.0f} s", flush=True)
             passes, peaks = [], []
             for _ in range(repeat):
@@ -134,7 +181,8 @@ def bench_pass(sizes: list[int], repeat: int) -> None:
                 peaks.append(ran["rss_mib"])
             row = {"pass": (statistics.median(passes), statistics.median(peaks))}
             db = str(work / "bench-lake")
-            runs = [timed_command(["digest", "--dry-run", "--db", db]) for _ in range(repeat)]
+            digest = ["digest", "--dry-run", "--config", str(digests), "--db", db]
+            runs = [timed_command(digest) for _ in range(repeat)]
             row["digest --dry-run"] = _medians(runs)
             for name in names:
                 runs = [
