@@ -157,7 +157,7 @@ def run_report(
 ) -> Result:
     """Run a report read-only against the warehouse (as it stood at `as_of`, if given)."""
     values = report.bind(given or {})
-    return _fetch(db, report.sql, values, str(report.path), wait, _rows, as_of)
+    return _fetch(db, report.sql, values, str(report.path), wait, _rows, as_of, trusted=True)
 
 
 def report_arrow(
@@ -170,7 +170,7 @@ def report_arrow(
 ) -> pa.Table:
     """A report's result as an Arrow table, with the warehouse's column types (for Parquet)."""
     values = report.bind(given or {})
-    return _fetch(db, report.sql, values, str(report.path), wait, _arrow, as_of)
+    return _fetch(db, report.sql, values, str(report.path), wait, _arrow, as_of, trusted=True)
 
 
 def run_sql(
@@ -214,9 +214,15 @@ def _fetch(
     wait: float,
     out: Any,
     as_of: AsOf | None = None,
+    *,
+    trusted: bool = False,
 ) -> Any:
+    """`out` of the result of `sql`, read-only. SQL a user typed runs sandboxed (it reads
+    nothing but the warehouse); the reports are claimwatch's own, shipped with the
+    package, and run on the process's shared connection, which saves starting a DuckDB
+    instance for them (a third of a second) in a command that already has one."""
     snapshot = as_of.snapshot if as_of is not None else None
-    with connect(db, read_only=True, wait=wait, as_of=snapshot, sandboxed=True) as con:
+    with connect(db, read_only=True, wait=wait, as_of=snapshot, sandboxed=not trusted) as con:
         if as_of is not None:
             # Periods relative to now() (reports' `days`, the views' "last 7 days") end at
             # the as-of time: a temporary macro shadows the built-in for this connection.
