@@ -2,6 +2,18 @@
 -- description: Matches not yet accepted where a channel delivers (its destination) in a delivered digest, with their story and whether an earlier digest already sent that story there; before any subscription filter.
 -- param destination: null  # where the channel delivers: its destination_key in the digests report; null: every match counts as new
 -- param since: null  # only matches found at or after this time (ISO date or timestamp, UTC)
+-- What the destination lacks, found in `matches` alone before anything is joined to it:
+-- a digest's cost then follows what is new, not the archive.
+WITH pending AS MATERIALIZED (
+    SELECT article_url, claim_id
+    FROM matches AS pm
+    WHERE NOT EXISTS (
+            SELECT 1 FROM delivered_matches AS d
+            WHERE d.destination_key = $destination AND d.article_url = pm.article_url
+              AND d.claim_id = pm.claim_id
+        )
+      AND ($since IS NULL OR pm.matched_at >= CAST($since AS TIMESTAMP))
+)
 SELECT
     m.claim_id,
     coalesce(m.claim_text, m.claim_id) AS claim_text,
@@ -30,13 +42,8 @@ SELECT
         WHERE d.destination_key = $destination AND d.claim_id = m.claim_id
           AND ds.story_id = s.story_id
     ) AS story_sent_before
-FROM claim_matches AS m
+FROM pending AS p
+JOIN claim_matches AS m ON m.article_url = p.article_url AND m.claim_id = p.claim_id
 JOIN article_stories AS s ON s.article_url = m.article_url
 LEFT JOIN claims AS c ON c.id = m.claim_id
-WHERE NOT EXISTS (
-        SELECT 1 FROM delivered_matches AS d
-        WHERE d.destination_key = $destination AND d.article_url = m.article_url
-          AND d.claim_id = m.claim_id
-    )
-  AND ($since IS NULL OR m.matched_at >= CAST($since AS TIMESTAMP))
 ORDER BY m.claim_id, seen_at, m.article_url;
