@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from claimwatch.fetching.client import FetchConfig
+from claimwatch.fetching.config import FetchConfig
 from claimwatch.workers.config import WorkerConfig
 
 

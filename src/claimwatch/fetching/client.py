@@ -17,11 +17,10 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
-from claimwatch import __version__
 from claimwatch.exceptions import FetchError
 from claimwatch.fetching.address_guard import PrivateAddressError, PublicOnlyTransport
+from claimwatch.fetching.config import FetchConfig
 from claimwatch.fetching.robots import Robots, RobotsCache, is_robots_url
 from claimwatch.retry import RetryPolicy, parse_retry_after
 
@@ -31,35 +30,6 @@ log = logging.getLogger(__name__)
 # Statuses worth another try: the server says "later" or failed on its side.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class FetchConfig(BaseModel):
-    """How politely and how patiently to fetch. Frozen, so it can key the shared client."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    user_agent: str = f"claimwatch/{__version__} (claim monitor; +https://github.com/claimwatch)"
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=20.0, gt=0)
-    # The whole body, however slowly it trickles in.
-    body_timeout: float = Field(default=60.0, gt=0)
-    max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
-    # Requests in flight over all hosts (and fetch_articles' threads). With max_per_host 2,
-    # 16 served 8 hosts at a time: 18x one-by-one over 20 hosts; 32 gives 24x (bench_fetch).
-    max_connections: int = Field(default=32, ge=1)
-    max_per_host: int = Field(default=2, ge=1)
-    # Seconds between the starts of two requests to one host (robots.txt requests aside).
-    host_delay: float = Field(default=0.5, ge=0)
-    obey_robots: bool = True
-    # A robots.txt Crawl-delay raises host_delay for its site, but never above this.
-    max_crawl_delay: float = Field(default=30.0, ge=0)
-    max_redirects: int = Field(default=5, ge=0)
-    retries: int = Field(default=2, ge=0)
-    backoff_seconds: float = Field(default=0.5, ge=0)
-    # A Retry-After longer than this is not waited for: the URL fails and the pass goes on.
-    max_retry_after: float = Field(default=30.0, ge=0)
-    # Connect to loopback and private networks too (local tests, the offline sample).
-    allow_private: bool = False
 
 
 @dataclass(frozen=True, slots=True)
