@@ -89,7 +89,11 @@ def section(command: click.Command, ctx: click.Context) -> str:
     parts = [f"## {ctx.command_path}", f"```text\n{usage}\n```"]
     parts.extend(help_blocks(command.help or ""))
     if isinstance(command, click.Group):
-        names = [n for n in command.list_commands(ctx) if not command.commands[n].hidden]
+        names = [
+            n
+            for n in command.list_commands(ctx)
+            if (sub := command.get_command(ctx, n)) is not None and not sub.hidden
+        ]
         links = ", ".join(f"[{n}](#{slug(f'{ctx.command_path} {n}')})" for n in names)
         parts.append(f"Commands: {links}.")
     help_option = command.get_help_option(ctx)
