@@ -1,10 +1,12 @@
 """Costs against the size of the archive, and stories against the size of the candidate pool.
 
     python benchmarks/bench_scale.py [pass|stories|all] [--sizes 1000 100000] [--repeat N]
+        [--keep DIR]
 
 pass     warehouses of each size (articles stored) are built through the store's own
-         write path (`store_batch`, batches of 5,000), then on a fresh copy of each: a
-         pass over the 17 pages of seeds/sample served locally (`claimwatch run`, its
+         write path (`store_batch`, batches of 5,000; `--keep DIR` keeps them there for
+         the next run), then on a fresh copy of each: a pass over the 17 pages of
+         seeds/sample served locally (`claimwatch run`, its
          own time from the `runs` table and the peak RSS of it and its workers), then
          `digest --dry-run` and every report with its defaults (each a `claimwatch`
          process: wall time and peak RSS). Ratios are largest size against smallest.
@@ -153,23 +155,28 @@ def timed_command(args: list[str]) -> tuple[float, float]:
     return time.perf_counter() - started, peak / 2**20
 
 
-def bench_pass(sizes: list[int], repeat: int) -> None:
+def bench_pass(sizes: list[int], repeat: int, keep: Path | None) -> None:
     site = Site([p.read_bytes() for p in SAMPLE])
     names = [r.name for r in list_reports(reports_dir())]
     results: dict[int, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as scratch, serve(site) as base:
-        digests = Path(scratch) / "digest.yaml"
+        home = keep or Path(scratch)  # where the built warehouses and the digest file live
+        home.mkdir(parents=True, exist_ok=True)
+        digests = home / "digest.yaml"
         digests.write_text(
             "channels:\n  - name: desk\n    kind: directory\n"
-            f"    path: {Path(scratch) / 'sent'}\n    format: html\n"
+            f"    path: {home / 'sent'}\n    format: html\n"
             "subscriptions:\n  - name: everything\n    channels: [desk]\n"
             "    include_sample: true\n",
             encoding="utf-8",
         )
         for size in sizes:
-            built = Path(scratch) / f"built-{size}"
-            seconds = build(built, size, digests)
-            print(f"{size:>9,} articles built in {seconds:.0f} s", flush=True)
+            built = home / f"built-{size}"
+            if (built / "catalog.sqlite").is_file():
+                print(f"{size:>9,} articles: the warehouse kept in {built}", flush=True)
+            else:
+                seconds = build(built, size, digests)
+                print(f"{size:>9,} articles built in {seconds:.0f} s", flush=True)
             passes, peaks = [], []
             for _ in range(repeat):
                 work = Path(scratch) / f"work-{size}-{len(passes)}"
@@ -290,11 +297,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--stored", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=5_000)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the warehouses in this folder and reuse them on later runs "
+        "(10^6 articles take about 50 minutes to build)",
+    )
     args = parser.parse_args()
     if args.what in ("stories", "all"):
         bench_stories(args.stored, args.queries)
     if args.what in ("pass", "all"):
-        bench_pass(sorted(args.sizes), args.repeat)
+        bench_pass(sorted(args.sizes), args.repeat, args.keep)
 
 
 if __name__ == "__main__":
