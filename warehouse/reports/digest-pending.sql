@@ -13,6 +13,18 @@ WITH pending AS MATERIALIZED (
               AND d.claim_id = pm.claim_id
         )
       AND ($since IS NULL OR pm.matched_at >= CAST($since AS TIMESTAMP))
+),
+-- The stories of those matches, and which of them an earlier digest sent there for the
+-- same claim: looked up for these stories only.
+pending_stories AS MATERIALIZED (
+    SELECT DISTINCT s.story_id FROM pending AS p JOIN article_stories AS s USING (article_url)
+),
+sent AS MATERIALIZED (
+    SELECT DISTINCT d.claim_id, ds.story_id
+    FROM article_stories AS ds
+    JOIN delivered_matches AS d ON d.article_url = ds.article_url
+    WHERE ds.story_id IN (SELECT story_id FROM pending_stories)
+      AND d.destination_key = $destination
 )
 SELECT
     m.claim_id,
@@ -36,11 +48,7 @@ SELECT
     m.confirmed_at,
     s.story_id,
     EXISTS (
-        SELECT 1
-        FROM delivered_matches AS d
-        JOIN article_stories AS ds ON ds.article_url = d.article_url
-        WHERE d.destination_key = $destination AND d.claim_id = m.claim_id
-          AND ds.story_id = s.story_id
+        SELECT 1 FROM sent WHERE sent.claim_id = m.claim_id AND sent.story_id = s.story_id
     ) AS story_sent_before
 FROM pending AS p
 JOIN claim_matches AS m ON m.article_url = p.article_url AND m.claim_id = p.claim_id
