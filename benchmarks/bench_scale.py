@@ -14,6 +14,8 @@ pass     warehouses of each size (articles stored) are built through the store's
          the bench's digest channel, recorded through the digest ledger's own write),
          so `digest --dry-run` finds what a desk's daily digest finds: the last pass's
          matches; `digest-pending` with its defaults lists every match ever stored.
+         A built warehouse is maintained once (`claimwatch warehouse maintain`), as the
+         nightly deployment keeps one.
 stories  synthetic archives of unrelated originals (sentences drawn from one small pool,
          so texts share much of their wording) and copies of some of them with edits
          (cut to 80-90 %, a new intro, boilerplate, a few words replaced): how often an
@@ -57,6 +59,7 @@ from claimwatch.delivery.destinations import destination_key  # noqa: E402
 from claimwatch.records import Article, Match, RunStats  # noqa: E402
 from claimwatch.sources.config import SourceList  # noqa: E402
 from claimwatch.store.connection import write  # noqa: E402
+from claimwatch.store.maintenance import maintain  # noqa: E402
 from claimwatch.store.passes import begin_pass, finish_pass, store_batch  # noqa: E402
 from claimwatch.store.reports import Report, get_report, list_reports, run_report  # noqa: E402
 from claimwatch.store.stories import HALF_DISTANCE, MAX_DISTANCE, simhashes  # noqa: E402
@@ -112,6 +115,9 @@ def build(db: Path, size: int, digests: Path | None = None) -> float:
         finish_pass(db, stats=stats, polled=[], log=[], failures=[])
         if channel is not None:
             _delivered(db, channel, matches, at)
+    # As the nightly `maintain` deployment leaves it: the batches' small writes (inlined
+    # in the catalog below 1,000 rows, as each batch's matches are) flushed to Parquet.
+    maintain(db, retention=timedelta(days=30))
     return time.perf_counter() - started
 
 
