@@ -26,13 +26,17 @@ WITH copies AS (
 counted AS (
     SELECT story_id FROM copies GROUP BY story_id HAVING count(*) >= $min_copies
 ),
+-- Every copy of those stories, whenever seen: a few per story, found before any join.
+counted_copies AS MATERIALIZED (
+    SELECT article_url, story_id
+    FROM article_stories
+    WHERE $days <> 0 AND story_id IN (SELECT story_id FROM counted)
+),
 seen_before AS (
     SELECT DISTINCT s.story_id
-    FROM article_stories AS s
+    FROM counted_copies AS s
     JOIN articles AS a ON a.url = s.article_url
-    WHERE $days <> 0
-      AND s.story_id IN (SELECT story_id FROM counted)
-      AND (NOT a.is_sample OR $include_sample)
+    WHERE (NOT a.is_sample OR $include_sample)
       AND coalesce(a.published_at, a.fetched_at) < (now() AT TIME ZONE 'UTC') - to_days($days)
 ),
 kept AS (
@@ -44,14 +48,7 @@ stories AS (
         count(*) AS copies,
         count(DISTINCT outlet) AS outlets,
         min(seen_at) AS first_seen,
-        max(seen_at) AS last_seen,
-        arg_min(outlet, (seen_at, url)) AS first_outlet,
-        arg_min(title, (seen_at, url)) AS title,
-        arg_min(final_url, (seen_at, url)) AS first_url,
-        -- The copies after the first, in the order they appeared.
-        list(outlet ORDER BY seen_at, url)[2:] AS echo_outlets,
-        list(final_url ORDER BY seen_at, url)[2:] AS echo_urls,
-        list(seen_at ORDER BY seen_at, url)[2:] AS echo_seen_at
+        max(seen_at) AS last_seen
     FROM copies
     WHERE story_id IN (SELECT story_id FROM kept)
     GROUP BY story_id
@@ -62,21 +59,42 @@ claimed AS (
     JOIN matches AS m ON m.article_url = s.article_url
     WHERE s.story_id IN (SELECT story_id FROM kept)
     GROUP BY s.story_id
+),
+-- The stories shown; their copies are listed for these alone.
+shown AS MATERIALIZED (
+    SELECT st.*, coalesce(c.claims, []) AS claims
+    FROM stories AS st
+    LEFT JOIN claimed AS c USING (story_id)
+    WHERE $claim_id IS NULL OR list_contains(c.claims, $claim_id)
+    ORDER BY st.last_seen DESC, st.story_id
+    LIMIT $limit
+),
+echoes AS (
+    SELECT
+        story_id,
+        arg_min(outlet, (seen_at, url)) AS first_outlet,
+        arg_min(title, (seen_at, url)) AS title,
+        arg_min(final_url, (seen_at, url)) AS first_url,
+        -- The copies after the first, in the order they appeared.
+        list(outlet ORDER BY seen_at, url)[2:] AS echo_outlets,
+        list(final_url ORDER BY seen_at, url)[2:] AS echo_urls,
+        list(seen_at ORDER BY seen_at, url)[2:] AS echo_seen_at
+    FROM copies
+    WHERE story_id IN (SELECT story_id FROM shown)
+    GROUP BY story_id
 )
 SELECT
     st.story_id,
-    st.title,
+    e.title,
     st.first_seen,
-    st.first_outlet,
+    e.first_outlet,
     st.copies,
     st.outlets,
-    st.echo_outlets,
-    st.echo_seen_at,
-    coalesce(c.claims, []) AS claims,
-    st.first_url,
-    st.echo_urls
-FROM stories AS st
-LEFT JOIN claimed AS c USING (story_id)
-WHERE $claim_id IS NULL OR list_contains(c.claims, $claim_id)
-ORDER BY st.last_seen DESC, st.story_id
-LIMIT $limit;
+    e.echo_outlets,
+    e.echo_seen_at,
+    st.claims,
+    e.first_url,
+    e.echo_urls
+FROM shown AS st
+JOIN echoes AS e USING (story_id)
+ORDER BY st.last_seen DESC, st.story_id;
