@@ -94,6 +94,15 @@ def test_every_report_runs_with_defaults_on_a_populated_warehouse(
         assert result.rows, f"{name} found nothing in a populated warehouse"
 
 
+def test_digest_pending_lists_the_first_rows_unless_asked_for_all(populated: Path) -> None:
+    # Listing every stored match would grow with the archive: the report shows `limit`
+    # rows, the first by claim and time; a digest asks for all of them (limit 0).
+    report = get_report(REPORTS, "digest-pending")
+    every = run_report(populated, report, {"limit": "0"}).rows
+    first = run_report(populated, report, {"limit": "2"}).rows
+    assert len(every) == 5 and first == every[:2]
+
+
 def test_sql_in_a_parameter_is_a_value(populated: Path) -> None:
     hostile = "x' OR '1'='1'; DROP TABLE matches; --"
     for name in ("overview", "first-seen", "top-outlets", "stories", "claim-evidence"):

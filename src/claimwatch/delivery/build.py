@@ -51,7 +51,7 @@ def pending_items(
 ) -> list[DigestItem]:
     """Every match not yet accepted at `destination` (a `destination_key`; the report
     `digest-pending`)."""
-    given = {"destination": destination}
+    given = {"destination": destination, "limit": "0"}  # every one of them
     result = run_report(db, get_report(reports_dir, "digest-pending"), given, wait=wait)
     items = []
     for row in result.rows:
