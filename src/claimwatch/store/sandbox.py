@@ -1,11 +1,11 @@
-"""Connections for SQL a user typed (`claimwatch sql`, reports): they read the warehouse
-and nothing else on this machine (no other file, no extension, no setting changed).
+"""Connections for SQL a user typed (`claimwatch sql`): they read the warehouse and
+nothing else on this machine (no other file, no extension, no setting changed).
 
 These restrictions hold for a whole DuckDB instance, so such connections come from an
 instance of their own, kept for the process: starting one costs a third of a second
-(checking the extensions' signatures), which a digest of several channels, each read
-by a report, would pay again for each. Each connection is a cursor of its own, so a
-temporary table or macro one of them makes is gone when it closes.
+(checking the extensions' signatures), which a process running several such queries
+(a server, the tests) would otherwise pay for each. Each connection is a cursor of its
+own, so a temporary table or macro one query makes is gone when it closes.
 """
 
 from __future__ import annotations
