@@ -42,22 +42,23 @@ WITH recent AS (
     FROM article_sketches
     WHERE fetched_at >= $since
 ),
-sketched AS (
-    SELECT true AS is_new, url, simhash, simhash2 FROM new_sketches
+recent_bands AS (
+    SELECT url, 0 AS half, b, (simhash >> ($bits * b)) & $mask AS band
+    FROM recent, range($bands) AS r(b) WHERE simhash IS NOT NULL
     UNION ALL
-    SELECT false, url, simhash, simhash2 FROM recent
+    SELECT url, 1 AS half, b, (simhash2 >> ($bits * b)) & $mask AS band
+    FROM recent, range($bands) AS r(b) WHERE simhash2 IS NOT NULL
 ),
--- Each sketch's bands, for both halves (half 1 is NULL for sketches made before it).
-bands AS (
-    SELECT is_new, url, half, b,
-           (CASE half WHEN 0 THEN simhash ELSE simhash2 END >> ($bits * b)) & $mask AS band
-    FROM sketched, range(2) AS h(half), range($bands) AS r(b)
-    WHERE CASE half WHEN 0 THEN simhash ELSE simhash2 END IS NOT NULL
+new_bands AS (
+    SELECT url, 0 AS half, b, (simhash >> ($bits * b)) & $mask AS band
+    FROM new_sketches, range($bands) AS r(b) WHERE simhash IS NOT NULL
+    UNION ALL
+    SELECT url, 1 AS half, b, (simhash2 >> ($bits * b)) & $mask AS band
+    FROM new_sketches, range($bands) AS r(b) WHERE simhash2 IS NOT NULL
 ),
 pairs AS (
-    SELECT DISTINCT n.url AS new_url, r.url
-    FROM bands AS n JOIN bands AS r USING (half, b, band)
-    WHERE n.is_new AND NOT r.is_new
+    SELECT DISTINCT n.url AS new_url, r.url FROM new_bands AS n JOIN recent_bands AS r
+    USING (half, b, band)
 ),
 near AS (
     SELECT p.new_url, p.url,
