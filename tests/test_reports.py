@@ -195,8 +195,8 @@ def test_sql_is_read_only_and_touches_no_file(populated: Path, tmp_path: Path) -
 
 
 def test_sql_connections_keep_nothing_a_query_made(populated: Path, tmp_path: Path) -> None:
-    # User SQL runs on one DuckDB instance kept for the process (store/sandbox.py): what a
-    # query defines dies with its connection, and a warehouse made anew is read anew.
+    # User SQL gets a sandboxed instance per query (lake.open_sandboxed): what a query
+    # defines dies with it, and a warehouse made anew is read anew.
     run_sql(populated, "CREATE TEMP MACRO now() AS TIMESTAMP '2000-01-01'")
     assert rows(populated, "SELECT now() > TIMESTAMP '2020-01-01' AS later") == [{"later": True}]
     copy = tmp_path / "copy"

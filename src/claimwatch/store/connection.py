@@ -26,7 +26,7 @@ from typing import TypeVar
 import duckdb
 
 from claimwatch.exceptions import WarehouseError
-from claimwatch.store import lake, sandbox, table_stats
+from claimwatch.store import lake, table_stats
 
 # has_table and retryable are defined beside the migrations, which ask them too; readers
 # import them from here.
@@ -61,7 +61,7 @@ def connect(
 
     def open_() -> tuple[duckdb.DuckDBPyConnection, str | None]:
         if sandboxed:
-            return sandbox.open_sandboxed(location, as_of=as_of), None
+            return lake.open_sandboxed(location, as_of=as_of), None
         return lake.open_cursor(location, read_only=read_only, as_of=as_of)
 
     try:

@@ -39,6 +39,7 @@ __all__ = [
     "load_extensions",
     "locate",
     "open_cursor",
+    "open_sandboxed",
 ]
 
 # The name the warehouse is attached under (the first of a process; `USE` makes it the
@@ -123,6 +124,32 @@ def open_cursor(
     this connection alone: the name to detach it by is returned with it.
     """
     return _ENGINE.cursor_for(location, read_only=read_only, as_of=as_of)
+
+
+def open_sandboxed(
+    location: Location, *, as_of: str | int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection of its own for SQL a user typed: it reads the warehouse and
+    nothing else on this machine (no other file, no extension, no setting changed).
+
+    A DuckDB instance of its own, since these restrictions hold for a whole instance,
+    closed with the connection. Not kept for the process: an instance kept across a
+    `warehouse maintain` that flushed inlined rows kept asking for the catalog tables
+    the flush had dropped ("Failed to read inlined data from DuckLake").
+    """
+    con = duckdb.connect()
+    try:
+        load_extensions(con, location.extensions)
+        _attach(con, location, LAKE, read_only=True, as_of=as_of)
+        con.execute(f"USE {LAKE}")
+        if location.data_path and location.folder is not None:
+            con.execute("SET allowed_directories = ?", [[location.data_path]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def detach(alias: str) -> None:
