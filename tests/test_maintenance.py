@@ -8,18 +8,22 @@ import os
 import shutil
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from prefect.utilities.importtools import load_script_as_module
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.settings import Settings
-from claimwatch.store.connection import write
+from claimwatch.store.connection import connect, write
+from claimwatch.store.lake import load_extensions
 from claimwatch.store.maintenance import maintain, storage
-from claimwatch.store.snapshots import lake_name
+from claimwatch.store.reports import get_report, run_report, run_sql
+from claimwatch.store.snapshots import AsOf, lake_name, list_snapshots
+from claimwatch.store.warehouse_sql import reports_dir
 from tests.commands import claimwatch
 from tests.conftest import ROOT
 from tests.warehouses import UKRAINE, UKRAINE_QUOTE, article, match_in, store
@@ -189,3 +193,81 @@ def test_maintain_gives_the_catalog_back_the_pages_of_rows_it_flushed(
     was, now = result.catalog_bytes
     assert now < was * 0.8, result.catalog_bytes  # ... and so did the pages it filled
     assert _rows(db) == before
+
+
+# What the warehouse holds, table by table (sources and claims are updated in place by
+# every pass; the rest only grow).
+_HOLDS = """
+SELECT (SELECT count(*) FROM articles) AS articles, (SELECT count(*) FROM claim_matches)
+AS matches, (SELECT count(*) FROM runs) AS runs, (SELECT max(updated_at) FROM sources)
+AS sources_updated, (SELECT max(updated_at) FROM claims) AS claims_updated
+"""
+
+
+def _as_of(db: Path, snapshot: int) -> tuple:
+    return run_sql(db, _HOLDS, as_of=AsOf(snapshot, datetime.now(UTC))).rows[0]
+
+
+def test_time_travel_answers_the_same_after_maintenance(tmp_path: Path, catalog: Catalog) -> None:
+    """Maintenance moves rows between files: what each past snapshot held stays as it was,
+    through rounds of passes (rows inlined, rows updated) and maintenance."""
+    db = tmp_path / "lake"
+    seen: dict[int, tuple] = {}
+    for number in range(3):
+        for day in (2 * number, 2 * number + 1):
+            arts = [
+                article(f"t{day}-{i}", "Polar Wire", day, f"{i}: {UKRAINE_QUOTE}.")
+                for i in range(2)
+            ]
+            store(
+                db,
+                catalog,
+                f"run-{day}",
+                day,
+                arts,
+                [match_in(a, UKRAINE, UKRAINE_QUOTE) for a in arts],
+            )
+            snapshot = list_snapshots(db, limit=1)[0].id
+            seen[snapshot] = _as_of(db, snapshot)
+        result = maintain(db, retention=timedelta(days=30))
+        assert result.rows_flushed > 0
+        assert {s: _as_of(db, s) for s in seen} == seen, f"after maintenance {number + 1}"
+    assert seen[max(seen)][:3] == (12, 12, 6)
+
+
+def test_a_process_reading_on_after_another_instance_flushed_its_rows(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A long-lived process (a server, a notebook using claimwatch) keeps the warehouse
+    attached; a flush by another DuckDB instance moves the inlined rows it read. DuckLake
+    1.5.5 then fails every read of that attachment (duckdb/ducklake#1413): the reports
+    attach it anew and read on."""
+    db = tmp_path / "lake"
+    for day in range(2):
+        arts = [article(f"r{day}", "Polar Wire", day, f"It said {UKRAINE_QUOTE}.")]
+        store(db, catalog, f"run-{day}", day, arts, [match_in(arts[0], UKRAINE, UKRAINE_QUOTE)])
+    assert _articles_of(db, UKRAINE) == 2  # attached by this process, inlined rows read
+    arts = [article("r9", "Polar Wire", 9, f"Then {UKRAINE_QUOTE}.")]
+    store(db, catalog, "run-9", 9, arts, [match_in(arts[0], UKRAINE, UKRAINE_QUOTE)])
+    # The other instance: as a process that maintains the warehouse.
+    other = duckdb.connect()
+    try:
+        load_extensions(other, ("ducklake", "sqlite"))
+        other.execute(f"ATTACH 'ducklake:sqlite:{db / 'catalog.sqlite'}' AS w")
+        flushed = other.execute("SELECT sum(rows_flushed) FROM ducklake_flush_inlined_data('w')")
+        assert flushed.fetchall()[0][0] > 0  # all fetched: the flush has ended and committed
+
+        assert _articles_of(db, UKRAINE) == 3
+        assert len(run_report(db, get_report(reports_dir(), "runs")).rows) == 3  # later reads too
+        with connect(db, read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM articles").fetchone() == (3,)
+    finally:
+        other.close()
+
+
+def _articles_of(db: Path, claim: str) -> int:
+    """How many articles repeat `claim`, by a report on this process's instance (it reads
+    `claims`, whose migrations left a superseded table of inlined rows for a flush to drop)."""
+    result = run_report(db, get_report(reports_dir(), "matches-per-claim"))
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    return next(int(r["articles"]) for r in rows if r["claim_id"] == claim)

@@ -74,6 +74,11 @@ def connect(
         raise WarehouseError(f"{db}: cannot open: {_first_line(exc)}") from None
     try:
         yield con
+    except BaseException as exc:
+        if lake.stale_inlined_rows(exc):
+            con.close()
+            lake.forget(location)
+        raise
     finally:
         con.close()
         if temporary is not None:

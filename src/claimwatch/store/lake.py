@@ -35,6 +35,7 @@ __all__ = [
     "LAKE",
     "Location",
     "detach",
+    "forget",
     "exists",
     "load_extensions",
     "locate",
@@ -157,6 +158,19 @@ def detach(alias: str) -> None:
     _ENGINE.detach(alias)
 
 
+def stale_inlined_rows(exc: BaseException) -> bool:
+    """Whether a read failed on rows a flush in another DuckDB instance moved out of the
+    catalog. DuckLake 1.5.5 keeps the name of the catalog table that held them for the
+    attachment, which then fails every read until it is attached again
+    (duckdb/ducklake#1413): `forget` it and read again."""
+    return "Failed to read inlined data from DuckLake" in str(exc)
+
+
+def forget(location: Location) -> None:
+    """Detach the process's attachments of this warehouse: the next cursor attaches anew."""
+    _ENGINE.forget(location)
+
+
 class _Engine:
     """The process's DuckDB instance and the warehouses attached to it."""
 
@@ -190,6 +204,14 @@ class _Engine:
         with self._lock:
             if self._con is not None:
                 self._con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+
+    def forget(self, location: Location) -> None:
+        with self._lock:
+            for key in [k for k in self._attached if k[0] == location.catalog]:
+                alias = self._attached.pop(key)[0]
+                if self._con is not None and self._pid == os.getpid():
+                    with suppress(duckdb.Error):  # still in use: left under an unused name
+                        self._con.execute(f"DETACH DATABASE IF EXISTS {alias}")
 
     def _instance(self) -> duckdb.DuckDBPyConnection:
         if self._con is None or self._pid != os.getpid():  # a forked child starts anew
