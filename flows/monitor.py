@@ -122,6 +122,7 @@ def fetch_and_store(
         attempts=page_attempts(items, batch.failures + dropped, attempted, utcnow()),
         wait=wait,
         story_window=timedelta(days=settings.story_window_days),
+        sketches=batch.sketches,
     )
     return BatchStored([a.url for a in kept], dropped, batch.failures, found, added)
 

@@ -376,7 +376,7 @@ def test_assignment_does_not_depend_on_the_order_given() -> None:
     sketches = [
         sketch(
             f"http://x.example/{i}",
-            text,
+            simhashes(text),
             page=None,
             headline=None,
             text_sha256=str(i),
@@ -577,6 +577,27 @@ def test_a_sketch_close_in_one_half_only_is_another_story(tmp_path: Path, catalo
     ids = story_ids(db)
     # 10 + 30 bits of 128 apart: not the same story; 10 + 6: the same.
     assert ids[new.url] == ids[stored[1].url] != ids[stored[0].url]
+
+
+def test_a_batch_is_stored_with_the_sketches_its_workers_made(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """Sketches given with a batch are the ones stored (no text is sketched again);
+    articles without one given are sketched in the store."""
+    db = tmp_path / "w"
+    copies, _ = copies_and_others()
+    given, left = copies[0], copies[1]
+    made = (12345, 67890)  # not the text's own: proof it was taken as given
+    assert simhashes(given.text) != made
+    migrate(db, MIGRATIONS)
+    store_batch(
+        db, run_id="r", articles=[given, left], matches=[], failures=[], attempts=[],
+        sketches={given.url: made},
+    )  # fmt: skip
+    with connect(db, read_only=True) as con:
+        found = con.execute("SELECT article_url, simhash, simhash2 FROM article_sketches")
+        rows = {url: (first, second) for url, first, second in found.fetchall()}
+    assert rows == {given.url: made, left.url: simhashes(left.text)}
 
 
 def test_stories_are_looked_for_within_the_window(tmp_path: Path, catalog: Catalog) -> None:

@@ -13,6 +13,7 @@ from claimwatch.fetching.client import Page
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.records import FeedItem
 from claimwatch.store.connection import connect
+from claimwatch.store.stories import simhashes
 from claimwatch.workers.job import FAULT_MARKER, FAULTS_VARIABLE, PageOutcome
 from claimwatch.workers.pool import PagePool, WorkerConfig
 from tests.commands import claimwatch
@@ -85,6 +86,14 @@ def test_the_pool_works_on_after_its_workers_died(pool: PagePool) -> None:
     run(pool, {"http://h.example/abort": faulty_page("abort")})
     outcomes = run(pool, {f"http://h.example/{p.name}": p.read_bytes() for p in HEALTHY[:4]})
     assert all(o.article is not None for o in outcomes.values())
+
+
+def test_the_workers_sketch_each_article_for_its_story(pool: PagePool) -> None:
+    outcomes = run(pool, {f"http://h.example/{p.name}": p.read_bytes() for p in HEALTHY[:4]})
+    for outcome in outcomes.values():
+        assert outcome.article is not None
+        assert outcome.sketch == simhashes(outcome.article.text)
+    assert any(o.sketch is not None for o in outcomes.values())
 
 
 def test_matches_are_found_in_the_workers(catalog: object) -> None:

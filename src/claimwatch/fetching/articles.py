@@ -14,6 +14,7 @@ from claimwatch.exceptions import FetchError
 from claimwatch.fetching.archive import read_archive
 from claimwatch.fetching.client import HTML, HTML_ACCEPT, Fetcher, Page
 from claimwatch.records import Article, Failure, FeedItem, Match, Suggestion
+from claimwatch.store.stories import Halves
 from claimwatch.workers.job import PageOutcome
 from claimwatch.workers.pool import PagePool, shared_pool
 
@@ -30,10 +31,12 @@ class Batch:
     matches: list[Match] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    sketches: dict[str, Halves] = field(default_factory=dict)  # by article URL
 
     def add(self, outcome: PageOutcome) -> None:
         if outcome.article is not None:
             self.articles.append(outcome.article)
+            self.sketches[outcome.article.url] = outcome.sketch
             self.matches.extend(outcome.matches)
             self.suggestions.extend(outcome.suggestions)
         if outcome.failure is not None:

@@ -35,12 +35,13 @@ __all__ = [
     "LAKE",
     "Location",
     "detach",
-    "forget",
     "exists",
+    "forget",
     "load_extensions",
     "locate",
     "open_cursor",
     "open_sandboxed",
+    "stale_inlined_rows",
 ]
 
 # The name the warehouse is attached under (the first of a process; `USE` makes it the

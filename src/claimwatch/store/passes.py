@@ -19,7 +19,7 @@ orders them into the steps of a pass.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from claimwatch.sources.reader import SourceTally
 from claimwatch.store.connection import migrate, write
 from claimwatch.store.history import next_retry
 from claimwatch.store.stories import WINDOW as STORY_WINDOW
+from claimwatch.store.stories import Halves
 from claimwatch.store.story_lookup import assign_new_stories
 from claimwatch.store.writers import (
     insert_articles,
@@ -92,15 +93,17 @@ def store_batch(
     suggestions: Sequence[Suggestion] = (),
     wait: float = 0.0,
     story_window: timedelta = STORY_WINDOW,
+    sketches: Mapping[str, Halves] | None = None,
 ) -> tuple[int, int]:
     """Store one batch in one transaction; return (articles added, matches added).
 
-    `story_window`: how far back a new article's story is looked for (see `stories`)."""
+    `story_window`: how far back a new article's story is looked for (see `stories`);
+    `sketches`: the articles' sketches where already computed, by URL."""
     now = utcnow()
 
     def store(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         articles_new = insert_articles(con, articles, run_id)
-        assign_new_stories(con, articles, now, window=story_window)
+        assign_new_stories(con, articles, now, window=story_window, halves=sketches)
         matches_new = insert_matches(con, matches, run_id, now)
         insert_suggestions(con, suggestions, run_id, now)
         insert_failures(con, failures, run_id, now)

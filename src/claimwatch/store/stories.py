@@ -167,16 +167,19 @@ class Sketch:
     simhash2: int | None = None  # the second half; None as for simhash
 
 
+# Both halves of a text's sketch, or None for a text under MIN_WORDS words (`simhashes`).
+Halves = tuple[int, int] | None
+
+
 def sketch(
     url: str,
-    text: str,
+    halves: Halves,
     *,
     page: str | None,
     headline: str | None,
     text_sha256: str,
     fetched_at: datetime,
 ) -> Sketch:
-    halves = simhashes(text)
     first, second = halves if halves else (None, None)
     return Sketch(url, first, page, headline, text_sha256, fetched_at, second)
 

@@ -10,7 +10,7 @@ reads grows with the window, not with the archive.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import duckdb
@@ -24,9 +24,11 @@ from claimwatch.store.stories import (
     MAX_DISTANCE,
     WINDOW,
     Candidate,
+    Halves,
     Sketch,
     assign_stories,
     page_key,
+    simhashes,
     sketch,
 )
 from claimwatch.store.writers import arrow_rows
@@ -99,10 +101,15 @@ def assign_new_stories(
     now: datetime,
     *,
     window: timedelta = WINDOW,
+    halves: Mapping[str, Halves] | None = None,
 ) -> None:
     """Sketch the articles of a batch that have no sketch yet (those it stores for the
     first time) and give each its story (`stories.assign_stories`), looking among the
-    articles fetched within `window` before them."""
+    articles fetched within `window` before them.
+
+    `halves`: the sketches already computed, by URL (the worker that extracted a page
+    sketches its text, out of this transaction); the others are computed here."""
+    known = halves or {}
     first: dict[str, Article] = {}
     for article in sorted(articles, key=lambda a: a.fetched_at):
         first.setdefault(article.url, article)  # as insert_articles keeps it
@@ -126,7 +133,7 @@ def assign_new_stories(
     sketches = [
         sketch(
             a.url,
-            a.text,
+            known[a.url] if a.url in known else simhashes(a.text),
             page=page_key(a.canonical_url, a.final_url),
             headline=headlines[a.url] if len(headlines[a.url]) >= 16 else None,
             text_sha256=a.content_sha256,

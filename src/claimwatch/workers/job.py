@@ -23,6 +23,7 @@ from claimwatch.fetching.client import Page
 from claimwatch.fetching.extract import ExtractError, extract_article
 from claimwatch.matching.detector import Detection, Detector, DetectorSpec
 from claimwatch.records import Article, Failure, FeedItem, Match, StoredText, Suggestion
+from claimwatch.store.stories import Halves, simhashes
 
 # Tests set this to make a worker crash or hang on a page that carries a fault marker.
 FAULTS_VARIABLE = "CLAIMWATCH_TEST_FAULTS"
@@ -39,6 +40,9 @@ class PageOutcome:
     failure: Failure | None
     matches: tuple[Match, ...] = ()
     suggestions: tuple[Suggestion, ...] = ()
+    # The article's story sketch (store.stories), made here rather than in the process
+    # that stores it: its CPU would hold that process's lock while it feeds the workers.
+    sketch: Halves = None
 
 
 def start_worker(spec: DetectorSpec | None, parent: int) -> None:
@@ -69,10 +73,11 @@ def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
     except Exception as exc:  # one hostile page must not take the batch with it
         reason = f"extractor error: {exc!r}"[:500]
         return PageOutcome(None, Failure(item.source, item.url, "extract", reason))
+    halves = simhashes(article.text)
     if _detector is None:
-        return PageOutcome(article, None)
+        return PageOutcome(article, None, sketch=halves)
     found = _detector.detect(article.url, article.text, title=article.title)
-    return PageOutcome(article, None, tuple(found.matches), tuple(found.suggestions))
+    return PageOutcome(article, None, tuple(found.matches), tuple(found.suggestions), halves)
 
 
 @contextmanager
