@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
@@ -111,10 +112,10 @@ def store_batch(
         # A page stored at last needs no more tries (asked by the batch's URLs: a scan of
         # the articles by run_id would grow with the archive).
         if articles:
-            con.execute(
-                "DELETE FROM page_attempts WHERE url IN (SELECT unnest($urls))",
-                {"urls": [a.url for a in articles]},
-            )
+            # An Arrow table, not a list parameter (see story_lookup.assign_new_stories).
+            con.register("stored_urls", pa.table({"url": pa.array([a.url for a in articles])}))
+            con.execute("DELETE FROM page_attempts WHERE url IN (SELECT url FROM stored_urls)")
+            con.unregister("stored_urls")
         return articles_new, matches_new
 
     return write(db, _failed(db), store, wait=wait)

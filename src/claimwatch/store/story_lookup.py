@@ -115,19 +115,27 @@ def assign_new_stories(
         first.setdefault(article.url, article)  # as insert_articles keeps it
     if not first:
         return
-    con.register("batch_urls", pa.table({"url": pa.array(list(first), pa.string())}))
-    sketched = con.execute(
-        "SELECT article_url FROM article_sketches WHERE article_url IN (SELECT url FROM batch_urls)"
+    # One query for both: which URLs are sketched already, and each headline normalised
+    # by the warehouse's own macro, as the views read them. The batch goes in as an Arrow
+    # table: a Python list parameter costs DuckDB a failed `import pandas` per item.
+    con.register(
+        "batch_titles",
+        pa.table(
+            {
+                "url": pa.array(list(first), pa.string()),
+                "title": pa.array([a.title for a in first.values()], pa.string()),
+            }
+        ),
+    )
+    rows = con.execute(
+        "SELECT b.url, story_headline(b.title), s.article_url IS NOT NULL FROM batch_titles AS b"
+        " LEFT JOIN article_sketches AS s ON s.article_url = b.url"
     ).fetchall()
-    con.unregister("batch_urls")
-    # Headlines normalised by the warehouse's own macro, as the views read them.
-    normalised = con.execute(
-        "SELECT list_transform($titles, t -> story_headline(t))",
-        {"titles": [a.title for a in first.values()]},
-    ).fetchone()
-    headlines = dict(zip(first, normalised[0] if normalised else [], strict=True))
-    for (url,) in sketched:
-        first.pop(url, None)
+    con.unregister("batch_titles")
+    headlines = {url: headline for url, headline, _ in rows}
+    for url, _, sketched in rows:
+        if sketched:
+            first.pop(url, None)
     if not first:
         return
     sketches = [
