@@ -16,7 +16,7 @@ from claimwatch.delivery.config import load_digest_config
 from claimwatch.exceptions import CatalogError, DigestConfigError, SourcesError
 from claimwatch.matching.catalog import Catalog, export_catalog, load_catalog
 from claimwatch.sources.config import load_sources
-from claimwatch.store.reviews import read_decision_file
+from claimwatch.store.reviews import ReviewError, read_decision_file
 from claimwatch.store.snapshots import list_snapshots
 from tests.commands import claimwatch
 from tests.conftest import SEEDS
@@ -179,6 +179,16 @@ def test_a_bom_is_accepted_in_every_file(tmp_path: Path) -> None:
     decisions = tmp_path / "decided.csv"
     decisions.write_text(BOM + "id,decision,note\r\nabc,confirm,ok\r\n", "utf-8")
     assert read_decision_file(decisions) == {"confirm": [("abc", "ok")]}
+
+
+def test_a_decision_sheet_of_one_row_whose_header_lost_its_line_end_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Its one row reads as more header (found by tests/test_strict_files.py): no rows."""
+    decisions = tmp_path / "decided.csv"
+    decisions.write_text("id,claim_id,decision,noteabc,where-nato-goes,confirm,\n", "utf-8")
+    with pytest.raises(ReviewError, match=r"decided.csv: no rows under the header line"):
+        read_decision_file(decisions)
 
 
 def pending_ids(db: Path) -> list[str]:

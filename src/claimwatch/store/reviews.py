@@ -173,7 +173,9 @@ def read_decision_sheet(path: Path) -> list[SheetDecision]:
         raise ReviewError(f"{path}: line 1: needs the columns id and decision")
     found: list[SheetDecision] = []
     first_line: dict[str, int] = {}
+    has_rows = False
     for line, row in rows:
+        has_rows = True
         value = row["decision"].strip().lower()
         if not value:
             continue
@@ -192,4 +194,7 @@ def read_decision_sheet(path: Path) -> list[SheetDecision]:
         first_line[suggestion_id] = line
         note = row.get("note", "").strip() or None
         found.append(SheetDecision(line, value, suggestion_id, note))
+    if not has_rows:
+        # Also what a sheet of one row whose header lost its line end reads as.
+        raise ReviewError(f"{path}: no rows under the header line: nothing to decide")
     return found
