@@ -16,11 +16,17 @@ os.environ["CLAIMWATCH_FETCH__HOST_DELAY"] = "0"
 os.environ["CLAIMWATCH_CACHE_DIR"] = shared_cache_dir()
 
 import pytest
+from hypothesis import Phase, settings
 
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.sample_server import serve_directory
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.postgres import postgres_catalog, postgres_server  # noqa: F401 (fixtures)
+
+# A failing property test reports its shrunk example without Hypothesis's explain phase,
+# which re-ran the test under a line tracer: one failure took over 15 minutes of the run.
+settings.register_profile("claimwatch", phases=[p for p in Phase if p is not Phase.explain])
+settings.load_profile("claimwatch")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
