@@ -23,8 +23,6 @@ from email.utils import formatdate
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-import httpx
-
 from claimwatch import __version__
 from claimwatch.dates import utcnow
 from claimwatch.delivery.config import (
@@ -360,6 +358,8 @@ def _to_webhook(digest: Digest) -> str:
         "User-Agent": f"claimwatch/{__version__} (digest)",
         "X-Claimwatch-Digest": digest.digest_id,
     }
+    import httpx  # only a webhook needs it: a dry run or an email digest loads less
+
     timeout = httpx.Timeout(channel.timeout, connect=min(channel.timeout, 10.0))
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:

@@ -22,7 +22,6 @@ from claimwatch.matching.catalog import FACT_CHECK_TAG, Catalog, Claim
 from claimwatch.records import FactCheck
 from claimwatch.store.connection import connect, has_table, write
 from claimwatch.store.lake import exists as warehouse_exists
-from claimwatch.store.writers import replace_rows, upsert_claims
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +39,8 @@ def store_fact_checks(
     now = utcnow()
 
     def store(con: duckdb.DuckDBPyConnection) -> Catalog:
+        from claimwatch.store.writers import upsert_claims
+
         upsert_fact_checks(con, checks, now)
         fresh = fact_check_claims(stored_fact_checks(con))
         # The pass began with the reviews' claims as they were: a review updated since
@@ -67,6 +68,9 @@ def upsert_fact_checks(
         if c.claim_id not in stored or stored[c.claim_id][0] != c
     ]
     if rows:
+        # Imported here: reading the reviews (digests, reports) needs no row writers.
+        from claimwatch.store.writers import replace_rows
+
         replace_rows(con, "fact_checks", rows, ["claim_id"])
     return len(rows)
 

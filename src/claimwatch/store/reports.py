@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from claimwatch.exceptions import ClaimwatchError, ReportError
 from claimwatch.store import lake
@@ -31,6 +30,9 @@ from claimwatch.store.connection import connect
 from claimwatch.store.migrations import schema_behind
 from claimwatch.store.snapshots import AsOf
 from claimwatch.store.warehouse_sql import migrations_dir
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # only Arrow output needs it: a report printed as text loads less
 
 _HEADER = re.compile(r"^--\s*(title|description|param\s+([a-z_][a-z0-9_]*))\s*:\s*(.*)$")
 _PARAM_DOC = re.compile(r"\s+#\s*")
@@ -204,6 +206,8 @@ def _rows(relation: duckdb.DuckDBPyRelation | None) -> Result:
 
 
 def _arrow(relation: duckdb.DuckDBPyRelation | None) -> pa.Table:
+    import pyarrow as pa
+
     return relation.to_arrow_table() if relation is not None else pa.table({})
 
 

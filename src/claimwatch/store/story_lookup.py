@@ -127,13 +127,13 @@ def assign_new_stories(
             }
         ),
     )
-    rows = con.execute(
+    looked_up = con.execute(
         "SELECT b.url, story_headline(b.title), s.article_url IS NOT NULL FROM batch_titles AS b"
         " LEFT JOIN article_sketches AS s ON s.article_url = b.url"
     ).fetchall()
     con.unregister("batch_titles")
-    headlines = {url: headline for url, headline, _ in rows}
-    for url, _, sketched in rows:
+    headlines = {url: headline for url, headline, _ in looked_up}
+    for url, _, sketched in looked_up:
         if sketched:
             first.pop(url, None)
     if not first:
