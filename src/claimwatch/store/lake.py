@@ -120,7 +120,7 @@ def open_cursor(
     """A connection to the warehouse, with it as the default catalog.
 
     Connections are cursors of one DuckDB instance per process, where the extensions
-    are loaded once (checking their signatures takes half a second) and each warehouse
+    are loaded once (see `_Engine._instance`) and each warehouse
     is attached once per mode. Every query still reads the newest snapshot, whoever
     wrote it. A warehouse `as_of` a snapshot id or a time is attached read-only for
     this connection alone: the name to detach it by is returned with it.
