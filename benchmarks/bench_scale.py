@@ -5,8 +5,8 @@
 
 pass     warehouses of each size (articles stored) are built through the store's own
          write path (`store_batch`, batches of 5,000; `--keep DIR` keeps them there for
-         the next run), then on a fresh copy of each: a pass over the 17 pages of
-         seeds/sample served locally (`claimwatch run`, its
+         the next run), then on a fresh copy of each, the sizes taking turns: a pass
+         over the 17 pages of seeds/sample served locally (`claimwatch run`, its
          own time from the `runs` table and the peak RSS of it and its workers), then
          `digest --dry-run` and every report with its defaults (each a `claimwatch`
          process: wall time and peak RSS). Ratios are largest size against smallest.
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import shutil
 import statistics
@@ -176,24 +177,32 @@ def bench_pass(sizes: list[int], repeat: int, keep: Path | None) -> None:
             "    include_sample: true\n",
             encoding="utf-8",
         )
-        for size in sizes:
-            built = home / f"built-{size}"
-            if (built / "catalog.sqlite").is_file():
-                print(f"{size:>9,} articles: the warehouse kept in {built}", flush=True)
-            else:
-                seconds = build(built, size, digests)
-                print(f"{size:>9,} articles built in {seconds:.0f} s", flush=True)
-            passes, peaks = [], []
-            for _ in range(repeat):
-                work = Path(scratch) / f"work-{size}-{len(passes)}"
+        built = {size: _built(home, size, digests) for size in sizes}
+        # Passes alternate between the sizes (a pass on each, then again), so that the
+        # machine's drift falls on all of them alike; each on a fresh copy.
+        passes: dict[int, list[float]] = {size: [] for size in sizes}
+        peaks: dict[int, list[float]] = {size: [] for size in sizes}
+        last: dict[int, Path] = {}
+        for number in range(repeat):
+            for size in sizes:
+                work = Path(scratch) / f"work-{size}-{number}"
                 work.mkdir()
-                shutil.copytree(built, work / "bench-lake")
+                shutil.copytree(built[size], work / "bench-lake")
+                # The copy's writes go to disk first: at 10^6 (772 MB) their write-back
+                # otherwise overlaps what is timed next (a digest took 2.3 s, not 1.5 s).
+                os.sync()
                 ran = run_pass(base, site, work)
                 assert ran["articles_new"] == len(SAMPLE), ran
-                passes.append(ran["seconds"])
-                peaks.append(ran["rss_mib"])
-            row = {"pass": (statistics.median(passes), statistics.median(peaks))}
-            db = str(work / "bench-lake")
+                passes[size].append(ran["seconds"])
+                peaks[size].append(ran["rss_mib"])
+                if size in last:
+                    shutil.rmtree(last[size])
+                last[size] = work
+        small, large = min(sizes), max(sizes)
+        pairs = statistics.median(b / a for a, b in zip(passes[small], passes[large], strict=True))
+        for size in sizes:
+            row = {"pass": (statistics.median(passes[size]), statistics.median(peaks[size]))}
+            db = str(last[size] / "bench-lake")
             digest = ["digest", "--dry-run", "--config", str(digests), "--db", db]
             runs = [timed_command(digest) for _ in range(repeat)]
             row["digest --dry-run"] = _medians(runs)
@@ -207,7 +216,6 @@ def bench_pass(sizes: list[int], repeat: int, keep: Path | None) -> None:
                 query = [_query_seconds(Path(db), report) for _ in range(repeat)]
                 row[f"  {name}: query alone"] = (statistics.median(query), float("nan"))
             results[size] = row
-    small, large = min(sizes), max(sizes)
     print(f"\nmedians of {repeat}; seconds and peak MiB; ratios {large:,} / {small:,} stored")
     print(f"{'':36} {small:>9,}         {large:>9,}         ratio")
     for key in results[small]:
@@ -219,6 +227,18 @@ def bench_pass(sizes: list[int], repeat: int, keep: Path | None) -> None:
             f"{key:36} {s_time:6.2f} s {s_mem:5.0f} MiB {l_time:6.2f} s {l_mem:5.0f} MiB"
             f" {l_time / s_time:4.2f}x {l_mem / s_mem:4.2f}x"
         )
+    print(f"pass, median of the {repeat} alternated pairs' time ratios: {pairs:.2f}x")
+
+
+def _built(home: Path, size: int, digests: Path) -> Path:
+    """The warehouse of `size` articles kept in `home`, built first if it is not there."""
+    built = home / f"built-{size}"
+    if (built / "catalog.sqlite").is_file():
+        print(f"{size:>9,} articles: the warehouse kept in {built}", flush=True)
+    else:
+        seconds = build(built, size, digests)
+        print(f"{size:>9,} articles built in {seconds:.0f} s", flush=True)
+    return built
 
 
 def _query_seconds(db: Path, report: Report) -> float:
