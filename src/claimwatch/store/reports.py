@@ -226,43 +226,26 @@ def _fetch(
     nothing but the warehouse); the reports are claimwatch's own, shipped with the
     package, and run on the process's shared connection, which saves starting a DuckDB
     instance for them (a third of a second) in a command that already has one."""
-    try:
-        return _fetch_once(db, sql, values, origin, wait, out, as_of, trusted)
-    except _Stale:
-        # The attachment is detached now (connect forgets it): a second read attaches anew.
-        return _fetch_once(db, sql, values, origin, wait, out, as_of, trusted)
-
-
-class _Stale(ReportError):
-    """A read that met rows another instance's flush moved (lake.stale_inlined_rows)."""
-
-
-def _fetch_once(
-    db: Path,
-    sql: str,
-    values: dict[str, Any],
-    origin: str,
-    wait: float,
-    out: Any,
-    as_of: AsOf | None,
-    trusted: bool,
-) -> Any:
     snapshot = as_of.snapshot if as_of is not None else None
-    with connect(db, read_only=True, wait=wait, as_of=snapshot, sandboxed=not trusted) as con:
-        if as_of is not None:
-            # Periods relative to now() (reports' `days`, the views' "last 7 days") end at
-            # the as-of time: a temporary macro shadows the built-in for this connection.
-            # The literal is our own datetime's ISO form, never user text.
-            con.execute(f"CREATE TEMP MACRO now() AS TIMESTAMPTZ '{as_of.now.isoformat()}'")
-        try:
-            return out(con.sql(sql, params=values or None))
-        except duckdb.Error as exc:
-            message = f"{origin}: {str(exc).splitlines()[0]}"
-            if lake.stale_inlined_rows(exc):
-                raise _Stale(message) from None
-            if isinstance(exc, duckdb.CatalogException | duckdb.BinderException):
-                message += _schema_hint(con)
-            raise ReportError(message) from None
+    for attempt in (1, 2):
+        with connect(db, read_only=True, wait=wait, as_of=snapshot, sandboxed=not trusted) as con:
+            if as_of is not None:
+                # Periods relative to now() (reports' `days`, the views' "last 7 days") end
+                # at the as-of time: a temporary macro shadows the built-in for this
+                # connection. The literal is our own datetime's ISO form, never user text.
+                con.execute(f"CREATE TEMP MACRO now() AS TIMESTAMPTZ '{as_of.now.isoformat()}'")
+            try:
+                return out(con.sql(sql, params=values or None))
+            except duckdb.Error as exc:
+                stale = attempt == 1 and lake.stale_inlined_rows(exc)
+                if not stale:
+                    message = f"{origin}: {str(exc).splitlines()[0]}"
+                    if isinstance(exc, duckdb.CatalogException | duckdb.BinderException):
+                        message += _schema_hint(con)
+                    raise ReportError(message) from None
+        # Read again, the warehouse attached anew (see lake.stale_inlined_rows).
+        lake.forget(lake.locate(db))
+    raise AssertionError("unreachable: the second attempt returns or raises")
 
 
 def _schema_hint(con: duckdb.DuckDBPyConnection) -> str:
