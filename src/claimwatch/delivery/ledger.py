@@ -22,7 +22,6 @@ from claimwatch.delivery.model import Delivery
 from claimwatch.exceptions import DigestError
 from claimwatch.lockfile import LockHeld, exclusive_lock
 from claimwatch.store.connection import connect, write
-from claimwatch.store.writers import insert_rows
 
 
 def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> None:
@@ -65,6 +64,9 @@ def record(db: Path, deliveries: Sequence[Delivery], *, wait: float = 0.0) -> No
             }
             for i in digest.items
         )
+
+    # Imported here: the row writers bring pyarrow, which a dry run never needs.
+    from claimwatch.store.writers import insert_rows
 
     def record(con: duckdb.DuckDBPyConnection) -> None:
         insert_rows(con, "digests", attempts)
