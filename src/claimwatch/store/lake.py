@@ -361,40 +361,13 @@ def _create_folder(folder: Path) -> None:
         (folder / DATA_FOLDER).mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(catalog) as sqlite:
             # Set before any table exists: lets maintenance give freed pages back to the
-            # disk (compact_catalog) without a VACUUM, which would need the file alone.
+            # disk (maintenance.compact_catalog) without a VACUUM, which needs the file
+            # alone.
             sqlite.execute("PRAGMA auto_vacuum=INCREMENTAL")
             sqlite.execute("PRAGMA journal_mode=WAL")
         sqlite.close()
     except (OSError, sqlite3.Error) as exc:
         raise WarehouseError(f"{folder}: cannot create the warehouse here: {exc}") from None
-
-
-def compact_catalog(location: Location, *, wait: float = 30.0) -> tuple[int, int] | None:
-    """Give the embedded catalog's free pages back to the disk (rows flushed to Parquet
-    leave them); its size in bytes before and after, or None for a catalog server.
-
-    Safe beside readers and writers (WAL): it waits up to `wait` s for a writer to finish.
-    """
-    if location.folder is None:
-        return None
-    catalog = location.folder / CATALOG_FILE
-    before = _catalog_bytes(catalog)
-    try:
-        sqlite = sqlite3.connect(catalog, timeout=wait, isolation_level=None)
-        try:
-            # executescript runs it to the end; execute() would free one page per call.
-            sqlite.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
-        finally:
-            sqlite.close()
-    except sqlite3.Error as exc:
-        raise WarehouseError(f"{catalog}: not compacted: {exc}") from None
-    return before, _catalog_bytes(catalog)
-
-
-def _catalog_bytes(catalog: Path) -> int:
-    """The catalog with its write-ahead log."""
-    wal = catalog.with_name(catalog.name + "-wal")
-    return sum(p.stat().st_size for p in (catalog, wal) if p.is_file())
 
 
 def _not_a_lake(path: Path) -> str:

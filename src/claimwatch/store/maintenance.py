@@ -14,15 +14,25 @@ reader that began before its snapshot expired.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from claimwatch.exceptions import WarehouseError
 from claimwatch.store import lake
 from claimwatch.store.connection import connect, write
 from claimwatch.store.snapshots import lake_name
 
-__all__ = ["MARGIN", "MaintenanceResult", "Storage", "describe", "maintain", "storage"]
+__all__ = [
+    "MARGIN",
+    "MaintenanceResult",
+    "Storage",
+    "compact_catalog",
+    "describe",
+    "maintain",
+    "storage",
+]
 
 MARGIN = timedelta(hours=1)
 
@@ -87,7 +97,7 @@ def maintain(
     old = step("SELECT * FROM ducklake_cleanup_old_files(?, older_than => ?)", safe)
     orphans = step("SELECT * FROM ducklake_delete_orphaned_files(?, older_than => ?)", safe)
     # Rows flushed out of the catalog leave free pages in it: give them back.
-    catalog = lake.compact_catalog(lake.locate(db), wait=max(wait, 30.0))
+    catalog = compact_catalog(lake.locate(db), wait=max(wait, 30.0))
     return MaintenanceResult(
         before=before,
         after=storage(db, wait=wait),
@@ -117,6 +127,34 @@ def storage(db: Path, *, wait: float = 0.0) -> Storage:
         return Storage(files, size, snapshots, None, None)
     on_disk = [p.stat().st_size for p in (folder / lake.DATA_FOLDER).rglob("*.parquet")]
     return Storage(files, size, snapshots, len(on_disk), sum(on_disk))
+
+
+def compact_catalog(location: lake.Location, *, wait: float = 30.0) -> tuple[int, int] | None:
+    """Give the embedded catalog's free pages back to the disk (rows flushed to Parquet
+    leave them); its size in bytes before and after, or None for a catalog server.
+
+    Safe beside readers and writers (WAL): it waits up to `wait` s for a writer to finish.
+    """
+    if location.folder is None:
+        return None
+    catalog = location.folder / lake.CATALOG_FILE
+    before = _catalog_bytes(catalog)
+    try:
+        sqlite = sqlite3.connect(catalog, timeout=wait, isolation_level=None)
+        try:
+            # executescript runs it to the end; execute() would free one page per call.
+            sqlite.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+        finally:
+            sqlite.close()
+    except sqlite3.Error as exc:
+        raise WarehouseError(f"{catalog}: not compacted: {exc}") from None
+    return before, _catalog_bytes(catalog)
+
+
+def _catalog_bytes(catalog: Path) -> int:
+    """The catalog with its write-ahead log."""
+    wal = catalog.with_name(catalog.name + "-wal")
+    return sum(p.stat().st_size for p in (catalog, wal) if p.is_file())
 
 
 def _number(rows: list[tuple[object, ...]], column: int = 0) -> int:
