@@ -72,17 +72,18 @@ def connect(
         )
     except duckdb.Error as exc:
         raise WarehouseError(f"{db}: cannot open: {_first_line(exc)}") from None
+    stale = False
     try:
         yield con
     except BaseException as exc:
-        if lake.stale_inlined_rows(exc):
-            con.close()
-            lake.forget(location)
+        stale = lake.stale_inlined_rows(exc)
         raise
     finally:
         con.close()
         if temporary is not None:
             lake.detach(temporary)
+        if stale:  # the next connection attaches the warehouse anew
+            lake.forget(location)
 
 
 def write(

@@ -173,7 +173,7 @@ def recall(db: Path, memory: PassMemory, urls: Iterable[str], *, wait: float = 0
         memory.known |= stored_among(con, wanted)
         if not has_table(con, "page_attempts"):
             return
-        for url, attempts in _among(
+        for url, attempts in among(
             con, wanted, "SELECT url, attempts FROM page_attempts WHERE url IN (SELECT url FROM {})"
         ):
             memory.attempts[url] = attempts
@@ -193,7 +193,7 @@ def stored_among(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str
     wanted = sorted(set(urls))
     if not wanted or not has_table(con, "articles"):
         return set()
-    rows = _among(
+    rows = among(
         con,
         wanted,
         "SELECT url FROM articles WHERE url IN (SELECT url FROM {0})"
@@ -202,7 +202,7 @@ def stored_among(con: duckdb.DuckDBPyConnection, urls: Iterable[str]) -> set[str
     return {row[0] for row in rows}
 
 
-def _among(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[tuple]:
+def among(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[tuple]:
     """Rows of `query`, its `{}` naming a table of `urls` (one column, url). The URLs are
     the small side of each join: the warehouse's tables are scanned, never loaded."""
     name = "recall_urls"

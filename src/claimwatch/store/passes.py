@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
@@ -43,7 +42,7 @@ from claimwatch.sources.config import Source, SourceList
 from claimwatch.sources.discover import Poll
 from claimwatch.sources.reader import SourceTally
 from claimwatch.store.connection import migrate, write
-from claimwatch.store.history import next_retry
+from claimwatch.store.history import among, next_retry
 from claimwatch.store.stories import WINDOW as STORY_WINDOW
 from claimwatch.store.stories import Halves
 from claimwatch.store.story_lookup import assign_new_stories
@@ -112,10 +111,8 @@ def store_batch(
         # A page stored at last needs no more tries (asked by the batch's URLs: a scan of
         # the articles by run_id would grow with the archive).
         if articles:
-            # An Arrow table, not a list parameter (see story_lookup.assign_new_stories).
-            con.register("stored_urls", pa.table({"url": pa.array([a.url for a in articles])}))
-            con.execute("DELETE FROM page_attempts WHERE url IN (SELECT url FROM stored_urls)")
-            con.unregister("stored_urls")
+            urls = [a.url for a in articles]
+            among(con, urls, "DELETE FROM page_attempts WHERE url IN (SELECT url FROM {})")
         return articles_new, matches_new
 
     return write(db, _failed(db), store, wait=wait)
