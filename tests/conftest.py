@@ -40,6 +40,22 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright's browser is Debian's Chromium: Playwright's own download needs
+    the network. Its sandbox needs user namespaces, which containers often lack."""
+    from tests.browser import chromium
+
+    return {**browser_type_launch_args, "executable_path": chromium(), "args": ["--no-sandbox"]}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> None:
+    """pytest-playwright's base URL (its own fixture warns under newer pytest): none, each
+    test goes to its server's full URL."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def sample_url() -> Iterator[str]:
     """The offline sample served over real HTTP on 127.0.0.1."""
     with serve_directory(SAMPLE) as base_url:

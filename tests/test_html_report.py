@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from claimwatch.matching.catalog import Catalog
+from tests.browser import chromium
 from tests.commands import claimwatch
 from tests.conftest import ROOT
 from tests.warehouses import UKRAINE, WAR_QUOTE, populated_warehouse
 
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-def chromium() -> str:
-    """Debian's chromium (`make browser` installs it); missing outside CI skips, in CI fails."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    reason = "chromium is not installed: run `make browser` (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,7 @@ COMMANDS = {
     "run": "claimwatch.cli.pipeline:run",
     "serve": "claimwatch.cli.pipeline:serve",
     "sql": "claimwatch.cli.reports:sql",
+    "ui": "claimwatch.cli.ui:ui_group",
     "warehouse": "claimwatch.cli.warehouse:warehouse_group",
 }
 

@@ -199,6 +199,14 @@ def sql_arrow(
     return _fetch(db, sql, params or {}, "sql", wait, _arrow, as_of)
 
 
+def run_query(
+    db: Path, sql: str, params: dict[str, Any] | None = None, *, wait: float = 0.0
+) -> Result:
+    """One of claimwatch's own queries (not a user's: it runs unsandboxed), read-only, its
+    values bound as parameters ($name)."""
+    return _fetch(db, sql, params or {}, "query", wait, _rows, trusted=True)
+
+
 def _rows(relation: duckdb.DuckDBPyRelation | None) -> Result:
     if relation is None:
         return Result([], [])
