@@ -8,6 +8,7 @@ the files the app reads.
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def test_service_commands_are_real_commands(compose: dict[str, Any]) -> None:
     assert commands["claimwatch"] == ["claimwatch", "serve"]
     for command in commands.values():
         program, *args = command
-        words = [a for a in args if not a.startswith("-")][:2]
+        words = list(itertools.takewhile(lambda a: not a.startswith("-"), args))  # subcommands
         options = [a for a in args if a.startswith("--")]
         result = subprocess.run(
             [str(BIN / program), *words, "--help"],
@@ -198,3 +199,17 @@ def test_dockerignore_keeps_local_state_out() -> None:
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
     assert {".venv/", ".git/", "warehouse/*.duckdb", "warehouse/*.duckdb.wal"} <= set(ignored)
     assert not {"flows/", "seeds/", "warehouse/", "src/", "requirements.lock"} & set(ignored)
+
+
+def test_the_workbench_shares_the_warehouse_and_asks_for_sign_in(compose: dict[str, Any]) -> None:
+    """The workbench listens beyond its container, so it must have users; and it works on
+    the warehouse the scheduled passes write."""
+    workbench, app = compose["services"]["workbench"], compose["services"]["claimwatch"]
+    env = _environment(workbench)
+    assert env["CLAIMWATCH_DB"] == _environment(app)["CLAIMWATCH_DB"]
+    assert env["CLAIMWATCH_UI_USERS"].startswith("/data/")
+    assert "warehouse:/data" in workbench["volumes"]
+    command = workbench["command"]
+    assert command[:2] == ["claimwatch", "ui"] and command[command.index("--host") + 1] == "0.0.0.0"
+    port = command[command.index("--port") + 1]
+    assert f"127.0.0.1:{port}:{port}" in workbench["ports"]

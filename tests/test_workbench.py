@@ -124,3 +124,24 @@ def test_with_sign_in_on_anonymous_requests_are_refused(
         assert page.url == url + "/?q=NATO", page.inner_text("main")
         assert "alice" in page.locator("header .user").inner_text()
         screenshot(page, "signed-in")
+
+
+def test_listening_beyond_this_machine_needs_sign_in(warehouse: Path) -> None:
+    refused = claimwatch("ui", "--host", "0.0.0.0", "--db", str(warehouse))
+    assert refused.returncode != 0
+    assert "--users FILE or --user-header NAME" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_users_file_is_read_strictly(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text("alice:plain-text-password\n", encoding="utf-8")
+    added = claimwatch("ui", "add-user", "bob", "--users", str(users), "--password", "long-enough")
+    assert added.returncode != 0
+    assert f"{users}, line 1: expected NAME:ARGON2-HASH" in added.stderr
+    assert users.read_text(encoding="utf-8") == "alice:plain-text-password\n"
+    short = claimwatch(
+        "ui", "add-user", "bob", "--users", str(tmp_path / "new"), "--password", "short"
+    )
+    assert short.returncode != 0 and "at least 8 characters" in short.stderr
+    assert not (tmp_path / "new").exists()

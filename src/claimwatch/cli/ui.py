@@ -36,13 +36,11 @@ def _reviewer() -> str:
     "--users",
     "users_file",
     type=PATH,
-    envvar="CLAIMWATCH_UI_USERS",
     help="Sign-in with the names and passwords of this file (`claimwatch ui add-user`) "
     "[env CLAIMWATCH_UI_USERS].",
 )
 @click.option(
     "--user-header",
-    envvar="CLAIMWATCH_UI_USER_HEADER",
     help="Trust a reverse proxy that signs users in and names them in this header, "
     "e.g. X-Forwarded-User [env CLAIMWATCH_UI_USER_HEADER].",
 )
@@ -51,12 +49,6 @@ def _reviewer() -> str:
     default=_reviewer,
     show_default="your user name",
     help="Who decides, without sign-in.",
-)
-@click.option(
-    "--secret",
-    envvar="CLAIMWATCH_UI_SECRET",
-    help="Key that signs session cookies; sessions survive restarts with it "
-    "[env CLAIMWATCH_UI_SECRET; a new one each start].",
 )
 @click.pass_context
 def ui_group(
@@ -68,7 +60,6 @@ def ui_group(
     users_file: Path | None,
     user_header: str | None,
     reviewer: str,
-    secret: str | None,
 ) -> None:
     """Serve the workbench: claims, review queue, articles, search and sources.
 
@@ -90,6 +81,8 @@ def ui_group(
     from claimwatch.web import WorkbenchConfig, create_app
     from claimwatch.web.config import Auth
 
+    settings = settings_from(db=db, claims=claims, ui_users=users_file, ui_user_header=user_header)
+    users_file, user_header = settings.ui_users, settings.ui_user_header
     if users_file and user_header:
         raise click.ClickException("give --users or --user-header, not both")
     if host not in LOCAL_HOSTS and not (users_file or user_header):
@@ -98,7 +91,6 @@ def ui_group(
             "give --users FILE or --user-header NAME (or keep the default 127.0.0.1)"
         )
     announce_waits()
-    settings = settings_from(db=db, claims=claims)
     auth: Auth = "password" if users_file else "header" if user_header else "none"
     if users_file is not None:
         from claimwatch.web.users import read_users
@@ -116,8 +108,8 @@ def ui_group(
         user_header=user_header or "X-Forwarded-User",
         wait=settings.lock_wait,
     )
-    if secret:
-        config = replace(config, secret=secret)
+    if settings.ui_secret:  # sessions then survive a restart
+        config = replace(config, secret=settings.ui_secret)
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"claimwatch workbench on http://{shown}:{port}/ (warehouse {settings.db}); Ctrl-C stops it"
@@ -127,9 +119,9 @@ def ui_group(
 
 @ui_group.command("add-user")
 @click.argument("name")
-@click.option("--users", "users_file", type=PATH, required=True, envvar="CLAIMWATCH_UI_USERS")
+@click.option("--users", "users_file", type=PATH, help="The users file [env CLAIMWATCH_UI_USERS].")
 @click.password_option(help="Asked for when not given (twice, hidden).")
-def add_user_command(name: str, users_file: Path, password: str) -> None:
+def add_user_command(name: str, users_file: Path | None, password: str) -> None:
     """Add a workbench user, or change their password (hashed with Argon2id).
 
     Example:
@@ -137,6 +129,10 @@ def add_user_command(name: str, users_file: Path, password: str) -> None:
         claimwatch ui add-user alice --users warehouse/ui-users
     """
     from claimwatch.web.users import add_user
+
+    users_file = settings_from(ui_users=users_file).ui_users
+    if users_file is None:
+        raise click.ClickException("name the users file: --users FILE or CLAIMWATCH_UI_USERS")
 
     new = add_user(users_file, name, password)
     click.echo(f"{'added' if new else 'changed the password of'} {name} in {users_file}")
