@@ -11,7 +11,7 @@ export PREFECT_LOGGING_EXTRA_LOGGERS := claimwatch,httpx,httpcore,trafilatura
 export PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW := ignore
 PREFECT_PORT ?= 4200
 
-.PHONY: setup run test test-fast check lint typecheck lock clean bench browser postgres server serve docs
+.PHONY: setup run ui test test-fast check lint typecheck lock clean bench browser postgres server serve docs
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ $(STAMP): requirements.lock requirements-dev.lock requirements-model.lock pyproj
 # for the length of the pass: on SAMPLE_PORT if set, else 8765 or a free port when 8765 is taken.
 run: setup
 	$(BIN)/python -m claimwatch.sample_server seeds/sample $(if $(SAMPLE_PORT),--port $(SAMPLE_PORT)) -- $(BIN)/claimwatch run
+
+# The workbench over the warehouse `make run` filled: http://127.0.0.1:$(UI_PORT)
+UI_PORT ?= 8000
+ui: setup
+	$(BIN)/claimwatch ui --port $(UI_PORT)
 
 # A Prefect server for the schedules: API and UI on http://127.0.0.1:$(PREFECT_PORT).
 server: setup
@@ -45,16 +50,17 @@ test: check browser postgres
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
-# Headless Chromium (Debian's package) renders the HTML report in tests/test_html_report.py.
+# Headless Chromium (Debian's package) renders the HTML report in tests/test_html_report.py
+# and runs the workbench's pages under Playwright (tests/test_workbench*.py).
 # Installed when missing and this is root with apt-get; otherwise that test skips (fails in CI).
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the HTML report test"; \
+	    echo "installing chromium for the browser tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	  else \
-	    echo "chromium not found and not installable here: tests/test_html_report.py will skip"; \
+	    echo "chromium not found and not installable here: the browser tests will skip"; \
 	  fi; }
 
 # PostgreSQL (Debian's package) serves the team catalog in tests/test_postgres_catalog.py,
