@@ -29,7 +29,13 @@ def _reviewer() -> str:
 
 @click.group("ui", cls=OneLineErrors, invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on.",
+)
 @db_option
 @claims_option
 @click.option(
