@@ -254,3 +254,28 @@ def test_a_digest_dry_run_outside_the_checkout(
         for c in yaml.safe_load((workdir / "seeds" / "claims.yaml").read_text())["claims"]
     }
     assert all(f"== {texts[claim]}" in said.stdout for claim in CLAIMS)
+
+
+def test_the_workbench_outside_the_checkout(
+    installed: Installed, passed: Said, workdir: Path
+) -> None:
+    """Its templates, stylesheet and script come from the installed package."""
+    probe = (
+        "from starlette.testclient import TestClient\n"
+        "from claimwatch.settings import load_settings\n"
+        "from claimwatch.web import WorkbenchConfig, create_app\n"
+        "s = load_settings()\n"
+        "client = TestClient(create_app(WorkbenchConfig(db=s.db, claims=s.claims)))\n"
+        "for path in ('/', '/static/workbench.css', '/static/workbench.js'):\n"
+        "    answer = client.get(path)\n"
+        "    print(path, answer.status_code, len(answer.content))\n"
+        "print(client.get('/?format=json').text)\n"
+    )
+    said = _run([installed.python, "-c", probe], workdir)
+    assert said.returncode == 0, said.stderr
+    lines = said.stdout.splitlines()
+    for line in lines[:3]:
+        path, status, size = line.split()
+        assert status == "200" and int(size) > 100, line
+    claims = {row["claim_id"] for row in json.loads("\n".join(lines[3:])) if row["mentions"]}
+    assert claims == set(CLAIMS)
