@@ -1,6 +1,6 @@
 """The workbench's pages: one module each, with its routes, queries and template."""
 
-from claimwatch.web.pages import claims, login, review
+from claimwatch.web.pages import claim, claims, login, review, sources
 
 # Each module's `routes` are served by the application (app.py).
-PAGES = [claims, login, review]
+PAGES = [claims, claim, sources, login, review]
