@@ -136,8 +136,16 @@ def test_a_suggestion_decided_elsewhere_meanwhile_records_nothing(
     agreed(ui_url, warehouse)
 
 
-def test_bulk_reject_of_a_filter(ui_url: str, warehouse: Path, page) -> None:
+def test_bulk_decisions_over_a_list(ui_url: str, warehouse: Path, page) -> None:
     queue = agreed(ui_url, warehouse)
+    # The checked ones only.
+    page.goto(ui_url + "/review/list")
+    page.check(f"table.pending input[value='{queue[-1]['id']}']")
+    with page.expect_navigation():
+        page.click("button[value=confirm-selected]")
+    assert flash(page) == "confirmed 1 selected: now in claim_matches and the next digest"
+    queue = agreed(ui_url, warehouse)
+    # Every one of a filter.
     claim = queue[0]["claim_id"]
     of_claim = [r["id"] for r in queue if r["claim_id"] == claim]
     page.goto(ui_url + f"/review/list?claim={claim}")

@@ -73,6 +73,7 @@ def _common(
         "claims": claims,
         "total": total,
         "flash": request.session.pop(FLASH, None),
+        "unknown_claim": bool(chosen.claim) and all(c["id"] != chosen.claim for c in claims),
         "queue_url": chosen.url("/review"),
         "list_url": chosen.url("/review/list"),
     }
