@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from claimwatch.matching.context import sentence_context
 from claimwatch.store.connection import connect
 from claimwatch.store.review_queue import DETAIL_COLUMNS, pending_details
 from claimwatch.store.reviews import PENDING_COLUMNS
@@ -21,6 +22,27 @@ from claimwatch.web.data import Table, config_of, query
 # The columns of `claimwatch review --format json`, in its order.
 COLUMNS = [*PENDING_COLUMNS, *DETAIL_COLUMNS]
 CATALOG = "SELECT id, text, tags FROM claims WHERE in_catalog ORDER BY id"
+# The pending ones of a filter in `claimwatch review`'s order (pending_details'), without
+# their article text: a page reads the text of the one it shows only.
+OF_FILTER = """
+FROM claim_suggestions
+WHERE ($claim = '' OR claim_id = $claim)
+  AND ($above::DOUBLE IS NULL OR score > $above)
+  AND ($below::DOUBLE IS NULL OR score < $below)
+"""
+ORDER = "ORDER BY score DESC, suggested_at, id"
+AT = f"SELECT id, count(*) OVER () AS total {OF_FILTER} {ORDER} LIMIT 1 OFFSET $skip"
+LISTED = f"""
+SELECT id, claim_id, claim_text, score, matched_text, outlet, count(*) OVER () AS total
+{OF_FILTER} {ORDER} LIMIT $limit
+"""
+# One suggestion as pending_details gives it, with the stored text around its sentence.
+ONE = """
+SELECT s.*, coalesce(a.final_url, s.article_url) AS link,
+       CASE WHEN s.field = 'title' THEN a.title ELSE a.text END AS field_text
+FROM claim_suggestions AS s JOIN articles AS a ON a.url = s.article_url
+WHERE s.id = $id
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +121,53 @@ def read_pending(config: WorkbenchConfig, chosen: Filter) -> list[dict[str, Any]
 async def pending(request: Request, chosen: Filter) -> list[dict[str, Any]]:
     """`read_pending` off the event loop."""
     return await run_in_threadpool(read_pending, config_of(request), chosen)
+
+
+def _bound(chosen: Filter) -> dict[str, Any]:
+    return {"claim": chosen.claim, "above": chosen.above, "below": chosen.below}
+
+
+async def at(request: Request, chosen: Filter, skip: int) -> tuple[dict[str, Any] | None, int, int]:
+    """The suggestion `skip` places down the filter's queue (past its end: round again
+    from the best), its place and how many are pending."""
+    found = (await query(request, AT, skip=skip, **_bound(chosen))).rows
+    if not found and skip:
+        found = (await query(request, AT, skip=0, **_bound(chosen))).rows
+        skip = 0
+    if not found:
+        return None, 0, 0
+    row = await detail(request, str(found[0]["id"]))
+    return row, skip, int(found[0]["total"])
+
+
+async def detail(request: Request, suggestion_id: str) -> dict[str, Any] | None:
+    """One pending suggestion with the columns of pending_details (None once decided)."""
+    rows = (await query(request, ONE, id=suggestion_id)).rows
+    if not rows:
+        return None
+    row = rows[0]
+    text = row.pop("field_text") or ""
+    context = sentence_context(text, int(row["match_start"]), int(row["match_end"]))
+    row["context_before"], row["context_after"] = context.before, context.after
+    row["signals"] = signals_of(row.get("signals"))
+    return row
+
+
+def signals_of(stored: Any) -> dict[str, float]:
+    """The stored JSON object of what fired (anything unreadable: none)."""
+    try:
+        value = json.loads(stored or "{}")
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
+
+
+async def listed(request: Request, chosen: Filter, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """The first `limit` pending suggestions of the filter, and how many there are."""
+    rows = (await query(request, LISTED, limit=limit, **_bound(chosen))).rows
+    return rows, int(rows[0]["total"]) if rows else 0
 
 
 async def catalog(request: Request) -> list[dict[str, Any]]:

@@ -15,9 +15,19 @@ from starlette.routing import Route
 
 from claimwatch.output.review_blocks import SIGNALS
 from claimwatch.web import decisions
-from claimwatch.web.data import config_of
+from claimwatch.web.data import Table, config_of
 from claimwatch.web.exports import export_format, page
-from claimwatch.web.queue import Filter, catalog, export_table, filter_of, pending, skip_of
+from claimwatch.web.queue import (
+    COLUMNS,
+    Filter,
+    at,
+    catalog,
+    export_table,
+    filter_of,
+    listed,
+    pending,
+    skip_of,
+)
 from claimwatch.web.security import checked_form, user_of
 
 # Rows of the bulk list shown at once (its exports hold every one).
@@ -28,39 +38,40 @@ FLASH = "review_flash"
 async def review_page(request: Request) -> Response:
     chosen = filter_of(request.query_params)
     skip = skip_of(request.query_params)
-    rows = await pending(request, chosen)
     fmt = export_format(request)
     if fmt != "html":
-        return page(request, "review.html.j2", {}, export_table(rows, fmt), "pending")
+        return await _export(request, chosen, fmt)
+    row, place, total = await at(request, chosen, skip)
     claims = await catalog(request)
-    at = skip % len(rows) if rows else 0  # past the end: round again from the best
-    current = rows[at] if rows else None
     context = {
-        **_common(request, chosen, claims, len(rows)),
-        "row": current,
-        "at": at,
-        "wrapped": bool(rows) and skip >= len(rows),
-        "next_url": chosen.url("/review", skip=at + 1 if at + 1 < len(rows) else 0),
-        "why": _why(current) if current else [],
-        "tags": next((c["tags"] for c in claims if current and c["id"] == current["claim_id"]), []),
-        "article_page": _article_page(current),
+        **_common(request, chosen, claims, total),
+        "row": row,
+        "at": place,
+        "wrapped": row is not None and place != skip,
+        "next_url": chosen.url("/review", skip=place + 1 if place + 1 < total else 0),
+        "why": _why(row) if row else [],
+        "tags": next((c["tags"] for c in claims if row and c["id"] == row["claim_id"]), []),
+        "article_page": _article_page(row),
     }
-    return page(request, "review.html.j2", context, export_table(rows, fmt), "pending")
+    return page(request, "review.html.j2", context, Table(list(COLUMNS), []), "pending")
 
 
 async def list_page(request: Request) -> Response:
     chosen = filter_of(request.query_params)
-    rows = await pending(request, chosen)
     fmt = export_format(request)
     if fmt != "html":
-        return page(request, "review_list.html.j2", {}, export_table(rows, fmt), "pending")
+        return await _export(request, chosen, fmt)
+    rows, total = await listed(request, chosen, LIST_LIMIT)
     claims = await catalog(request)
-    context = {
-        **_common(request, chosen, claims, len(rows)),
-        "rows": rows[:LIST_LIMIT],
-        "limit": LIST_LIMIT,
-    }
-    return page(request, "review_list.html.j2", context, export_table(rows, fmt), "pending")
+    context = {**_common(request, chosen, claims, total), "rows": rows}
+    return page(request, "review_list.html.j2", context, Table(list(COLUMNS), []), "pending")
+
+
+async def _export(request: Request, chosen: Filter, fmt: str) -> Response:
+    """Every pending suggestion of the filter, as `claimwatch review --format json|csv`
+    lists them (the pages themselves read only what they show)."""
+    rows = await pending(request, chosen)
+    return page(request, "review.html.j2", {}, export_table(rows, fmt), "pending")
 
 
 def _common(
