@@ -162,7 +162,7 @@ async def claim_page(request: Request) -> Response:
 
 def _known(found: Table, claim_id: str) -> None:
     if not found.rows:
-        raise HTTPException(404, f"No claim {claim_id!r} in the warehouse.")
+        raise HTTPException(404, f"No claim with id {claim_id} in the warehouse.")
 
 
 def _file_name(claim_id: str) -> str:
