@@ -142,6 +142,7 @@ def test_bulk_decisions_over_a_list(ui_url: str, warehouse: Path, page) -> None:
     queue = agreed(ui_url, warehouse)
     # The checked ones only.
     page.goto(ui_url + "/review/list")
+    screenshot(page, "review-list")
     page.check(f"table.pending input[value='{queue[-1]['id']}']")
     with page.expect_navigation():
         page.click("button[value=confirm-selected]")

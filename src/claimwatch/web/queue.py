@@ -33,7 +33,8 @@ WHERE ($claim = '' OR claim_id = $claim)
 ORDER = "ORDER BY score DESC, suggested_at, id"
 AT = f"SELECT id, count(*) OVER () AS total {OF_FILTER} {ORDER} LIMIT 1 OFFSET $skip"
 LISTED = f"""
-SELECT id, claim_id, claim_text, score, matched_text, outlet, count(*) OVER () AS total
+SELECT id, claim_id, claim_text, article_url, score, matched_text, outlet,
+    count(*) OVER () AS total
 {OF_FILTER} {ORDER} LIMIT $limit
 """
 # One suggestion as pending_details gives it, with the stored text around its sentence.
