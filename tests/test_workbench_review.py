@@ -69,6 +69,8 @@ def test_three_suggestions_decided_by_keyboard(ui_url: str, warehouse: Path, pag
     assert shown_id(page) == second["id"]
     assert [r["id"] for r in agreed(ui_url, warehouse)] == [r["id"] for r in before[1:]]
 
+    page.fill("textarea[name=note]", "mentions it to refute it")
+    page.evaluate("document.activeElement.blur()")  # keys act outside fields only
     with page.expect_navigation():
         page.keyboard.press("r")
     assert flash(page).startswith(f"rejected {second['id']}")
@@ -106,10 +108,19 @@ def test_three_suggestions_decided_by_keyboard(ui_url: str, warehouse: Path, pag
     assert {"claim_id": target, "article_url": third["article_url"], "confirmed_by": "tester"} in (
         confirmed
     )
-    rejected = sql(warehouse, "SELECT suggestion_id, decision, reviewer FROM reviews")
-    assert {"suggestion_id": second["id"], "decision": "rejected", "reviewer": "tester"} in (
-        rejected
-    )
+    rejected = sql(warehouse, "SELECT suggestion_id, decision, reviewer, note FROM reviews")
+    assert {
+        "suggestion_id": second["id"],
+        "decision": "rejected",
+        "reviewer": "tester",
+        "note": "mentions it to refute it",
+    } in rejected
+    # The claim pages show the confirmed and the moved sentence.
+    for claim_id, sentence in ((first["claim_id"], first), (target, third)):
+        page.goto(ui_url + f"/claims/{claim_id}")
+        assert " ".join(sentence["matched_text"].split()) in " ".join(
+            page.locator("main").inner_text().split()
+        )
 
 
 def test_a_suggestion_decided_elsewhere_meanwhile_records_nothing(
