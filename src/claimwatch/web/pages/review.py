@@ -105,6 +105,12 @@ def _tell(request: Request, outcome: decisions.Outcome) -> None:
     request.session[FLASH] = {"text": outcome.text, "recorded": outcome.recorded}
 
 
+def _refuse(request: Request, text: str, target: str) -> Response:
+    """Back to `target`, saying why nothing was recorded."""
+    _tell(request, decisions.Outcome(f"{text}: nothing recorded", False))
+    return RedirectResponse(target, status_code=303)
+
+
 def _text(form: Any, name: str) -> str:
     return str(form.get(name) or "").strip()
 
@@ -123,11 +129,9 @@ async def decide_one(request: Request) -> Response:
     elif action == "move":
         claim = _text(form, "to")
         if not claim:
-            _tell(
-                request,
-                decisions.Outcome("choose the claim to move it to: nothing recorded", False),
+            return _refuse(
+                request, "choose the claim to move it to", chosen.url("/review", skip=skip)
             )
-            return RedirectResponse(chosen.url("/review", skip=skip), status_code=303)
         work = decisions.moved(suggestion_id, claim, reviewer, note)
     else:
         raise HTTPException(400, f"action {action!r}: use confirm, reject or move")
@@ -147,26 +151,22 @@ async def decide_many(request: Request) -> Response:
         raise HTTPException(
             400, "action: use confirm-selected, reject-selected, confirm-all or reject-all"
         )
-    back = RedirectResponse(chosen.url("/review/list"), status_code=303)
+    back = chosen.url("/review/list")
     if scope == "all":
         if not chosen.params():
-            _tell(
-                request,
-                decisions.Outcome(
-                    "deciding all needs a filter (a claim or a score): nothing recorded", False
-                ),
-            )
-            return back
-        expected = skip_of({"skip": form.get("count")})
-        work = decisions.of_filter(chosen, expected, decision, reviewer, note)
+            return _refuse(request, "deciding all needs a filter (a claim or a score)", back)
+        # The number the reviewer saw: the filter must still select that many.
+        shown = _text(form, "count")
+        if not shown.isdigit():
+            raise HTTPException(400, "count: the number of pending suggestions shown")
+        work = decisions.of_filter(chosen, int(shown), decision, reviewer, note)
     else:
         ids = [str(i) for i in form.getlist("id") if str(i).strip()]
         if not ids:
-            _tell(request, decisions.Outcome("no suggestion selected: nothing recorded", False))
-            return back
+            return _refuse(request, "no suggestion selected", back)
         work = decisions.many(ids, decision, reviewer, note)
     _tell(request, await decisions.record(config_of(request), work))
-    return back
+    return RedirectResponse(back, status_code=303)
 
 
 routes = [
