@@ -1,0 +1,274 @@
+"""The workbench's article and search pages in a real browser, against `claimwatch ui`
+over a sampled warehouse with one hostile article added through the store's write path:
+search with highlighted snippets, filters and exports; "make this a claim" into a YAML
+catalog of a temporary folder and its echoes; the article page's marked spans; markup
+stored in an article rendering inert."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from claimwatch.matching.catalog import load_catalog
+from claimwatch.sources.config import SourceList
+from tests.commands import claimwatch
+from tests.conftest import SEEDS
+from tests.warehouses import article, match_in, stats, write_pass
+from tests.workbench import sample_warehouse, screenshot, workbench
+
+pytestmark = pytest.mark.slow
+
+HOSTILE_URL = "http://wire.example/hostile"
+QUOTE = "Where NATO goes, war is most likely"
+HOSTILE_TEXT = (
+    "Opening <script>alert('text')</script> and <img src=x onerror=alert('img')> here.\n"
+    "Read <a href=\"javascript:alert('link')\">this</a> now. "
+    f"{QUOTE}, the zqxhostile columnist wrote."
+)
+
+
+def sql(warehouse: Path, query: str) -> list[dict[str, Any]]:
+    result = claimwatch("sql", query, "--format", "json", "--db", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    rows: list[dict[str, Any]] = json.loads(result.stdout)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = sample_warehouse(sample_url, tmp_path_factory)
+    hostile = replace(
+        article("hostile", "<b onmouseover=alert('outlet')>Evil</b> Daily", 3, HOSTILE_TEXT),
+        title="<script>alert('title')</script><img src=y onerror=alert('t')> Headline",
+        final_url="javascript:alert('final')",
+        canonical_url="javascript:alert('canonical')",
+    )
+    assert hostile.url == HOSTILE_URL
+    sources = SourceList.model_validate(
+        {"sources": [{"name": "wire", "url": "http://wire.example/feed.xml"}]}
+    )
+    write_pass(
+        db,
+        stats=stats("hostile-pass", 3),
+        sources=sources,
+        catalog=load_catalog(SEEDS / "claims.yaml"),
+        articles=[hostile],
+        matches=[match_in(hostile, "where-nato-goes-war-is-most-likely", QUOTE)],
+    )
+    return db
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("catalogs") / "claims.yaml"
+    shutil.copy(SEEDS / "claims.yaml", path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ui_url(
+    warehouse: Path, catalog: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with workbench(warehouse, tmp_path_factory.mktemp("ui"), claims=catalog) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stored(warehouse: Path) -> dict[str, Any]:
+    """A sentence of a stored sample article, and the words a search for it uses."""
+    rows = sql(
+        warehouse,
+        "SELECT url, outlet, text FROM articles WHERE url <> 'http://wire.example/hostile' "
+        "ORDER BY url LIMIT 20",
+    )
+    for row in rows:
+        for sentence in re.split(r"(?<=[.!?])\s+", row["text"]):
+            words = re.findall(r"[A-Za-z]{4,}", sentence)
+            if 8 <= len(sentence.split()) <= 30 and len(words) >= 6 and "\n" not in sentence:
+                phrase = " ".join(sentence.split()[1:4])
+                if re.fullmatch(r"[A-Za-z ]+", phrase):
+                    word = max(words, key=len)
+                    return {**row, "sentence": sentence.strip(), "phrase": phrase, "word": word}
+    raise AssertionError("no usable sentence in the sample")
+
+
+def result_urls(page: Any) -> list[str]:
+    hrefs = page.eval_on_selector_all("li.result a.title", "els => els.map(e => e.href)")
+    return [parse_qs(urlsplit(h).query)["url"][0] for h in hrefs]
+
+
+def test_search_finds_a_stored_sentence_with_its_words_marked(
+    ui_url: str, stored: dict[str, Any], page: Any
+) -> None:
+    q = f'"{stored["phrase"]}" {stored["word"]}'
+    page.goto(ui_url + "/search?" + httpx.QueryParams({"q": q}).__str__())
+    urls = result_urls(page)
+    assert stored["url"] in urls
+    marks = page.eval_on_selector_all(
+        "li.result blockquote mark", "els => els.map(e => e.textContent)"
+    )
+    wanted = {stored["phrase"].lower(), stored["word"].lower()}
+    assert wanted <= {m.lower() for m in marks}, marks
+    # Every result holds every term; the exports list the same articles in the same order.
+    query = {"q": q}
+    exported = httpx.get(ui_url + "/search", params={**query, "format": "json"}, timeout=60)
+    rows = exported.json()
+    assert [r["article_url"] for r in rows] == urls
+    as_csv = httpx.get(ui_url + "/search", params={**query, "format": "csv"}, timeout=60)
+    assert [r["article_url"] for r in csv.DictReader(io.StringIO(as_csv.text))] == urls
+    for row in rows:
+        assert stored["phrase"].lower() in " ".join(row["snippets"].lower().split()) or (
+            stored["phrase"].lower() in (row["title"] or "").lower()
+        ), row
+    screenshot(page, "search")
+    # Filters: the article's outlet keeps it; another outlet, or a date before it, drops it.
+    page.select_option("select[name=outlet]", stored["outlet"])
+    with page.expect_navigation():
+        page.click("form.search button[type=submit]")
+    assert stored["url"] in result_urls(page)
+    outlets = page.eval_on_selector_all("li.result .muted", "els => els.map(e => e.textContent)")
+    assert outlets and all(o.startswith(stored["outlet"]) for o in outlets)
+    narrowed = httpx.get(
+        ui_url + "/search",
+        params={"q": stored["word"], "outlet": "no such outlet", "format": "json"},
+        timeout=60,
+    ).json()
+    assert narrowed == []
+    before = httpx.get(
+        ui_url + "/search",
+        params={"q": q, "until": "2000-01-01", "format": "json"},
+        timeout=60,
+    ).json()
+    assert before == []
+
+
+def test_make_this_a_claim_adds_it_to_the_yaml_catalog_and_lists_its_echoes(
+    ui_url: str, stored: dict[str, Any], catalog: Path, page: Any
+) -> None:
+    original = catalog.read_text(encoding="utf-8")
+    page.goto(ui_url + "/search?" + str(httpx.QueryParams({"q": f'"{stored["phrase"]}"'})))
+    result = page.locator("li.result").nth(result_urls(page).index(stored["url"]))
+    snippet = result.locator(".snippet", has_text=stored["phrase"]).first
+    with page.expect_navigation():
+        snippet.locator("a.make-claim").click()
+    assert " ".join(stored["sentence"].split()) in page.input_value("textarea[name=text]")
+    page.fill("textarea[name=text]", stored["sentence"])
+    page.fill("input[name=id]", "workbench-echo-test")
+    page.fill("input[name=tags]", "workbench, Test Tag")
+    page.select_option("select[name=file]", "claims.yaml")
+    with page.expect_navigation():
+        page.click("form.new-claim button[type=submit]")
+    assert "Claim added" in page.locator("h1").inner_text(), page.inner_text("main")
+    echoes = page.eval_on_selector_all(
+        "table.echoes a", "els => els.map(e => new URL(e.href).searchParams.get('url'))"
+    )
+    assert stored["url"] in echoes
+    assert "claimwatch rematch" in page.inner_text("main")
+    screenshot(page, "claim-added")
+    # The file kept its text and comments, and loads with the new claim after the others.
+    written = catalog.read_text(encoding="utf-8")
+    comments = [line for line in original.splitlines() if line.strip().startswith("#")]
+    assert all(line in written.splitlines() for line in comments)
+    seeds = load_catalog(SEEDS / "claims.yaml")
+    loaded = load_catalog(catalog)
+    assert [c.id for c in loaded.claims] == [*(c.id for c in seeds.claims), "workbench-echo-test"]
+    added = loaded.get("workbench-echo-test")
+    assert added.text == " ".join(stored["sentence"].split())
+    assert added.tags == ("workbench", "test-tag")
+    validated = claimwatch("claims", "validate", "--claims", str(catalog))
+    assert validated.returncode == 0, validated.stderr
+    # The same id again is refused, and the file stays as it is.
+    page.go_back()
+    with page.expect_navigation():
+        page.click("form.new-claim button[type=submit]")
+    assert "already has a claim 'workbench-echo-test'" in page.inner_text("p.error")
+    assert catalog.read_text(encoding="utf-8") == written
+
+
+def test_a_catalog_file_outside_the_folder_is_refused(ui_url: str, catalog: Path) -> None:
+    before = sorted(p.name for p in catalog.parent.parent.rglob("*"))
+    content = catalog.read_text(encoding="utf-8")
+    with httpx.Client(base_url=ui_url, timeout=60) as client:
+        form = client.get("/search/claim", params={"text": "A claim from nowhere at all"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token
+        for name in ("../outside.yaml", str(catalog.parent.parent / "x.yaml"), "notes.txt"):
+            answer = client.post(
+                "/search/claim",
+                data={
+                    "csrf_token": token[1],
+                    "text": "A claim from nowhere at all",
+                    "id": "from-nowhere",
+                    "file": "claims.yaml",
+                    "new_file": name,
+                },
+                headers={"Origin": ui_url},
+            )
+            assert answer.status_code == 400, (name, answer.text[:300])
+            assert re.search(r"not a path|ends in \.yaml", answer.text), name
+    assert sorted(p.name for p in catalog.parent.parent.rglob("*")) == before
+    assert catalog.read_text(encoding="utf-8") == content
+
+
+def test_the_article_page_marks_a_stored_match(ui_url: str, warehouse: Path, page: Any) -> None:
+    known = sql(
+        warehouse,
+        "SELECT article_url, claim_id, matched_text FROM claim_matches "
+        "WHERE field = 'text' AND article_url <> 'http://wire.example/hostile' "
+        "ORDER BY article_url LIMIT 1",
+    )
+    assert known, "the sample pass matched nothing in a text"
+    row = known[0]
+    page.goto(ui_url + "/article?" + str(httpx.QueryParams({"url": row["article_url"]})))
+    marks = page.eval_on_selector_all(
+        ".article-text mark.match", "els => els.map(e => [e.textContent, e.title])"
+    )
+    assert any(text == row["matched_text"] and row["claim_id"] in title for text, title in marks)
+    assert page.locator(f'aside a[href="/claims/{row["claim_id"]}"]').count() >= 1
+    exported = httpx.get(
+        ui_url + "/article", params={"url": row["article_url"], "format": "json"}, timeout=60
+    ).json()
+    assert {
+        "kind": "match",
+        "claim_id": row["claim_id"],
+        "matched_text": row["matched_text"],
+    }.items() <= next(r for r in exported if r["claim_id"] == row["claim_id"]).items()
+    screenshot(page, "article")
+    missing = httpx.get(ui_url + "/article", params={"url": "http://nowhere.example/"}, timeout=60)
+    assert missing.status_code == 404 and "no stored article has this URL" in missing.text
+
+
+def test_a_hostile_article_renders_inert(ui_url: str, page: Any) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(ui_url + "/article?" + str(httpx.QueryParams({"url": HOSTILE_URL})))
+    page.wait_for_load_state("load")
+    assert dialogs == []
+    assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
+    assert page.locator("main img, main b, main [onerror], main [onmouseover]").count() == 0
+    assert page.locator('a[href^="javascript:"]').count() == 0
+    main = page.inner_text("main")
+    assert "<script>alert('text')</script>" in main
+    assert "<img src=x onerror=alert('img')>" in main
+    assert "<b onmouseover=alert('outlet')>Evil</b> Daily" in main
+    assert "javascript:alert('final')" in main
+    assert "<script>alert('title')</script>" in page.inner_text("h1")
+    # The stored match is marked in the hostile text all the same.
+    assert page.locator(".article-text mark.match").inner_text() == QUOTE
+    # In search results too.
+    page.goto(ui_url + "/search?q=zqxhostile")
+    assert result_urls(page) == [HOSTILE_URL]
+    assert "<script>alert('title')</script>" in page.inner_text("main")
+    assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
+    assert dialogs == []
