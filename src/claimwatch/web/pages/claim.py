@@ -29,45 +29,54 @@ SUGGESTIONS_SHOWN = 10
 
 CLAIM = """
 SELECT id, text, kind, variants, tags, document, attributed_to, said_on, in_catalog,
-    source_url
+    source_url,
+    (
+        SELECT list(
+            {'verdict': verdict, 'fact_checker': fact_checker, 'review_url': review_url,
+             'reviewed_on': reviewed_on}
+            ORDER BY reviewed_on DESC NULLS LAST, review_url
+        )
+        FROM fact_checks WHERE claim_id = $claim
+    ) AS verdicts
 FROM claims WHERE id = $claim
 ORDER BY updated_at DESC LIMIT 1
 """
 
-VERDICTS = """
-SELECT verdict, fact_checker, review_url, reviewed_on, claim_author
-FROM fact_checks WHERE claim_id = $claim
-ORDER BY reviewed_on DESC NULLS LAST, review_url
-"""
-
-# Counts by (outlet, language, day) of both kinds: the chart, the outlets and languages
-# come from these few rows, not from one query each.
+# Counts by (outlet, language, day) of both kinds, each group's earliest confirmed
+# article, and the best few suggestions waiting: the chart, the outlets, the languages,
+# who said it first (by the rule of the claim_first_seen view) and what waits for review
+# all come from this one query (a query's fixed cost, its catalog lookups, is most of a
+# page's time; the pending suggestions are read once).
 DAYS = """
-SELECT a.outlet, coalesce(a.language, '') AS language,
+WITH waiting AS MATERIALIZED (
+    SELECT id, outlet, coalesce(language, '') AS language, is_sample,
+        coalesce(published_at, fetched_at) AS seen_at, title, matched_text,
+        round(score, 1) AS score, article_url
+    FROM claim_suggestions
+    WHERE claim_id = $claim
+)
+SELECT a.outlet, coalesce(a.language, '') AS language, a.is_sample,
     CAST(coalesce(a.published_at, a.fetched_at) AS DATE) AS day, 'confirmed' AS kind,
-    count(*) AS n
+    count(*) AS n, min(coalesce(a.published_at, a.fetched_at)) AS first_at,
+    arg_min(a.url, coalesce(a.published_at, a.fetched_at)) AS first_url,
+    arg_min(a.title, coalesce(a.published_at, a.fetched_at)) AS first_title,
+    NULL AS id, NULL AS matched_text, NULL AS score
 FROM matches AS m JOIN articles AS a ON a.url = m.article_url
 WHERE m.claim_id = $claim
+GROUP BY a.outlet, a.language, a.is_sample, day
+UNION ALL
+SELECT outlet, language, is_sample, CAST(seen_at AS DATE), 'suggested', count(*),
+    NULL, NULL, NULL, NULL, NULL, NULL
+FROM waiting
 GROUP BY ALL
 UNION ALL
-SELECT outlet, coalesce(language, ''), CAST(coalesce(published_at, fetched_at) AS DATE),
-    'suggested', count(*)
-FROM claim_suggestions
-WHERE claim_id = $claim
-GROUP BY ALL
-"""
-
-FIRST_SEEN = """
-SELECT outlet, is_sample, first_seen, first_url, first_title, outlet_rank, hours_after_first
-FROM claim_first_seen WHERE claim_id = $claim
-ORDER BY is_sample, outlet_rank
-"""
-
-STORIES = """
-SELECT title, copies, outlets, outlet_names, first_seen, first_url
-FROM claim_stories WHERE claim_id = $claim AND outlets > 1
-ORDER BY outlets DESC, copies DESC, first_seen
-LIMIT 5
+(
+    SELECT outlet, language, is_sample, CAST(seen_at AS DATE), 'pending', 1, seen_at,
+        article_url, title, id, matched_text, score
+    FROM waiting
+    ORDER BY score DESC, id
+    LIMIT $shown
+)
 """
 
 # The reviews subquery is narrowed to this claim before it is grouped.
@@ -86,14 +95,6 @@ LEFT JOIN (
 WHERE m.claim_id = $claim
 ORDER BY seen_at DESC, a.url
 LIMIT $limit OFFSET $offset
-"""
-
-PENDING = """
-SELECT id, coalesce(published_at, fetched_at) AS seen_at, outlet, title, matched_text,
-    round(score, 1) AS score, article_url
-FROM claim_suggestions WHERE claim_id = $claim
-ORDER BY score DESC, id
-LIMIT $limit
 """
 
 
@@ -131,31 +132,35 @@ async def claim_page(request: Request) -> Response:
         )
         _known(found, claim_id)
         return page(request, "claim.html.j2", {}, sentences, _file_name(claim_id))
-    # The queries run side by side (each on its own cursor): the page waits for the
-    # slowest, not for their sum.
-    found, verdicts, days, first_seen, stories, pending, sentences = await asyncio.gather(
-        query(request, CLAIM, claim=claim_id),
-        query(request, VERDICTS, claim=claim_id),
-        query(request, DAYS, claim=claim_id),
-        query(request, FIRST_SEEN, claim=claim_id),
-        query(request, STORIES, claim=claim_id),
-        query(request, PENDING, claim=claim_id, limit=SUGGESTIONS_SHOWN),
-        query(request, SENTENCES, claim=claim_id, limit=limit, offset=offset),
-    )
+    # One after another: side by side (asyncio.gather) they took longer than their sum,
+    # each DuckDB query already using every core.
+    found = await query(request, CLAIM, claim=claim_id)
     _known(found, claim_id)
+    rows = (await query(request, DAYS, claim=claim_id, shown=SUGGESTIONS_SHOWN)).rows
+    sentences = await query(request, SENTENCES, claim=claim_id, limit=limit, offset=offset)
+    days = [row for row in rows if row["kind"] != "pending"]
+    pending = sorted(
+        (row for row in rows if row["kind"] == "pending"), key=lambda r: (-r["score"], r["id"])
+    )
+    order = first_seen(days)
     context = {
         "claim": found.rows[0],
-        "verdicts": verdicts.rows,
-        "stories": stories.rows,
-        "pending": pending.rows,
+        "verdicts": found.rows[0]["verdicts"] or [],
+        "pending": [
+            {
+                **row,
+                "seen_at": row["first_at"],
+                "article_url": row["first_url"],
+                "title": row["first_title"],
+            }
+            for row in pending
+        ],
         "sentences": [_with_highlight(row) for row in sentences.rows],
-        # Each outlet's place in the order of outlets (the first row for an outlet: real
-        # articles before the sample's).
-        "order": {r["outlet"]: r for r in reversed(first_seen.rows)},
-        "echo": _echo(first_seen),
+        "order": {row["outlet"]: row for row in order},
+        "echo": _echo(order),
         "page_number": number,
         "per_page": PER_PAGE,
-        **_mentions(days.rows, claim_id),
+        **_mentions(days, claim_id),
     }
     return page(request, "claim.html.j2", context, sentences, _file_name(claim_id))
 
@@ -235,14 +240,36 @@ def _mentions(days: list[dict[str, Any]], claim_id: str) -> dict[str, Any]:
     return result
 
 
-def _echo(first_seen: Table) -> dict[str, Any] | None:
+def first_seen(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each outlet's first confirmed article, in the order the outlets first carried the
+    claim, with its place and hours after the first, as the claim_first_seen view ranks
+    them; the sample's articles count only where there are no others."""
+    confirmed = [r for r in days if r["kind"] == "confirmed"]
+    rows = [r for r in confirmed if not r["is_sample"]] or confirmed
+    firsts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        known = firsts.get(row["outlet"])
+        if known is None or row["first_at"] < known["first_seen"]:
+            firsts[row["outlet"]] = {
+                "outlet": row["outlet"],
+                "first_seen": row["first_at"],
+                "first_url": row["first_url"],
+                "first_title": row["first_title"],
+            }
+    ordered = sorted(firsts.values(), key=lambda r: (r["first_seen"], r["outlet"]))
+    for rank, row in enumerate(ordered, 1):
+        lag = (row["first_seen"] - ordered[0]["first_seen"]).total_seconds() / 3600
+        row.update(outlet_rank=rank, hours_after_first=round(lag, 1))
+    return ordered
+
+
+def _echo(order: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Who carried the claim first, and how long the others took to repeat it."""
-    rows = [r for r in first_seen.rows if not r["is_sample"]] or first_seen.rows
-    if not rows:
+    if not order:
         return None
-    lags = [r["hours_after_first"] for r in rows[1:]]
+    lags = [r["hours_after_first"] for r in order[1:]]
     return {
-        "first": rows[0],
+        "first": order[0],
         "echoes": len(lags),
         "median_hours": statistics.median(lags) if lags else None,
         "last_hours": max(lags) if lags else None,
