@@ -30,6 +30,7 @@ from tests.workbench import sample_warehouse, screenshot, workbench
 pytestmark = pytest.mark.slow
 
 HOSTILE_URL = "http://wire.example/hostile"
+COPY_URL = "http://wire.example/hostile-copy"
 QUOTE = "Where NATO goes, war is most likely"
 HOSTILE_TEXT = (
     "Opening <script>alert('text')</script> and <img src=x onerror=alert('img')> here.\n"
@@ -54,7 +55,9 @@ def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path
         final_url="javascript:alert('final')",
         canonical_url="javascript:alert('canonical')",
     )
-    assert hostile.url == HOSTILE_URL
+    # The same story in another outlet, a day later.
+    copy = replace(article("hostile-copy", "Copy Times", 4, HOSTILE_TEXT), title=hostile.title)
+    assert (hostile.url, copy.url) == (HOSTILE_URL, COPY_URL)
     sources = SourceList.model_validate(
         {"sources": [{"name": "wire", "url": "http://wire.example/feed.xml"}]}
     )
@@ -63,7 +66,7 @@ def warehouse(sample_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path
         stats=stats("hostile-pass", 3),
         sources=sources,
         catalog=load_catalog(SEEDS / "claims.yaml"),
-        articles=[hostile],
+        articles=[hostile, copy],
         matches=[match_in(hostile, "where-nato-goes-war-is-most-likely", QUOTE)],
     )
     return db
@@ -266,9 +269,14 @@ def test_a_hostile_article_renders_inert(ui_url: str, page: Any) -> None:
     assert "<script>alert('title')</script>" in page.inner_text("h1")
     # The stored match is marked in the hostile text all the same.
     assert page.locator(".article-text mark.match").inner_text() == QUOTE
-    # In search results too.
+    # The other outlet that carried the story, linked to its own page.
+    story = page.locator("ul.story li")
+    assert story.count() == 1 and "Copy Times" in story.inner_text()
+    href = story.locator("a").get_attribute("href") or ""
+    assert parse_qs(urlsplit(href).query)["url"] == [COPY_URL]
+    # In search results too, newest first.
     page.goto(ui_url + "/search?q=zqxhostile")
-    assert result_urls(page) == [HOSTILE_URL]
+    assert result_urls(page) == [COPY_URL, HOSTILE_URL]
     assert "<script>alert('title')</script>" in page.inner_text("main")
     assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
     assert dialogs == []

@@ -9,7 +9,6 @@ MAX_CANDIDATES of them: the matcher never scans the whole archive.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from claimwatch.matching.catalog import Catalog, Claim
@@ -18,11 +17,12 @@ from claimwatch.matching.normalize import normalize_text
 from claimwatch.matching.terms import CJK, terms
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.data import read
+from claimwatch.web.search_query import re2_escape
 
 MAX_TERMS = 8
 # Share of the claim's terms an article must hold to be read: a near-quote keeps most.
 TERM_SHARE = 0.6
-MAX_CANDIDATES = 2000
+MAX_CANDIDATES = 1000
 MAX_ECHOES = 100
 
 
@@ -35,25 +35,27 @@ def claim_terms(claim: Claim) -> list[str]:
 
 
 def _prefilter(words: list[str]) -> tuple[str, dict[str, Any]]:
-    """SQL for the newest articles holding enough of `words`, and its parameters."""
-    params: dict[str, Any] = {"need": max(1, math.ceil(TERM_SHARE * len(words)))}
-    held = []
-    for i, word in enumerate(words):
-        escaped = re.sub(r"([\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f])", r"\\\1", word)
+    """SQL for the newest articles holding enough of `words`, and its parameters: one
+    regular expression finds every term in a text, and the distinct ones are counted."""
+    alternatives = []
+    for word in words:
+        escaped = re2_escape(word)
         # Word beginnings, as the term index reads them; CJK terms stand anywhere.
-        params[f"w{i}"] = "(?i)" + (escaped if CJK.search(word) else r"\b" + escaped)
-        held.append(
-            f"CAST(regexp_matches(text, $w{i}) OR regexp_matches(coalesce(title, ''), $w{i}) "
-            "AS INTEGER)"
-        )
-    sql = f"""
+        alternatives.append(escaped if CJK.search(word) else r"\b" + escaped)
+    sql = """
         SELECT url, title, text, outlet, coalesce(published_at, fetched_at) AS seen_at
         FROM articles
-        WHERE {" + ".join(held) or "0"} >= $need
+        WHERE len(list_distinct(list_transform(
+            regexp_extract_all(coalesce(title, '') || ' ' || text, $terms, 1),
+            found -> lower(found)))) >= $need
         ORDER BY seen_at DESC, url
         LIMIT $limit
     """
-    return sql, params | {"limit": MAX_CANDIDATES}
+    return sql, {
+        "terms": "(?i)(" + "|".join(alternatives) + ")",
+        "need": max(1, math.ceil(TERM_SHARE * len(words))),
+        "limit": MAX_CANDIDATES,
+    }
 
 
 def find_echoes(config: WorkbenchConfig, claim: Claim) -> list[dict[str, Any]]:

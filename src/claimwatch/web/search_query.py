@@ -35,10 +35,15 @@ def parse_terms(q: str) -> list[str]:
     return found[:MAX_TERMS]
 
 
+def re2_escape(text: str) -> str:
+    """`text` as a literal of an RE2 pattern."""
+    return _RE2_SPECIAL.sub(r"\\\1", text)
+
+
 def term_pattern(term: str) -> str:
     """A case-insensitive RE2 pattern finding `term` anywhere, any run of white space
     between a phrase's words."""
-    words = [_RE2_SPECIAL.sub(r"\\\1", word) for word in term.split()]
+    words = [re2_escape(word) for word in term.split()]
     return "(?i)" + r"\s+".join(words)
 
 

@@ -16,9 +16,10 @@ from claimwatch.web.exports import page
 from claimwatch.web.highlight import Span, marked, paragraphs
 
 ARTICLE = """
-SELECT url, final_url, canonical_url, source, outlet, title, author, text, language,
-    published_at, fetched_at, is_sample
-FROM articles WHERE url = $url
+SELECT a.url, a.final_url, a.canonical_url, a.source, a.outlet, a.title, a.author, a.text,
+    a.language, a.published_at, a.fetched_at, a.is_sample, s.story_id
+FROM articles AS a LEFT JOIN article_stories AS s ON s.article_url = a.url
+WHERE a.url = $url
 LIMIT 1
 """
 
@@ -47,8 +48,7 @@ STORY = """
 SELECT a.url, a.outlet, a.title, coalesce(a.published_at, a.fetched_at) AS seen_at
 FROM article_stories AS s
 JOIN articles AS a ON a.url = s.article_url
-WHERE s.story_id IN (SELECT story_id FROM article_stories WHERE article_url = $url)
-  AND a.url <> $url
+WHERE s.story_id = $story AND a.url <> $url
 ORDER BY seen_at, a.url
 LIMIT $limit
 """
@@ -86,7 +86,11 @@ async def article_page(request: Request) -> Response:
         raise HTTPException(404, "no stored article has this URL")
     article = found[0]
     spans = await query(request, SPANS, url=url)
-    story = (await query(request, STORY, url=url, limit=STORY_SHOWN)).rows
+    story = []
+    if article["story_id"] is not None:
+        story = (
+            await query(request, STORY, url=url, story=article["story_id"], limit=STORY_SHOWN)
+        ).rows
     title = article["title"] or ""
     claims: dict[str, dict[str, Any]] = {}
     for row in spans.rows:
