@@ -177,6 +177,10 @@ def test_make_this_a_claim_adds_it_to_the_yaml_catalog_and_lists_its_echoes(
         "table.echoes a", "els => els.map(e => new URL(e.href).searchParams.get('url'))"
     )
     assert stored["url"] in echoes
+    # The echoes have their own address, and its export lists the same articles.
+    assert urlsplit(page.url).path == "/search/echoes"
+    exported = httpx.get(page.url + "&format=json", timeout=60).json()
+    assert [e["article_url"] for e in exported] == echoes
     assert "claimwatch rematch" in page.inner_text("main")
     screenshot(page, "claim-added")
     # The file kept its text and comments, and loads with the new claim after the others.

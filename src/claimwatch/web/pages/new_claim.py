@@ -7,16 +7,18 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from claimwatch.exceptions import CatalogError
-from claimwatch.matching.catalog import MAX_ID_LENGTH, Claim
-from claimwatch.web.catalog_writer import add_claim, catalog_files
+from claimwatch.matching.catalog import MAX_ID_LENGTH, Claim, load_catalog
+from claimwatch.web.catalog_writer import add_claim, catalog_files, target
 from claimwatch.web.data import Table, config_of
 from claimwatch.web.echoes import find_echoes
 from claimwatch.web.exports import page
@@ -96,13 +98,30 @@ async def add(request: Request) -> Response:
         path = await run_in_threadpool(add_claim, _folder(request), name, claim)
     except CatalogError as exc:
         return _form(request, fields, str(exc).splitlines()[0], 400)
-    echoes = await run_in_threadpool(find_echoes, config_of(request), claim)
+    # To the echoes' own page (a refresh then adds nothing twice; the page can be shared).
+    where = urlencode({"claim": claim.id, "file": path.name, "q": fields["q"], "added": "1"})
+    return RedirectResponse(f"/search/echoes?{where}", status_code=303)
+
+
+async def echoes_page(request: Request) -> Response:
+    """A catalog claim's echoes already stored (the claim read from its file)."""
+    params = request.query_params
+    config = config_of(request)
+    path = target(_folder(request), params.get("file", config.claims.name))
+    if not path.exists():
+        raise HTTPException(404, f"{path.name}: no such catalog file")
+    try:
+        claim = (await run_in_threadpool(load_catalog, path)).get(params.get("claim", ""))
+    except KeyError:
+        raise HTTPException(404, f"{path.name} has no such claim") from None
+    echoes = await run_in_threadpool(find_echoes, config, claim)
     context: dict[str, Any] = {
         "claim": claim,
         "file": path.name,
-        "configured": path.resolve() == config_of(request).claims.resolve(),
+        "added": params.get("added") == "1",
+        "configured": path.resolve() == config.claims.resolve(),
         "echoes": echoes,
-        "q": fields["q"],
+        "q": params.get("q", ""),
     }
     return page(request, "claim_added.html.j2", context, Table(ECHO_COLUMNS, echoes), "echoes")
 
@@ -110,4 +129,5 @@ async def add(request: Request) -> Response:
 routes = [
     Route("/search/claim", claim_form, methods=["GET"], name="claim_form"),
     Route("/search/claim", add, methods=["POST"], name="claim_add"),
+    Route("/search/echoes", echoes_page, name="echoes"),
 ]
