@@ -284,3 +284,32 @@ def test_a_hostile_article_renders_inert(ui_url: str, page: Any) -> None:
     assert "<script>alert('title')</script>" in page.inner_text("main")
     assert page.evaluate("document.querySelectorAll('script:not([src])').length") == 0
     assert dialogs == []
+
+
+def test_make_this_a_claim_into_a_new_csv_file(ui_url: str, catalog: Path) -> None:
+    desk = catalog.parent / "desk.csv"
+    with httpx.Client(base_url=ui_url, timeout=60) as client:
+        form = client.get("/search/claim", params={"text": "A claim for the desk"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token
+        for claim_id, text in (("desk-one", "A claim, for the desk"), ("desk-two", 'He said "no"')):
+            answer = client.post(
+                "/search/claim",
+                data={
+                    "csrf_token": token[1],
+                    "text": text,
+                    "id": claim_id,
+                    "tags": "desk",
+                    "file": "claims.yaml",
+                    "new_file": "desk.csv",
+                },
+                headers={"Origin": ui_url},
+            )
+            assert answer.status_code == 303, answer.text[:300]
+            assert answer.headers["location"].startswith("/search/echoes?claim=" + claim_id)
+    loaded = load_catalog(desk)
+    assert [(c.id, c.text, c.tags) for c in loaded.claims] == [
+        ("desk-one", "A claim, for the desk", ("desk",)),
+        ("desk-two", 'He said "no"', ("desk",)),
+    ]
+    assert claimwatch("claims", "validate", "--claims", str(desk)).returncode == 0
