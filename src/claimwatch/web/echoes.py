@@ -22,14 +22,15 @@ from claimwatch.web.search_query import re2_escape
 MAX_TERMS = 8
 # Share of the claim's terms an article must hold to be read: a near-quote keeps most.
 TERM_SHARE = 0.6
-MAX_CANDIDATES = 1000
+MAX_CANDIDATES = 500
 MAX_ECHOES = 100
 
 
 def claim_terms(claim: Claim) -> list[str]:
-    """The claim's rarest-looking terms (longest first): what a stored echo must mostly hold."""
+    """The claim's rarest-looking terms (longest first): what a stored echo must mostly
+    hold. Translations are left out: their terms would count against the others'."""
     found: set[str] = set()
-    for wording in claim.wordings:
+    for wording in (claim.text, *(v.text for v in claim.variants if not v.language)):
         found |= terms(normalize_text(wording))
     return sorted(found, key=lambda t: (-len(t), t))[:MAX_TERMS]
 
@@ -46,7 +47,10 @@ def _prefilter(words: list[str]) -> tuple[str, dict[str, Any]]:
         SELECT url, title, text, outlet, coalesce(published_at, fetched_at) AS seen_at
         FROM articles
         WHERE len(list_distinct(list_transform(
-            regexp_extract_all(coalesce(title, '') || ' ' || text, $terms, 1),
+            list_concat(
+                regexp_extract_all(text, $terms, 1),
+                regexp_extract_all(coalesce(title, ''), $terms, 1)
+            ),
             found -> lower(found)))) >= $need
         ORDER BY seen_at DESC, url
         LIMIT $limit
@@ -64,7 +68,8 @@ def find_echoes(config: WorkbenchConfig, claim: Claim) -> list[dict[str, Any]]:
     if not words:
         return []
     sql, params = _prefilter(words)
-    matcher = Matcher(Catalog(claims=(claim,)))
+    # The claim alone: its seed document, if it names one, plays no part in matching.
+    matcher = Matcher(Catalog(claims=(claim.model_copy(update={"document": None}),)))
     echoes = []
     for row in read(config, sql, **params).rows:
         for hit in matcher.find(row["text"], title=row["title"]):

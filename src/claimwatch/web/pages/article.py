@@ -4,6 +4,7 @@ carried the same story."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -16,10 +17,9 @@ from claimwatch.web.exports import page
 from claimwatch.web.highlight import Span, marked, paragraphs
 
 ARTICLE = """
-SELECT a.url, a.final_url, a.canonical_url, a.source, a.outlet, a.title, a.author, a.text,
-    a.language, a.published_at, a.fetched_at, a.is_sample, s.story_id
-FROM articles AS a LEFT JOIN article_stories AS s ON s.article_url = a.url
-WHERE a.url = $url
+SELECT url, final_url, canonical_url, source, outlet, title, author, text, language,
+    published_at, fetched_at, is_sample
+FROM articles WHERE url = $url
 LIMIT 1
 """
 
@@ -48,7 +48,8 @@ STORY = """
 SELECT a.url, a.outlet, a.title, coalesce(a.published_at, a.fetched_at) AS seen_at
 FROM article_stories AS s
 JOIN articles AS a ON a.url = s.article_url
-WHERE s.story_id = $story AND a.url <> $url
+WHERE s.story_id IN (SELECT story_id FROM article_stories WHERE article_url = $url)
+  AND a.url <> $url
 ORDER BY seen_at, a.url
 LIMIT $limit
 """
@@ -81,16 +82,16 @@ def _spans(rows: list[dict[str, Any]], field: str) -> list[Span]:
 
 async def article_page(request: Request) -> Response:
     url = request.query_params.get("url", "")
-    found = (await query(request, ARTICLE, url=url)).rows
-    if not found:
+    # Three reads at once: the article's text alone takes most of the time (its column is
+    # read whole), and the other two need no result of it.
+    found, spans, stories = await asyncio.gather(
+        query(request, ARTICLE, url=url),
+        query(request, SPANS, url=url),
+        query(request, STORY, url=url, limit=STORY_SHOWN),
+    )
+    if not found.rows:
         raise HTTPException(404, "no stored article has this URL")
-    article = found[0]
-    spans = await query(request, SPANS, url=url)
-    story = []
-    if article["story_id"] is not None:
-        story = (
-            await query(request, STORY, url=url, story=article["story_id"], limit=STORY_SHOWN)
-        ).rows
+    article, story = found.rows[0], stories.rows
     title = article["title"] or ""
     claims: dict[str, dict[str, Any]] = {}
     for row in spans.rows:

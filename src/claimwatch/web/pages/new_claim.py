@@ -20,7 +20,7 @@ from claimwatch.exceptions import CatalogError
 from claimwatch.matching.catalog import MAX_ID_LENGTH, Claim, load_catalog
 from claimwatch.web.catalog_writer import add_claim, catalog_files, target
 from claimwatch.web.data import Table, config_of
-from claimwatch.web.echoes import find_echoes
+from claimwatch.web.echoes import MAX_CANDIDATES, find_echoes
 from claimwatch.web.exports import page
 from claimwatch.web.security import checked_form
 
@@ -121,6 +121,7 @@ async def echoes_page(request: Request) -> Response:
         "added": params.get("added") == "1",
         "configured": path.resolve() == config.claims.resolve(),
         "echoes": echoes,
+        "candidates": MAX_CANDIDATES,
         "q": params.get("q", ""),
     }
     return page(request, "claim_added.html.j2", context, Table(ECHO_COLUMNS, echoes), "echoes")
