@@ -20,8 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from claimwatch.matching.catalog import load_catalog
+from claimwatch.exceptions import CatalogError
+from claimwatch.matching.catalog import Claim, load_catalog
 from claimwatch.sources.config import SourceList
+from claimwatch.web.catalog_writer import add_claim
+from claimwatch.web.highlight import Span, paragraphs
 from tests.commands import claimwatch
 from tests.conftest import SEEDS
 from tests.warehouses import article, match_in, stats, write_pass
@@ -313,3 +316,45 @@ def test_make_this_a_claim_into_a_new_csv_file(ui_url: str, catalog: Path) -> No
         ("desk-two", 'He said "no"', ("desk",)),
     ]
     assert claimwatch("claims", "validate", "--claims", str(desk)).returncode == 0
+
+
+def test_marked_text_handles_overlapping_and_stray_spans() -> None:
+    text = "One <b>two</b> three.\nFour & five."
+    spans = [
+        Span(4, 14, "match", 'claim "a"'),  # <b>two</b>
+        Span(11, 20, "suggestion", "claim b"),  # overlaps the first, across its end
+        Span(15, 30, "match", "claim c"),  # across the paragraph break
+        Span(-3, 2, "match", "before the text"),
+        Span(50, 60, "match", "after the text"),
+        Span(9, 9, "match", "empty"),
+    ]
+    html = str(paragraphs(text, spans))
+    assert "<b>" not in html and "</b>" not in html
+    assert html.count("<p>") == 2
+    assert '<mark class="match" title="claim &#34;a&#34;">&lt;b&gt;two&lt;</mark>' in html
+    assert '<mark class="match suggestion" title="claim &#34;a&#34;; claim b">/b&gt;</mark>' in html
+    assert "before the text" not in html and "after the text" not in html
+    assert "empty" not in html
+    # Each paragraph gets its part of the span across the break.
+    second = html.split("<p>")[2]
+    assert second.startswith('<mark class="match" title="claim c">Four &amp; f</mark>')
+
+
+def test_a_yaml_catalog_keeps_its_layout_when_a_claim_is_added(tmp_path: Path) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "# my catalog\nclaims:\n- id: a\n  text: First # its note\n\n"
+        "# the documents\ndocuments:\n- id: d\n  title: Doc\n",
+        encoding="utf-8",
+    )
+    add_claim(tmp_path, "mine.yaml", Claim(id="b", text="Second: with a colon"))
+    written = path.read_text(encoding="utf-8")
+    assert written.startswith("# my catalog\nclaims:\n- id: a\n  text: First # its note\n- id: b\n")
+    assert written.endswith("\n# the documents\ndocuments:\n- id: d\n  title: Doc\n")
+    assert [c.id for c in load_catalog(path).claims] == ["a", "b"]
+    flow = tmp_path / "flow.yaml"
+    flow.write_text('claims: [{id: a, text: "First"}]\n', encoding="utf-8")
+    with pytest.raises(CatalogError, match="not a block list"):
+        add_claim(tmp_path, "flow.yaml", Claim(id="b", text="Second"))
+    assert flow.read_text(encoding="utf-8") == 'claims: [{id: a, text: "First"}]\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flow.yaml", "mine.yaml"]
