@@ -4,6 +4,7 @@ hold the words; from any sentence, "make this a claim" (pages/new_claim.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 
@@ -63,16 +64,21 @@ def search_of(request: Request) -> Search:
     )
 
 
+async def _found(request: Request, search: Search, asked: bool) -> list[dict[str, Any]]:
+    if not asked:
+        return []
+    sql, params = search.sql()
+    return (await query(request, sql, **params)).rows
+
+
 async def search_page(request: Request) -> Response:
     search = search_of(request)
-    choices: dict[str, list[dict[str, Any]]] = {}
-    for row in (await query(request, CHOICES)).rows:
-        choices.setdefault(row["kind"], []).append(row)
     asked = bool(search.terms) or search != Search(terms=[], page=search.page)
-    rows: list[dict[str, Any]] = []
-    if asked:
-        sql, params = search.sql()
-        rows = (await query(request, sql, **params)).rows
+    # The filters' choices are read while the search runs.
+    rows, options = await asyncio.gather(_found(request, search, asked), query(request, CHOICES))
+    choices: dict[str, list[dict[str, Any]]] = {}
+    for row in options.rows:
+        choices.setdefault(row["kind"], []).append(row)
     total = rows[0]["total"] if rows else 0
     pattern = word_pattern(search.terms)
     results = []
