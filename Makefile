@@ -92,7 +92,7 @@ typecheck: setup
 
 # Benchmarks, each printing ratios measured in the same run (docs/benchmarks.md):
 # matching, ranking on CLEF 2020 (~3 min), fetching (one by one vs the pool, ~70 s),
-# and whole passes (~5 min).
+# whole passes (~5 min), the warehouse against its size, and the workbench's pages (~5 min).
 bench: setup
 	$(BIN)/python benchmarks/bench_match.py all
 	$(BIN)/python benchmarks/bench_rank.py
@@ -101,6 +101,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_pass.py all
 	$(BIN)/python benchmarks/bench_warehouse.py all
 	$(BIN)/python benchmarks/bench_scale.py all
+	$(BIN)/python benchmarks/bench_ui.py
 
 # Re-resolve requirements.in into requirements.lock (runtime, exact versions, no index
 # URLs), then requirements-dev.in into requirements-dev.lock on top of those pins.

@@ -29,6 +29,16 @@ db_option = click.option(
 )
 
 
+def user_name() -> str:
+    """Who runs the command, to record with a decision: the login name."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container
+        return "unknown"
+
+
 def settings_from(**overrides: Any) -> Settings:
     """Settings: the command's options over the environment; a bad value costs one line."""
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -12,24 +11,16 @@ from typing import Any
 import click
 import duckdb
 
-from claimwatch.cli.common import PATH, announce_waits, db_option, settings_from
+from claimwatch.cli.common import PATH, announce_waits, db_option, settings_from, user_name
 from claimwatch.output.tables import render
+from claimwatch.store.reviews import SHOWN, outcome
 
 LIST_FORMATS = ("table", "json", "csv")
-# Said after a confirmation (or a move): where the decision shows.
-SHOWN = "now in claim_matches and the next digest"
-
-
-def _reviewer() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in a bare container
-        return "unknown"
 
 
 note_option = click.option("--note", help="Why: kept with the decision.")
 reviewer_option = click.option(
-    "--reviewer", default=_reviewer, show_default="your user name", help="Who decided."
+    "--reviewer", default=user_name, show_default="your user name", help="Who decided."
 )
 
 
@@ -185,17 +176,11 @@ def _record(
                 by_note.setdefault(note, []).append(suggestion_id)
             for note, ids in by_note.items():
                 decide(con, ids, decision, reviewer=who, note=note, now=now)
-            said.append(_outcome(decision, len(items)))
+            said.append(outcome(decision, len(items)))
         return said
 
     for line in _in_one_transaction(db, work):
         click.echo(line)
-
-
-def _outcome(decision: str, count: int, selected: str = "") -> str:
-    if decision == "confirm":
-        return f"confirmed {count}{selected}: {SHOWN}"
-    return f"rejected {count}{selected}: not suggested again"
 
 
 def _decide(
@@ -235,7 +220,7 @@ def _decide(
         if not picked:
             return [f"no pending suggestion matches {words}: nothing recorded"]
         decide(con, picked, decision, reviewer=who, note=note, now=now)
-        return [_outcome(decision, len(picked), f" ({words})")]
+        return [outcome(decision, len(picked), f" ({words})")]
 
     for line in _in_one_transaction(db, work):
         click.echo(line)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,16 +14,10 @@ from claimwatch.cli.common import (
     claims_option,
     db_option,
     settings_from,
+    user_name,
 )
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
-def _reviewer() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in a bare container
-        return "unknown"
 
 
 @click.group("ui", cls=OneLineErrors, invoke_without_command=True)
@@ -52,7 +45,7 @@ def _reviewer() -> str:
 )
 @click.option(
     "--reviewer",
-    default=_reviewer,
+    default=user_name,
     show_default="your user name",
     help="Who decides, without sign-in.",
 )

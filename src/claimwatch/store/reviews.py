@@ -22,6 +22,8 @@ from claimwatch.tablefile import MAX_TABLE_BYTES, delimiter_of, read_delimited
 from claimwatch.userfile import read_text
 
 DECISIONS = {"confirm": "confirmed", "reject": "rejected"}
+# Said after a confirmation (or a move), by the CLI and the workbench: where it shows.
+SHOWN = "now in claim_matches and the next digest"
 REVIEW_RUN = "review"
 SEE_PENDING = "see `claimwatch review` for the pending ids"
 # Ids named one by one in an error up to this many; past it, the first ones and a count.
@@ -58,6 +60,13 @@ class Decided(NamedTuple):
 
     confirmed: tuple[tuple[str, str], ...] = ()
     rejected: tuple[tuple[str, str], ...] = ()
+
+
+def outcome(decision: str, count: int, selected: str = "") -> str:
+    """What deciding `count` suggestions did, in one line ("confirmed 3: now in ...")."""
+    if decision == "confirm":
+        return f"confirmed {count}{selected}: {SHOWN}"
+    return f"rejected {count}{selected}: not suggested again"
 
 
 def decide(

@@ -15,13 +15,11 @@ from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.store.connection import write
 from claimwatch.store.review_queue import move, select_pending
-from claimwatch.store.reviews import decide, not_pending
+from claimwatch.store.reviews import DECISIONS, SHOWN, decide, not_pending, outcome
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.queue import Filter
 
-# Said after a confirmation (or a move): where the decision shows.
-SHOWN = "now in claim_matches and the next digest"
-DONE = {"confirm": "confirmed", "reject": "rejected"}
+DONE = DECISIONS
 CLAIM_BY_ID_OR_TEXT = """
 SELECT id FROM claims WHERE in_catalog AND (id = ? OR lower(text) = lower(?)) ORDER BY id = ? DESC
 """
@@ -36,12 +34,6 @@ class Outcome:
 
 
 Work = Callable[[duckdb.DuckDBPyConnection], Outcome]
-
-
-def _outcome(decision: str, count: int, said: str = "") -> str:
-    if decision == "confirm":
-        return f"confirmed {count}{said}: {SHOWN}"
-    return f"rejected {count}{said}: not suggested again"
 
 
 def _stale(ids: Sequence[str]) -> Outcome:
@@ -105,7 +97,7 @@ def many(ids: Sequence[str], decision: str, reviewer: str, note: str | None) -> 
         if gone:
             return _stale(gone)
         decide(con, ids, decision, reviewer=reviewer, note=note, now=utcnow())
-        return Outcome(_outcome(decision, len(set(ids)), " selected"), True)
+        return Outcome(outcome(decision, len(set(ids)), " selected"), True)
 
     return work
 
@@ -130,6 +122,6 @@ def of_filter(
         if not picked:
             return Outcome("no pending suggestion matches this filter: nothing recorded", False)
         decide(con, picked, decision, reviewer=reviewer, note=note, now=utcnow())
-        return Outcome(_outcome(decision, len(picked), f" ({chosen.words()})"), True)
+        return Outcome(outcome(decision, len(picked), f" ({chosen.words()})"), True)
 
     return work
