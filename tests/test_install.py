@@ -275,7 +275,7 @@ def test_the_workbench_outside_the_checkout(
     assert said.returncode == 0, said.stderr
     lines = said.stdout.splitlines()
     for line in lines[:3]:
-        path, status, size = line.split()
+        _path, status, size = line.split()
         assert status == "200" and int(size) > 100, line
     claims = {row["claim_id"] for row in json.loads("\n".join(lines[3:])) if row["mentions"]}
     assert claims == set(CLAIMS)
