@@ -82,8 +82,7 @@ def _spans(rows: list[dict[str, Any]], field: str) -> list[Span]:
 
 async def article_page(request: Request) -> Response:
     url = request.query_params.get("url", "")
-    # Three reads at once: the article's text alone takes most of the time (its column is
-    # read whole), and the other two need no result of it.
+    # Three reads at once: none needs another's result.
     found, spans, stories = await asyncio.gather(
         query(request, ARTICLE, url=url),
         query(request, SPANS, url=url),
