@@ -145,3 +145,16 @@ def test_a_users_file_is_read_strictly(tmp_path: Path) -> None:
     )
     assert short.returncode != 0 and "at least 8 characters" in short.stderr
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_session_cookie_is_strict_and_secure_when_asked(warehouse: Path, secure: bool) -> None:
+    from starlette.testclient import TestClient
+
+    from claimwatch.web import WorkbenchConfig, create_app
+
+    config = WorkbenchConfig(db=warehouse, claims=SEEDS / "claims.yaml", secure_cookies=secure)
+    with TestClient(create_app(config), base_url="https://testserver") as client:
+        cookie = client.get("/").headers["set-cookie"].lower()
+    assert "claimwatch_session=" in cookie and "samesite=strict" in cookie and "httponly" in cookie
+    assert ("; secure" in cookie) is secure

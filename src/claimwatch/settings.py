@@ -62,11 +62,13 @@ class Settings(BaseSettings):
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None
     # The workbench (`claimwatch ui`): sign-in with the users of this file, or trust a
-    # reverse proxy that names the signed-in user in this header; and the key that signs
-    # its session cookies (a new one each start when unset: sessions end on restart).
+    # reverse proxy that names the signed-in user in this header; the key that signs its
+    # session cookies (a new one each start when unset: sessions end on restart).
     ui_users: Path | None = None
     ui_user_header: str | None = None
     ui_secret: str | None = None
+    # Behind a proxy that serves the workbench over HTTPS: its cookies only travel there.
+    ui_secure_cookies: bool = False
 
     def detector_options(self) -> dict[str, Any]:
         """What a pass's detector is built with (matching/detector.py, DetectorSpec)."""

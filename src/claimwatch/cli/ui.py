@@ -106,6 +106,7 @@ def ui_group(
         users_file=users_file,
         user_header=user_header or "X-Forwarded-User",
         wait=settings.lock_wait,
+        secure_cookies=settings.ui_secure_cookies,
     )
     if settings.ui_secret:  # sessions then survive a restart
         config = replace(config, secret=settings.ui_secret)
