@@ -20,6 +20,7 @@ from hypothesis import Phase, settings
 
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.sample_server import serve_directory
+from tests.browser import browser, page  # noqa: F401 (fixtures)
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.postgres import postgres_catalog, postgres_server  # noqa: F401 (fixtures)
 
@@ -40,22 +41,6 @@ def catalog() -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """pytest-playwright's browser is Debian's Chromium: Playwright's own download needs
-    the network. Its sandbox needs user namespaces, which containers often lack."""
-    from tests.browser import chromium
-
-    return {**browser_type_launch_args, "executable_path": chromium(), "args": ["--no-sandbox"]}
-
-
-@pytest.fixture(scope="session")
-def base_url() -> None:
-    """pytest-playwright's base URL (its own fixture warns under newer pytest): none, each
-    test goes to its server's full URL."""
-    return None
-
-
-@pytest.fixture(scope="session")
 def sample_url() -> Iterator[str]:
     """The offline sample served over real HTTP on 127.0.0.1."""
     with serve_directory(SAMPLE) as base_url:
@@ -70,9 +55,9 @@ def server() -> Iterator[ScriptedServer]:
 
 def serve_sample_slowly(server: ScriptedServer, delay: float) -> str:
     """The sample on `server`, each page answered after `delay` s; the feed's URL."""
-    for page in (SAMPLE / "articles").glob("*.html"):
-        reply = Reply(body=page.read_bytes(), headers={"Content-Type": "text/html"}, delay=delay)
-        server.add(f"/articles/{page.name}", reply)
+    for saved in (SAMPLE / "articles").glob("*.html"):
+        reply = Reply(body=saved.read_bytes(), headers={"Content-Type": "text/html"}, delay=delay)
+        server.add(f"/articles/{saved.name}", reply)
     feed = (SAMPLE / "feed.xml").read_bytes()
     server.add("/feed.xml", Reply(body=feed, headers={"Content-Type": "application/rss+xml"}))
     return server.url("/feed.xml")
