@@ -14,10 +14,10 @@ from typing import Any
 from claimwatch.matching.catalog import Catalog, Claim
 from claimwatch.matching.matcher import Matcher
 from claimwatch.matching.normalize import normalize_text
-from claimwatch.matching.terms import CJK, terms
+from claimwatch.matching.terms import terms
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.data import read
-from claimwatch.web.search_query import re2_escape
+from claimwatch.web.search_query import re2_escape, word_start
 
 MAX_TERMS = 8
 # Share of the claim's terms an article must hold to be read: a near-quote keeps most.
@@ -38,25 +38,24 @@ def claim_terms(claim: Claim) -> list[str]:
 def _prefilter(words: list[str]) -> tuple[str, dict[str, Any]]:
     """SQL for the newest articles holding enough of `words`, and its parameters: one
     regular expression finds every term in a text, and the distinct ones are counted."""
-    alternatives = []
-    for word in words:
-        escaped = re2_escape(word)
-        # Word beginnings, as the term index reads them; CJK terms stand anywhere.
-        alternatives.append(escaped if CJK.search(word) else r"\b" + escaped)
+    # Word beginnings, as the term index reads them, in any script; CJK terms stand
+    # anywhere. A match may hold the character before its word: `bare` drops it.
+    alternatives = [word_start(word) + re2_escape(word) for word in words]
     sql = """
         SELECT url, title, text, outlet, coalesce(published_at, fetched_at) AS seen_at
         FROM articles
         WHERE len(list_distinct(list_transform(
             list_concat(
-                regexp_extract_all(text, $terms, 1),
-                regexp_extract_all(coalesce(title, ''), $terms, 1)
+                regexp_extract_all(text, $terms),
+                regexp_extract_all(coalesce(title, ''), $terms)
             ),
-            found -> lower(found)))) >= $need
+            found -> lower(regexp_replace(found, $bare, ''))))) >= $need
         ORDER BY seen_at DESC, url
         LIMIT $limit
     """
     return sql, {
-        "terms": "(?i)(" + "|".join(alternatives) + ")",
+        "terms": "(?i)(?:" + "|".join(alternatives) + ")",
+        "bare": "^[^\\p{L}\\p{N}]",
         "need": max(1, math.ceil(TERM_SHARE * len(words))),
         "limit": MAX_CANDIDATES,
     }

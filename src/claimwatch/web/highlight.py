@@ -16,6 +16,8 @@ from itertools import pairwise
 
 from markupsafe import Markup, escape
 
+from claimwatch.matching.terms import CJK
+
 # A paragraph ends at a line break (trafilatura keeps one between paragraphs).
 _BREAKS = re.compile(r"\n+")
 # Sentence ends: a stop, then space, then what may start a sentence.
@@ -74,7 +76,11 @@ def word_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
     ordered = sorted({t for t in terms if t}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(t) for t in ordered), re.IGNORECASE) if ordered else None
+    if not ordered:
+        return None
+    # At the start of a word, as the search finds them (search_query.term_pattern).
+    found = [("" if CJK.match(t) else r"(?<!\w)") + re.escape(t) for t in ordered]
+    return re.compile("|".join(found), re.IGNORECASE)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

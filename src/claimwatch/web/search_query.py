@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from claimwatch.matching.terms import CJK
+
 MAX_TERMS = 8
 PER_PAGE = 20
 # RE2 takes any ASCII character but letters and digits escaped as itself, and refuses
@@ -40,11 +42,23 @@ def re2_escape(text: str) -> str:
     return _RE2_SPECIAL.sub(r"\\\1", text)
 
 
-def term_pattern(term: str) -> str:
-    """A case-insensitive RE2 pattern finding `term` anywhere, any run of white space
-    between a phrase's words."""
+# Where a word starts: after a character that is no letter or digit, in any script. Not
+# RE2's \b, which knows ASCII letters only (`\bнато` finds nothing in "НАТО").
+WORD_START = r"(?:^|[^\p{L}\p{N}])"
+
+
+def word_start(term: str) -> str:
+    """The RE2 prefix a term needs to be found at the start of a word: none for Chinese,
+    Japanese and Korean, written without spaces between words."""
+    return "" if CJK.match(term) else WORD_START
+
+
+def term_pattern(term: str, *, anywhere: bool = False) -> str:
+    """A case-insensitive RE2 pattern finding `term` at the start of a word ("war" finds
+    "wars", not "software"), any run of white space between a phrase's words; with
+    `anywhere`, inside a word too."""
     words = [re2_escape(word) for word in term.split()]
-    return "(?i)" + r"\s+".join(words)
+    return "(?i)" + ("" if anywhere else word_start(term)) + r"\s+".join(words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +79,15 @@ class Search:
         conditions = []
         params: dict[str, Any] = {}
         for i, term in enumerate(self.terms):
-            params[f"t{i}"] = term_pattern(term)
+            # The term anywhere first, then at a word's start: RE2 finds a pattern that
+            # begins with a literal fast (at 10^5 articles a search took 0.5 s, against
+            # 0.9 s for the word-start pattern alone), and few texts are left to check.
+            params[f"t{i}"] = term_pattern(term, anywhere=True)
+            params[f"w{i}"] = term_pattern(term)
             conditions.append(
-                f"(regexp_matches(a.text, $t{i}) OR regexp_matches(coalesce(a.title, ''), $t{i}))"
+                f"((regexp_matches(a.text, $t{i}) AND regexp_matches(a.text, $w{i}))"
+                f" OR (regexp_matches(coalesce(a.title, ''), $t{i})"
+                f" AND regexp_matches(coalesce(a.title, ''), $w{i})))"
             )
         if self.outlet:
             conditions.append("a.outlet = $outlet")
