@@ -13,7 +13,7 @@ import duckdb
 
 from claimwatch.cli.common import PATH, announce_waits, db_option, settings_from, user_name
 from claimwatch.output.tables import render
-from claimwatch.store.reviews import SHOWN, outcome
+from claimwatch.store.reviews import outcome
 
 LIST_FORMATS = ("table", "json", "csv")
 
@@ -303,13 +303,11 @@ def move_command(
 
         claimwatch review move 3f2a9c01d4e7 ukraine-today-asia-tomorrow --note "the Asia slogan"
     """
-    from claimwatch.store.review_queue import move
+    from claimwatch.store.review_queue import move, moved
 
     def work(con: duckdb.DuckDBPyConnection, now: datetime) -> list[str]:
         was = move(con, suggestion_id, claim_id, reviewer=reviewer, note=note, now=now)
-        if was == claim_id:  # "moved" to the claim it was suggested for: a confirmation
-            return [f"confirmed {suggestion_id} (already suggested for {claim_id}): {SHOWN}"]
-        return [f"moved {suggestion_id} from {was} to {claim_id}: {SHOWN}"]
+        return [moved(suggestion_id, was, claim_id)]
 
     for line in _in_one_transaction(db, work):
         click.echo(line)

@@ -18,7 +18,7 @@ import duckdb
 
 from claimwatch.matching.context import sentence_context
 from claimwatch.store.connection import has_table
-from claimwatch.store.reviews import PENDING_COLUMNS, REVIEW_RUN, ReviewError
+from claimwatch.store.reviews import PENDING_COLUMNS, REVIEW_RUN, SHOWN, ReviewError
 
 # Beside the contract's columns, for a person deciding: when, the link, the sentences
 # around the suggested one, and why it was suggested.
@@ -54,22 +54,24 @@ def pending_details(
         """,
         [claim_id, claim_id],
     ).fetchall()
-    found = []
-    for row in rows:
-        record = dict(zip((*PENDING_COLUMNS, *DETAIL_COLUMNS[:5]), row[:-3], strict=True))
-        text, start, end = row[-3:]
-        context = sentence_context(text or "", int(start), int(end))
-        record["signals"] = _signals(record["signals"])
-        record["context_before"], record["context_after"] = context.before, context.after
-        found.append(record)
-    return found
+    names = (*PENDING_COLUMNS, *DETAIL_COLUMNS[:5])
+    return [detailed(dict(zip(names, row[:-3], strict=True)), *row[-3:]) for row in rows]
+
+
+def detailed(record: dict[str, Any], text: str | None, start: int, end: int) -> dict[str, Any]:
+    """A pending suggestion's `record` with its signals read and the sentences around it
+    (offsets `start`, `end` into its field's `text`) added, as `pending_details` gives it."""
+    context = sentence_context(text or "", int(start), int(end))
+    record["signals"] = _signals(record.get("signals"))
+    record["context_before"], record["context_after"] = context.before, context.after
+    return record
 
 
 def _signals(stored: str | None) -> dict[str, float]:
     """The stored JSON object of what fired; anything unreadable gives none."""
     try:
         value = json.loads(stored or "{}")
-    except ValueError:
+    except (TypeError, ValueError):
         return {}
     if not isinstance(value, dict):
         return {}
@@ -113,6 +115,13 @@ def select_pending(
         [claim_id, claim_id, above, above, below, below],
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def moved(suggestion_id: str, was: str, claim_id: str) -> str:
+    """What `move` did, in one line, given the claim it returned."""
+    if was == claim_id:  # "moved" to the claim it was suggested for: a confirmation
+        return f"confirmed {suggestion_id} (already suggested for {claim_id}): {SHOWN}"
+    return f"moved {suggestion_id} from {was} to {claim_id}: {SHOWN}"
 
 
 def move(

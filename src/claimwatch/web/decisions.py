@@ -13,13 +13,13 @@ from starlette.concurrency import run_in_threadpool
 
 from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
+from claimwatch.store import review_queue
 from claimwatch.store.connection import write
 from claimwatch.store.review_queue import move, select_pending
 from claimwatch.store.reviews import DECISIONS, SHOWN, decide, not_pending, outcome
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.queue import Filter
 
-DONE = DECISIONS
 CLAIM_BY_ID_OR_TEXT = """
 SELECT id FROM claims WHERE in_catalog AND (id = ? OR lower(text) = lower(?)) ORDER BY id = ? DESC
 """
@@ -62,7 +62,7 @@ def one(suggestion_id: str, decision: str, reviewer: str, note: str | None) -> W
         if not_pending(con, [suggestion_id]):
             return _stale([suggestion_id])
         decide(con, [suggestion_id], decision, reviewer=reviewer, note=note, now=utcnow())
-        said = f"{DONE[decision]} {suggestion_id}"
+        said = f"{DECISIONS[decision]} {suggestion_id}"
         if decision == "confirm":
             return Outcome(f"{said}: {SHOWN}", True)
         return Outcome(f"{said}: not suggested again", True)
@@ -80,11 +80,7 @@ def moved(suggestion_id: str, claim: str, reviewer: str, note: str | None) -> Wo
         found = con.execute(CLAIM_BY_ID_OR_TEXT, [claim, claim, claim]).fetchone()
         target = str(found[0]) if found else claim  # move names an unknown one
         was = move(con, suggestion_id, target, reviewer=reviewer, note=note, now=utcnow())
-        if was == target:
-            return Outcome(
-                f"confirmed {suggestion_id} (already suggested for {target}): {SHOWN}", True
-            )
-        return Outcome(f"moved {suggestion_id} from {was} to {target}: {SHOWN}", True)
+        return Outcome(review_queue.moved(suggestion_id, was, target), True)
 
     return work
 

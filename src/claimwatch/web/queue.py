@@ -12,9 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from claimwatch.matching.context import sentence_context
 from claimwatch.store.connection import connect
-from claimwatch.store.review_queue import DETAIL_COLUMNS, pending_details
+from claimwatch.store.review_queue import DETAIL_COLUMNS, detailed, pending_details
 from claimwatch.store.reviews import PENDING_COLUMNS
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.data import Table, config_of, query
@@ -147,22 +146,8 @@ async def detail(request: Request, suggestion_id: str) -> dict[str, Any] | None:
     if not rows:
         return None
     row = rows[0]
-    text = row.pop("field_text") or ""
-    context = sentence_context(text, int(row["match_start"]), int(row["match_end"]))
-    row["context_before"], row["context_after"] = context.before, context.after
-    row["signals"] = signals_of(row.get("signals"))
-    return row
-
-
-def signals_of(stored: Any) -> dict[str, float]:
-    """The stored JSON object of what fired (anything unreadable: none)."""
-    try:
-        value = json.loads(stored or "{}")
-    except (TypeError, ValueError):
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): float(v) for k, v in value.items() if isinstance(v, int | float)}
+    text = row.pop("field_text")
+    return detailed(row, text, row["match_start"], row["match_end"])
 
 
 async def listed(request: Request, chosen: Filter, limit: int) -> tuple[list[dict[str, Any]], int]:

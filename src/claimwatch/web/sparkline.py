@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -19,11 +20,7 @@ def periods(first: date, last: date, count: int = 24) -> list[date]:
 
 def bucket(starts: Sequence[date], day: date) -> int:
     """The index of the period of `starts` that holds `day`."""
-    index = 0
-    for i, start in enumerate(starts):
-        if day >= start:
-            index = i
-    return index
+    return max(bisect_right(starts, day) - 1, 0)
 
 
 def sparkline(counts: Sequence[int], label: str, css_class: str = "") -> Markup:

@@ -4,7 +4,6 @@ echoed it how late, and every matching sentence, newest first, a page at a time.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import statistics
 from collections import defaultdict
@@ -125,19 +124,14 @@ async def claim_page(request: Request) -> Response:
     exporting = export_format(request) != "html"
     # An export holds every matching sentence; the page shows them PER_PAGE at a time.
     limit, offset = (None, 0) if exporting else (PER_PAGE, (number - 1) * PER_PAGE)
-    if exporting:
-        found, sentences = await asyncio.gather(
-            query(request, CLAIM, claim=claim_id),
-            query(request, SENTENCES, claim=claim_id, limit=limit, offset=offset),
-        )
-        _known(found, claim_id)
-        return page(request, "claim.html.j2", {}, sentences, _file_name(claim_id))
-    # One after another: side by side (asyncio.gather) they took longer than their sum,
-    # each DuckDB query already using every core.
+    # Queries one after another: side by side (asyncio.gather) they took longer than
+    # their sum, each DuckDB query already using every core.
     found = await query(request, CLAIM, claim=claim_id)
     _known(found, claim_id)
-    rows = (await query(request, DAYS, claim=claim_id, shown=SUGGESTIONS_SHOWN)).rows
     sentences = await query(request, SENTENCES, claim=claim_id, limit=limit, offset=offset)
+    if exporting:
+        return page(request, "claim.html.j2", {}, sentences, _file_name(claim_id))
+    rows = (await query(request, DAYS, claim=claim_id, shown=SUGGESTIONS_SHOWN)).rows
     days = [row for row in rows if row["kind"] != "pending"]
     pending = sorted(
         (row for row in rows if row["kind"] == "pending"), key=lambda r: (-r["score"], r["id"])

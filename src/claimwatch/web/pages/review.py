@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from claimwatch.output.review_blocks import SIGNALS
+from claimwatch.store.reviews import DECISIONS
 from claimwatch.web import decisions
 from claimwatch.web.data import Table, config_of
 from claimwatch.web.exports import export_format, page
@@ -147,7 +148,7 @@ async def decide_many(request: Request) -> Response:
     chosen = filter_of(form)
     note = _text(form, "note") or None
     decision, _, scope = _text(form, "action").partition("-")
-    if decision not in decisions.DONE or scope not in ("selected", "all"):
+    if decision not in DECISIONS or scope not in ("selected", "all"):
         raise HTTPException(
             400, "action: use confirm-selected, reject-selected, confirm-all or reject-all"
         )
