@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from claimwatch.matching.hanzi import TO_SIMPLIFIED
+
 _QUOTES = "‘’‚‛′`´ʼ"
 _DOUBLE_QUOTES = "“”„‟″«»"
 _DASHES = "‐‑‒–—―−"
@@ -17,6 +19,9 @@ _TRANSLATE = (
     | {ord(c): "-" for c in _DASHES}
 )
 _TYPOGRAPHIC = re.compile(f"[{re.escape(_QUOTES + _DOUBLE_QUOTES + _DASHES)}]")
+# Letters written two ways in one language, folded to one: Russian prints "е" for "ё" more
+# often than not, and Chinese is written in traditional or simplified characters (hanzi.py).
+_SPELLINGS = TO_SIMPLIFIED | str.maketrans("ё", "е")
 # Invisible characters that split words in copy-pasted text.
 _DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029")
@@ -90,11 +95,12 @@ def normalize(text: str) -> Normalized:
 
 @lru_cache(maxsize=4096)
 def _fold(char: str) -> str:
-    """One character as it is compared: one quote and dash, NFKC, case-folded."""
+    """One character as it is compared: one quote and dash, NFKC, case-folded, one
+    spelling of letters written two ways."""
     if char in _DROP or unicodedata.category(char) == "Cc":
         return ""
     mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
-    return "".join(m for m in mapped if not m.isspace())
+    return "".join(m for m in mapped if not m.isspace()).translate(_SPELLINGS)
 
 
 # Runs of ASCII words with single spaces between them (the fast path), of other

@@ -20,6 +20,18 @@ from claimwatch.matching.terms import CJK, CJK_CHARACTERS
 _LATIN_WORD = rf"[^\W{CJK_CHARACTERS}]"
 
 
+# Russian declines names by changing their last letter: Россия, России, Россией; Москва,
+# Москвы; Тайвань, Тайваня. Such a term is looked for by its stem, the ending left free;
+# an acronym (НАТО) is not declined.
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04ff]{3,}[аяоеиыуюйь]")
+
+
+def _searched(term: str) -> str:
+    """What is looked for in texts: the term, or its stem for a declined Russian name."""
+    needle = normalize_text(term)
+    return needle[:-1] if _CYRILLIC_WORD.fullmatch(needle) and not term.isupper() else needle
+
+
 def _word_pattern(needle: str) -> re.Pattern[str]:
     """The needle as a whole word, with a short ending (NATO's, Russian) or a CJK neighbour."""
     return re.compile(
@@ -40,7 +52,7 @@ class RequiredTerms:
         for group in groups:
             indexes = []
             for term in group:
-                needle = normalize_text(term)
+                needle = _searched(term)
                 if needle not in self._needles:
                     self._needles.append(needle)
                     self._word_patterns.append(

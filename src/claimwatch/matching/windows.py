@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 
 from claimwatch.matching.normalize import sentence_spans
+from claimwatch.matching.terms import CJK, CJK_CHARACTERS
 
 # Slogans travel with their halves swapped ("Today Ukraine, tomorrow Asia"); longer
 # assertions do not, and there word order carries meaning ("A more than B").
@@ -77,8 +78,13 @@ def best_span(wording: str, text: str, start: int, end: int) -> tuple[int, int, 
 
     partial_ratio aligns a stretch exactly as long as the wording, which cuts
     words and, for a near-quote, drags in a neighbour ("that NATO will not ...").
-    Starts and ends up to a few words either side are tried; the best span and
-    its score are returned.
+    Starts and ends up to a few words either side are tried, then (one side at a
+    time) any further out that a span still near the wording's length reaches: words
+    inserted into a quote ("mit ganz oder teilweise gefälschten Artikeln") push
+    partial_ratio's stretch past the claim's subject. The best span and its score
+    are returned; the span is widened to the subject when the scored part left it
+    out behind inserted words (_with_subject). Chinese and Japanese characters are
+    words of their own here.
     """
     words = list(_WORD.finditer(text))
     if not words:
@@ -93,13 +99,63 @@ def best_span(wording: str, text: str, start: int, end: int) -> tuple[int, int, 
             score = _span_score(wording, text[s:e]) if e > s else -1.0
             if score > best_score:
                 best_score, best_start, best_end = score, s, e
+    longest = len(wording) * MAX_SPAN_SHARE
+    for s in reversed(starts[: max(0, first - _SPAN_SLACK)]):
+        if best_end - s > longest:
+            break
+        score = _span_score(wording, text[s:best_end])
+        if score > best_score:
+            best_score, best_start = score, s
+    for e in ends[last + _SPAN_SLACK + 1 :]:
+        if e - best_start > longest:
+            break
+        score = _span_score(wording, text[best_start:e])
+        if score > best_score:
+            best_score, best_end = score, e
+    best_start = _with_subject(wording, text, best_start, starts)
     return (*_strip_edges(text, best_start, best_end), max(best_score, 0.0))
 
 
+def _with_subject(wording: str, text: str, start: int, starts: list[int]) -> int:
+    """The start of a span widened to the wording's first words when the span left them
+    out and they stand a little before it: the subject, cut off by words inserted after it
+    ("China ist nach Ansicht der Verbündeten zu einem ... Wegbereiter": the span that
+    scores best starts at "zu einem"). `starts` are the starts of text's words."""
+    own = _WORD.findall(wording)
+    found = _WORD.match(text, start)
+    if len(own) < 2 or found is None:
+        return start
+    here = found.group()
+    # The wording's word the span starts with (inflected alike: "unterstütze", "unterstützt").
+    at = next((k for k, w in enumerate(own) if fuzz.ratio(w, here) >= _SAME_WORD), 0)
+    if at == 0:  # the span starts as the wording does, or nothing tells where
+        return start
+    head = wording[: _nth_start(wording, at)].strip()
+    if _weight(head) < _MIN_SUBJECT:
+        return start
+    reach = start - len(head) - max(_INSERTED, len(wording) // 2)
+    best, best_score = start, _SAME_SUBJECT
+    for s in starts[bisect_left(starts, reach) : bisect_left(starts, start)]:
+        score = fuzz.ratio(head, text[s : s + len(head)])
+        if score >= best_score:  # the nearest of equals
+            best, best_score = s, score
+    return best
+
+
+def _nth_start(text: str, n: int) -> int:
+    return [w.start() for w in _WORD.finditer(text)][n]
+
+
+def _weight(text: str) -> int:
+    """Letters, a Chinese or Japanese character counting as two (it is most of a word)."""
+    return sum(2 if CJK.match(c) else 1 for c in text if c.isalnum())
+
+
 def _span_score(wording: str, span: str) -> float:
-    """Plain ratio; for slogans, word order may also be ignored."""
+    """Plain ratio; for slogans, word order may also be ignored (not in Chinese or
+    Japanese, where spaces do not part words: "认为，北约的..." would pass for "北约的...")."""
     score = fuzz.ratio(wording, span)
-    if len(wording.split()) <= MAX_SLOGAN_WORDS:
+    if len(wording.split()) <= MAX_SLOGAN_WORDS and not CJK.search(wording):
         score = max(score, fuzz.token_sort_ratio(wording, span, processor=default_process))
     return score
 
@@ -112,9 +168,25 @@ def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_WORD = re.compile(r"\S+")
+# A word: a run of anything but spaces, or one Chinese or Japanese character (those
+# scripts put no spaces between words).
+_WORD = re.compile(f"[{CJK_CHARACTERS}]|[^\\s{CJK_CHARACTERS}]+")
 _SPAN_SLACK = 3
-_EDGE = " \n.,;:!?\"'()[]-"
+# A span longer than this many times the wording cannot score 88 with ratio
+# (2 / (1 + 1.3) = 0.87), so no longer one is tried.
+MAX_SPAN_SHARE = 1.3
+# Two words are taken for one when they differ only in an ending (ratio 80 for
+# "unterstützt" / "unterstütze", 89 for "вероятна" / "вероятной").
+_SAME_WORD = 75.0
+# The wording's first words, to be taken for the subject left out of a span, must read
+# alike this much where they are found, and hold this many letters (an article alone,
+# "a", "the", "ein", is no subject).
+_SAME_SUBJECT = 80.0
+_MIN_SUBJECT = 4
+# How far before the span the subject is looked for: the words inserted after it, up to
+# half the wording or this many characters ("nach Ansicht der Verbündeten": 29).
+_INSERTED = 40
+_EDGE = " \n.,;:!?\"'()[]-、。・「」『』"
 
 
 def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
