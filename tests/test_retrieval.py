@@ -12,8 +12,9 @@ import pytest
 
 from claimwatch.matching.catalog import Catalog, Claim
 from claimwatch.matching.claim_vectors import KEEP_FILES, claim_vectors
-from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.encoder import Encoder, load_encoder, ranking_encoders
 from claimwatch.matching.evaluate import load_judgements
+from claimwatch.matching.language import is_english
 from claimwatch.matching.lexical import LexicalIndex, char_tokens, word_tokens
 from claimwatch.matching.matcher import Matcher
 from claimwatch.matching.ranking import MAX_QUERY_WORDS, passages, rank_claims
@@ -43,6 +44,46 @@ def encoder() -> Encoder:
     loaded = load_encoder("minilm", CACHE)
     assert loaded is not None
     return loaded
+
+
+# Restatements of seed claims written for this test, one per language.
+IN_OTHER_LANGUAGES = [
+    ("Wo die NATO auftaucht, ist ein Krieg am wahrscheinlichsten.",
+     "where-nato-goes-war-is-most-likely"),
+    ("Les pays de l'Indo-Pacifique permettent à la Russie de mener la plus grande guerre "
+     "en Europe depuis 1945.", "indo-pacific-enables-russias-war"),
+    ("Un conflitto su Taiwan potrebbe costare fino a 10.000 miliardi di dollari al PIL "
+     "mondiale.", "taiwan-conflict-costs-10-trillion"),
+    ("La seguridad europea y la del Indo-Pacífico no se pueden separar.",
+     "european-and-indo-pacific-security-indivisible"),
+    ("Китай стал решающим пособником войны России против Украины.",
+     "china-decisive-enabler-of-russias-war"),
+    ("朝鲜半岛一旦爆发战争，将使全球国内生产总值减少4万亿美元。", "korea-war-costs-4-trillion"),
+    ("NATOが現れるところには、混乱と動乱が続く。", "wherever-nato-shows-up-turmoil-follows"),
+]  # fmt: skip
+
+
+def test_the_language_of_a_text() -> None:
+    assert is_english("Where NATO goes, war is most likely (@user) https://t.co/x #NATO")
+    assert is_english("DANNY TREJO IS NOT DEAD")
+    assert is_english("2024-04-01 12:00")
+    assert not any(is_english(text) for text, _ in IN_OTHER_LANGUAGES)
+
+
+def test_texts_in_other_languages_rank_their_english_claim(catalog: Catalog) -> None:
+    """The claims' English wordings only: the encoders must carry meaning across."""
+    claims = tuple(
+        c.model_copy(update={"variants": tuple(v for v in c.variants if not v.language)})
+        for c in catalog.claims
+    )
+    english = catalog.model_copy(update={"claims": claims})
+    minilm, multilingual = ranking_encoders("auto", CACHE)
+    retriever = Retriever(english, minilm, CACHE, multilingual)
+    matcher = Matcher(english)
+    for text, claim_id in IN_OTHER_LANGUAGES:
+        hits = rank_claims(retriever, matcher, text, top=3)
+        assert hits[0].claim_id == claim_id, text
+        assert "multilingual" in hits[0].parts and "meaning" not in hits[0].parts
 
 
 def test_word_and_char_tokens() -> None:

@@ -72,7 +72,7 @@ def evaluate_command(
         claimwatch eval --data tests/data/devset.jsonl --threshold 85
     """
     from claimwatch.matching.article_eval import load_articles, reviewed_sentences
-    from claimwatch.matching.encoder import encoder_name, load_encoder
+    from claimwatch.matching.encoder import ranking_encoders
     from claimwatch.matching.evaluate import evaluate, load_judgements, ranking, sweep
     from claimwatch.matching.matcher import Matcher
     from claimwatch.matching.retrieval import Retriever
@@ -80,8 +80,8 @@ def evaluate_command(
     settings = settings_from(claims=claims, match_threshold=threshold, db=db)
     catalog = load_catalog(settings.claims)
     matcher = Matcher(catalog, threshold=settings.match_threshold)
-    encoder = load_encoder(encoder_name(settings.encoder, "ranking"), settings.cache_dir)
-    retriever = Retriever(catalog, encoder, settings.cache_dir)
+    english, multilingual = ranking_encoders(settings.encoder, settings.cache_dir)
+    retriever = Retriever(catalog, english, settings.cache_dir, multilingual)
     result = evaluate(matcher, load_judgements(data, catalog), retriever)
 
     def rate(value: float | None) -> str:

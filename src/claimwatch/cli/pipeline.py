@@ -218,7 +218,7 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
         echo '{"id": 1, "text": "They say: where NATO goes, war is most likely."}' \\
           | claimwatch match
     """
-    from claimwatch.matching.encoder import encoder_name, load_encoder
+    from claimwatch.matching.encoder import ranking_encoders
     from claimwatch.matching.matcher import Matcher
     from claimwatch.matching.ranking import rank_claims
     from claimwatch.matching.retrieval import Retriever
@@ -227,8 +227,8 @@ def match(claims: Path | None, top: int | None, threshold: float | None) -> None
     catalog = load_catalog(settings.claims)
     matcher = Matcher(catalog, threshold=settings.match_threshold)
     if top:
-        encoder = load_encoder(encoder_name(settings.encoder, "ranking"), settings.cache_dir)
-        retriever = Retriever(catalog, encoder, settings.cache_dir)
+        english, multilingual = ranking_encoders(settings.encoder, settings.cache_dir)
+        retriever = Retriever(catalog, english, settings.cache_dir, multilingual)
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue

@@ -18,13 +18,22 @@ from claimwatch.exceptions import EncoderError
 ENCODERS = ("auto", "minilm", "use", "none")
 # What "auto" picks for each task, on measurements (docs/architecture/matching.md#which-encoder):
 # MiniLM ranks CLEF's English fact-checks best; the multilingual USE finds restatements
-# and translations in articles best, and in 16 languages.
+# and translations in articles best, and in 16 languages, and ranks texts in other
+# languages beside MiniLM.
 AUTO = {"ranking": "minilm", "detection": "use"}
 
 
 def encoder_name(setting: str, task: str) -> str:
     """The encoder a task uses under CLAIMWATCH_ENCODER=`setting`."""
     return AUTO[task] if setting == "auto" else setting
+
+
+def ranking_encoders(setting: str, cache_dir: Path) -> tuple[Encoder | None, Encoder | None]:
+    """Ranking's (English, multilingual) encoders under CLAIMWATCH_ENCODER=`setting`: both
+    for "auto"; a named one alone ranks every language."""
+    if setting != "auto":
+        return load_encoder(setting, cache_dir), None
+    return load_encoder(AUTO["ranking"], cache_dir), load_encoder("use", cache_dir)
 
 
 class Encoder(Protocol):

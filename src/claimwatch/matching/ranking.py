@@ -37,8 +37,10 @@ def rank_claims(
 ) -> list[Hit]:
     """The `top` claims for a text, best first, each with its fused score and evidence."""
     queries = passages(text) + ([title] if title else [])
-    signals = retriever.signals(queries)
-    fused = retriever.fused(signals)
+    # Judged once: a text is written in one language, its title too.
+    english = retriever.is_english(text)
+    signals = retriever.signals(queries, english=english)
+    fused = retriever.fused(signals, english=english)
     best_query = np.argmax(fused, axis=0)
     claim_score = fused[best_query, np.arange(fused.shape[1])]
     order = np.lexsort((np.arange(len(claim_score)), -claim_score))[:top]
