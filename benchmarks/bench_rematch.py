@@ -1,18 +1,26 @@
 """A re-match for one claim just added (`claimwatch rematch --claim ID`) against a full one.
 
     python benchmarks/bench_rematch.py [--copies N] [--repeat N]
+    python benchmarks/bench_rematch.py --command --articles N [--repeat N] [--claim ID]
 
 A warehouse holds the extracted pages of the offline sample and of the shared corpus
 (when present), each stored N times under distinct URLs. Both re-matches read the
 stored texts from DuckDB and run detection with meaning, as the rematch flow does;
 the focused one reads only the articles its filter lets through. Each claim of the
 seed catalog takes its turn as the one just added; the ratio is their median.
+
+With --command, the real commands run instead (`claimwatch rematch --claim ID`, then
+`claimwatch rematch`), each on a fresh copy of a warehouse of about N articles: wall
+time and the peak RSS of the command and every process it started (workers, Prefect's
+temporary server), medians of the repeats.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import pyarrow as pa  # noqa: E402
+
+from benchmarks.bench_pass import BIN, _peak_rss  # noqa: E402
 from benchmarks.corpus import corpus_pages, sample_pages, seed_catalog  # noqa: E402
 from claimwatch.fetching.client import Page  # noqa: E402
 from claimwatch.fetching.extract import ExtractError, extract_article  # noqa: E402
@@ -45,20 +56,68 @@ def build_warehouse(db: Path, copies: int) -> int:
         except ExtractError:
             continue
     now = datetime.now(UTC).replace(tzinfo=None)
-    rows = [
-        (f"http://h{copy}.example/{i}", d.title, d.text, d.language, now)
-        for copy in range(copies)
-        for i, d in enumerate(docs)
-    ]
+    urls = [f"http://h{copy}.example/{i}" for copy in range(copies) for i in range(len(docs))]
+    # Through Arrow: row by row, 10^5 articles took minutes.
+    rows = pa.table(
+        {
+            "url": urls,
+            "title": [d.title for _ in range(copies) for d in docs],
+            "text": [d.text for _ in range(copies) for d in docs],
+            "language": [d.language for _ in range(copies) for d in docs],
+        }
+    )
     with connect(db) as con:
         apply_migrations(con, migrations_dir())
-        con.executemany(
+        con.register("built", rows)
+        con.execute(
             """INSERT INTO articles (url, final_url, source, is_sample, outlet, title, text,
                    language, fetched_at, content_sha256, run_id)
-               VALUES (?1, ?1, 'bench', false, 'bench', ?2, ?3, ?4, ?5, '', 'bench')""",
-            rows,
+               SELECT url, url, 'bench', false, 'bench', title, text, language, ?, '', 'bench'
+               FROM built""",
+            [now],
         )
-    return len(rows)
+    return len(urls)
+
+
+def document_count() -> int:
+    return len(sample_pages() + corpus_pages())
+
+
+def timed_rematch(built: Path, scratch: Path, args: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak MiB of `claimwatch rematch ARGS` on a fresh copy of `built`."""
+    db = scratch / "work"
+    shutil.rmtree(db, ignore_errors=True)
+    shutil.copytree(built, db)
+    started = time.perf_counter()
+    command = subprocess.Popen(
+        [str(BIN / "claimwatch"), "rematch", "--db", str(db), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    peak, _ = _peak_rss(command)
+    _, stderr = command.communicate()
+    if command.returncode != 0:
+        raise RuntimeError(f"rematch {args}: {stderr.decode()[-1500:]}")
+    return time.perf_counter() - started, peak / 2**20
+
+
+def bench_command(articles: int, repeat: int, claim: str) -> None:
+    copies = max(1, round(articles / document_count()))
+    runs: dict[str, list[tuple[float, float]]] = {"one claim": [], "all claims": []}
+    with tempfile.TemporaryDirectory() as folder:
+        built = Path(folder) / "built"
+        total = build_warehouse(built, copies)
+        for _ in range(repeat):  # alternated, so drift falls on both alike
+            runs["one claim"].append(timed_rematch(built, Path(folder), ["--claim", claim]))
+            runs["all claims"].append(timed_rematch(built, Path(folder), []))
+    print(f"claimwatch rematch over {total:,} stored articles, medians of {repeat}")
+    for name, measured in runs.items():
+        seconds = statistics.median(s for s, _ in measured)
+        peak = statistics.median(m for _, m in measured)
+        print(
+            f"  {name:10}  {seconds:7.1f} s  peak RSS {peak:6.0f} MiB (command and its processes)"
+        )
 
 
 def rematch_seconds(db: Path, spec: DetectorSpec) -> tuple[float, int]:
@@ -78,7 +137,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--copies", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--command", action="store_true", help="time the real commands")
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--claim", default="ukraine-today-asia-tomorrow")
     args = parser.parse_args()
+    if args.command:
+        bench_command(args.articles, args.repeat, args.claim)
+        return
     catalog = seed_catalog()
     with tempfile.TemporaryDirectory() as folder:
         db, cache = Path(folder) / "w.duckdb", Path(folder)

@@ -1,53 +1,74 @@
 """Re-matching: run the current catalog over every stored article's text.
 
 Use it after editing the claims file: stored text is the source of truth, so no
-page is fetched again. Reads happen in batches, detected in the pass's worker
-processes; the single `store` step at the end replaces the matches in one
-transaction.
+page is fetched again. Stored texts are read in batches and detected in the pass's
+worker processes, a bounded window of batches at a time; each batch is committed as
+it finishes (`store-batch`), so memory stays flat whatever the archive, and a
+re-match stopped by SIGTERM or Ctrl-C keeps what it committed. The last step
+(`finish`) removes what no batch could have found again and records the run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from claimwatch.dates import utcnow
+from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
-from claimwatch.records import RunStats, StoredText
-from claimwatch.settings import load_settings
+from claimwatch.records import RunStats
+from claimwatch.settings import Settings, load_settings
+from claimwatch.stopping import StopRequest, stop_requests
 from claimwatch.store.fact_checks import with_stored_fact_checks
-from claimwatch.store.rematch import (
-    count_stored_texts,
-    iter_stored_texts,
-    read_decided,
-    replace_matches,
+from claimwatch.store.rematch import count_stored_texts, iter_stored_texts, read_decided
+from claimwatch.store.rematch_writes import (
+    Committed,
+    RematchTally,
+    begin_rematch,
+    commit_batch,
+    finish_rematch,
 )
 from claimwatch.store.warehouse_sql import migrations_dir
-from claimwatch.workers.pool import WorkerConfig, close_shared_pools, shared_pool
+from claimwatch.workers.pool import close_shared_pools, shared_pool
+from claimwatch.workers.window import detected
+
+# Every process that runs this flow imports this file: library log levels, and a stop
+# said in one line rather than a traceback (logs.ExpectedErrorsFilter).
+set_levels()
+
+# Batches in flight per worker process: one running, one waiting its turn.
+IN_FLIGHT_PER_WORKER = 2
+# Progress lines: at most about this many over a re-match (and never more often than
+# every 10 batches).
+PROGRESS_LINES = 20
 
 
-@task(name="rematch-batch", cache_policy=NO_CACHE)
-def rematch_batch(texts: list[StoredText], spec: DetectorSpec, workers: WorkerConfig) -> Detection:
-    """Detection over a batch of stored articles, in the worker processes (every core)."""
-    return shared_pool(spec, workers).detect(texts).result()
-
-
-@task(name="store", cache_policy=NO_CACHE)
-def store(db: Path, migrations: Path, found: Detection, **rows: Any) -> RunStats:
-    stats, removed = replace_matches(
-        db, migrations, matches=found.matches, suggestions=found.suggestions, **rows
+@task(name="store-batch", cache_policy=NO_CACHE)
+def store_batch(
+    db: Path, run_id: str, urls: list[str], found: Detection, claims: list[str], wait: float
+) -> Committed:
+    """One batch's matches committed in one transaction (see commit_batch)."""
+    return commit_batch(
+        db,
+        run_id=run_id,
+        urls=urls,
+        claims=claims,
+        matches=found.matches,
+        suggestions=found.suggestions,
+        wait=wait,
     )
-    get_run_logger().info(
-        "re-matched %d of %d stored articles: %d matches, %d new, %d removed; %d suggestions",
-        *(found.articles, count_stored_texts(db), len(found.matches), stats.matches_new),
-        *(removed, len(found.suggestions)),
-    )
-    return stats
+
+
+@task(name="finish", cache_policy=NO_CACHE)
+def finish(
+    db: Path, stats: RunStats, claims: list[str], holding: list[str] | None, wait: float
+) -> int:
+    return finish_rematch(db, stats=stats, claims=claims, holding=holding, wait=wait)
 
 
 @flow(name="rematch")
@@ -57,27 +78,52 @@ def rematch(
     """Re-match every stored article against the current claims file, or against the
     claims `only` names (claims just added): then only the articles that could hold
     them are read, and only their matches are replaced."""
+    logger = get_run_logger()
     settings = load_settings(claims=claims, db=db)
+    wait = settings.lock_wait
     catalog = with_stored_fact_checks(load_catalog(settings.claims), settings.db)
     started_at = utcnow()
-    decided = read_decided(settings.db, wait=settings.lock_wait)
+    decided = read_decided(settings.db, wait=wait)
     spec = DetectorSpec.learned(
         catalog, *decided, focus=tuple(only or ()), **settings.detector_options()
     )
-    batches = [
-        rematch_batch.submit(texts, spec, settings.workers)
-        for texts in iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms())
-    ]
-    found = Detection.combined(future.result() for future in batches)
-    close_shared_pools()
-    return store(
-        settings.db,
-        migrations_dir(),
-        found,
-        stats=RunStats.rematch(
-            RunStats.new_run_id(flow_run.get_id(), started_at), started_at, utcnow()
-        ),
-        catalog=catalog,
-        only=only,
-        wait=settings.lock_wait,
+    touched = list(only) if only else [c.id for c in catalog.claims]
+    run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
+    begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
+    with stop_requests() as stop:
+        tally = _tally(settings, spec, only)
+        logger.info(tally.reading_line(only))
+        for urls, found in _detected(settings, spec, stop):
+            done = store_batch(settings.db, run_id, urls, found, touched, wait)
+            if line := tally.add(len(urls), done, len(found.suggestions)):
+                logger.info(line)
+        if stop() and tally.articles < tally.total:  # asked during the last batch: finish
+            raise tally.stopped(stop.name)
+        stats = tally.stats(RunStats.rematch(run_id, started_at, utcnow()))
+        removed = finish(settings.db, stats, touched, spec.focus_terms(), wait)
+    logger.info(tally.done_line(removed))
+    return stats
+
+
+def _tally(settings: Settings, spec: DetectorSpec, only: list[str] | None) -> RematchTally:
+    """The counts of a re-match about to read the articles `spec` lets through."""
+    total = count_stored_texts(settings.db, spec.focus_terms())
+    return RematchTally(
+        total=total,
+        stored=count_stored_texts(settings.db) if only else total,
+        rerun=" ".join(["claimwatch rematch", *(f"--claim {c}" for c in only or ())]),
+        every=max(10, total // settings.batch_size // PROGRESS_LINES),
     )
+
+
+def _detected(
+    settings: Settings, spec: DetectorSpec, stop: StopRequest
+) -> Iterator[tuple[list[str], Detection]]:
+    """Each batch of stored texts detected in this process's workers, as it finishes, a
+    bounded window in flight (see workers.window); the workers stop when it ends."""
+    pool = shared_pool(spec, settings.workers)
+    try:
+        texts = iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms())
+        yield from detected(pool, texts, IN_FLIGHT_PER_WORKER * pool.workers, stop)
+    finally:
+        close_shared_pools()
