@@ -26,8 +26,11 @@ _PLACEHOLDERS = {
     "TIMESTAMP WITH TIME ZONE": "1970-01-01 00:00:00+00",
     "DATE": "1970-01-01",
     "VARCHAR[]": "[]",
+    "BLOB": "",
 }
-_NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE"}
+_NUMBERS = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER", "FLOAT", "DOUBLE"
+}  # fmt: skip
 
 
 def tables_without_statistics(con: duckdb.DuckDBPyConnection) -> list[str]:

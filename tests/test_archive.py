@@ -1,0 +1,179 @@
+"""The archive searched by meaning: stored sentences indexed, then found in any language."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
+from claimwatch.archive.index import index_archive, pending
+from claimwatch.archive.search import search
+from claimwatch.archive.sentences import indexed_sentences
+from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.store.connection import connect, write
+from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.warehouse_sql import migrations_dir
+from tests.commands import claimwatch
+
+CACHE = Path(os.environ["CLAIMWATCH_CACHE_DIR"])
+FILLER = (
+    "The committee met on Tuesday to discuss the budget for the coming year. "
+    "Several members asked for more time to read the documents before the vote. "
+)
+# (url, title, text) in English; each holds one sentence a query below restates.
+ARTICLES = [
+    (
+        "http://a.example/nato",
+        "Commentary on the summit",
+        FILLER + "Wherever NATO goes, war is most likely to follow. " + FILLER,
+    ),
+    (
+        "http://b.example/rice",
+        "Harvest report",
+        FILLER + "Farmers expect the rice harvest to fall by a third after the floods. " + FILLER,
+    ),
+    (
+        "http://c.example/chips",
+        "Trade news",
+        FILLER + "The government banned the export of advanced computer chips to China. " + FILLER,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> Encoder:
+    loaded = load_encoder("use", CACHE)
+    assert loaded is not None
+    return loaded
+
+
+def store_articles(db: Path, articles: list[tuple[str, str, str]]) -> None:
+    rows = pa.table(
+        {
+            "url": [a[0] for a in articles],
+            "title": [a[1] for a in articles],
+            "text": [a[2] for a in articles],
+            "sha": [str(hash(a[2])) for a in articles],
+        }
+    )
+
+    def insert(con):  # type: ignore[no-untyped-def]
+        con.register("new_articles", rows)
+        con.execute(
+            """DELETE FROM articles WHERE url IN (SELECT url FROM new_articles);
+               INSERT INTO articles (url, final_url, source, is_sample, outlet, title, text,
+                   language, fetched_at, content_sha256, run_id)
+               SELECT url, url, 'test', false, split_part(url, '/', 3), title, text, 'en',
+                   $now, sha, 'test' FROM new_articles""",
+            {"now": datetime(2026, 12, 1)},
+        )
+        con.unregister("new_articles")
+
+    write(db, "store failed", insert)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    db = tmp_path / "lake"
+    with connect(db) as con:
+        apply_migrations(con, migrations_dir())
+    store_articles(db, ARTICLES)
+    return db
+
+
+def test_sign_bits_and_int8_keep_the_cosine(encoder: Encoder) -> None:
+    vectors = encoder.encode(["Where NATO goes, war follows.", "Rice prices rose again."])
+    components, scales = quantized(vectors)
+    back = cosines([row.tobytes() for row in components], scales, vectors[0])
+    assert abs(back[0] - 1.0) < 0.01 and abs(back[1] - float(vectors[1] @ vectors[0])) < 0.01
+    codes = sign_codes(vectors)
+    assert codes.shape == (2, 8) and hamming(codes, codes[0]).tolist()[0] == 0
+    assert hamming(codes, codes[0])[1] > 100
+
+
+def test_the_sentences_an_article_is_indexed_by() -> None:
+    text = "Home | World | Asia\n\nShort one.\n" + FILLER + "北约走到哪里，哪里就最有可能发生战争。"
+    found = indexed_sentences("Where NATO goes, war follows", text)
+    assert found[0].field == "title" and found[0].text == "Where NATO goes, war follows"
+    sentences = [s.text for s in found[1:]]
+    assert "Short one." not in sentences and "北约走到哪里，哪里就最有可能发生战争。" in sentences
+    assert all(text[s.start : s.end] == s.text for s in found[1:])
+
+
+QUERIES = [
+    ("Wo die NATO auftaucht, folgt meistens Krieg.", "http://a.example/nato"),
+    ("Фермеры ожидают, что урожай риса сократится на треть после наводнения.", "http://b.example/rice"),
+    ("政府禁止向中国出口先进的计算机芯片。", "http://c.example/chips"),
+    ("Where the alliance expands, conflict is likely", "http://a.example/nato"),
+]  # fmt: skip
+
+
+def test_search_finds_the_sentence_in_any_language(warehouse: Path, encoder: Encoder) -> None:
+    assert pending(warehouse, encoder.version) == 3
+    stats = index_archive(warehouse, encoder)
+    assert (
+        stats.articles == 3
+        and stats.sentences >= 3 * 5
+        and pending(warehouse, encoder.version) == 0
+    )
+    for query, url in QUERIES:
+        hits = search(warehouse, encoder, query, limit=3)
+        assert hits[0].article_url == url, (query, hits[0])
+        assert hits[0].field == "text" and "filler" not in hits[0].sentence
+        assert hits[0].similarity > hits[1].similarity
+    # Indexing again has nothing to do.
+    assert index_archive(warehouse, encoder).articles == 0
+
+
+def test_an_index_stopped_keeps_whole_batches_and_goes_on(
+    warehouse: Path, encoder: Encoder
+) -> None:
+    asked = iter([False, True])
+    stats = index_archive(warehouse, encoder, batch=1, stop=lambda: next(asked))
+    assert stats.stopped and stats.articles == 1 and stats.left == 2
+    assert pending(warehouse, encoder.version) == 2
+    assert index_archive(warehouse, encoder, batch=1).articles == 2
+    # An article whose text changed is indexed again, its old sentences gone.
+    changed = ("http://b.example/rice", "Harvest report", FILLER + "Wheat exports doubled.")
+    store_articles(warehouse, [changed])
+    assert pending(warehouse, encoder.version) == 1
+    index_archive(warehouse, encoder)
+    hits = search(warehouse, encoder, "rice harvest falls after floods", limit=10)
+    assert all("rice" not in h.sentence for h in hits)
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(
+            "SELECT count(*) FROM sentence_index WHERE article_url = 'http://b.example/rice'"
+        ).fetchone()
+    assert rows is not None and rows[0] == len(indexed_sentences(*changed[1:]))
+
+
+def test_search_command_shows_the_claims_found_in_the_sentence(warehouse: Path) -> None:
+    sentence = "Wherever NATO goes, war is most likely to follow."
+    start = ARTICLES[0][2].index(sentence)
+
+    def match(con):  # type: ignore[no-untyped-def]
+        con.execute(
+            """INSERT INTO matches VALUES ('http://a.example/nato', 'where-nato-goes', 95, 'text',
+                   'Where NATO goes, war is most likely', $s, $start, $end, $s, $now, 'test')""",
+            {"s": sentence, "start": start, "end": start + len(sentence), "now": datetime.now()},
+        )
+
+    write(warehouse, "match failed", match)
+    unindexed = claimwatch("search", "NATO bringt Krieg", "--db", str(warehouse))
+    assert unindexed.returncode == 0 and "3 stored articles not indexed yet" in unindexed.stderr
+    assert claimwatch("index", "--db", str(warehouse)).returncode == 0
+    found = claimwatch(
+        "search", "NATO bringt Krieg", "--db", str(warehouse), "--format", "json", "--limit", "2"
+    )
+    assert found.returncode == 0, found.stderr
+    rows = json.loads(found.stdout)
+    assert rows[0]["sentence"] == sentence and rows[0]["claims"] == ["where-nato-goes"]
+    assert rows[0]["outlet"] == "a.example" and not rows[1]["claims"]
+    assert 0 < rows[1]["similarity"] < rows[0]["similarity"] <= 100
+    assert np.isfinite(rows[0]["similarity"])
