@@ -162,8 +162,8 @@ def main() -> None:
     mean = float(np.mean(list(scores.values())))
     mean_alone = float(np.mean([alone[language] for language in scores]))
     print(
-        f"  mean of the languages: MAP@5 {mean:.3f}, {mean / english_score:.2f}x English "
-        f"(target 0.9x); encoder alone {mean_alone:.3f}, {mean_alone / alone['en']:.2f}x"
+        f"  mean of the languages: MAP@5 {mean:.3f}, {mean / english_score:.3f}x English "
+        f"(target 0.9x); encoder alone {mean_alone:.3f}, {mean_alone / alone['en']:.3f}x"
     )
     print(f"  command time {seconds:.0f} s for {len(items)} queries (empty cache)")
 
