@@ -90,7 +90,7 @@ def test_a_batch_changes_its_own_articles_and_the_last_step_spares_a_pass_s(
 
 # --- a real `claimwatch rematch` stopped by SIGTERM ------------------------------------
 
-COPIES = 30  # the sample's 17 articles stored 30 times: 510 articles, 128 batches of 4
+COPIES = 20  # the sample's 17 articles stored 20 times: 340 articles, 85 batches of 4
 
 
 @pytest.fixture(scope="module")
