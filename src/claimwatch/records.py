@@ -84,6 +84,8 @@ class Suggestion:
     snippet: str
     # What fired: meaning (cosine), coverage (share of the wording's rare terms), fuzzy.
     signals: dict[str, float]
+    # Why it was suggested, in words (the verifier's evidence: matching/evidence.py).
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,8 @@ for it again.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,16 @@ from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
-from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
-from claimwatch.matching.windows import snippet
+from claimwatch.matching.reviewed import learned
+from claimwatch.matching.sentences import (
+    MIN_SENTENCE_WORDS,
+    Sentence,
+    as_match,
+    not_english,
+    with_snippet,
+)
+from claimwatch.matching.suggest import Candidate, Suggester
+from claimwatch.matching.terms import TermIndex, terms
 from claimwatch.records import Match, Suggestion
 
 # A sentence's evidence for a claim: its cosine with the claim's nearest wording, and its
@@ -44,7 +51,9 @@ from claimwatch.records import Match, Suggestion
 # topic is near every claim; one that restates a claim stands out for it). The score is
 # 100 x (cosine + lift) / 2. Thresholds were tuned on the "tune" half of
 # tests/data/articles.jsonl with the multilingual encoder (docs/benchmarks.md#suggestions-measured).
-SUGGEST_THRESHOLD = 29.0
+# What is suggested is the verifier's decision (suggest.py); a sentence confirmed on
+# meaning also needs this score.
+CONFIRM_SCORE = 29.0
 # Confirmed outright on meaning alone: a cosine at least 0.1 above any wrong suggestion of
 # the tune half (the highest was 0.58; the right ones reached 0.74), in a text long enough
 # to judge.
@@ -61,10 +70,6 @@ MAX_EMBEDDED = 5
 # cosine of a text holding a translation in the tune half was 0.31; off-topic real pages
 # (../shared/corpora/pages) mostly score under 0.2.
 TOPIC_GATE = 0.2
-MIN_SENTENCE_WORDS = 5
-# Characters read to tell a text's language (a few sentences).
-LANGUAGE_SAMPLE = 1000
-MAX_SUGGESTIONS = 3
 # A sentence this similar (rapidfuzz ratio) to a rejected one is vetoed for that claim.
 VETO_SIMILARITY = 90.0
 
@@ -79,6 +84,8 @@ class DetectorSpec:
     cache_dir: Path | None = None
     # (claim id, sentence) pairs a reviewer rejected.
     vetoes: tuple[tuple[str, str], ...] = ()
+    # (claim id, sentence) pairs a reviewer confirmed: the verifier learns from both.
+    confirmed: tuple[tuple[str, str], ...] = ()
     # Claims to look for, when not all (a re-match for claims just added).
     focus: tuple[str, ...] = ()
 
@@ -91,9 +98,16 @@ class DetectorSpec:
         **options: Any,
     ) -> DetectorSpec:
         """A pass's detector: the catalog plus the sentences reviewers confirmed, as wordings,
-        and what they rejected, as vetoes. `options`: threshold, encoder, cache_dir (as
-        `Settings.detector_options()` gives them)."""
-        return cls(catalog.with_wordings(confirmed), vetoes=tuple(rejected), **options)
+        and what they rejected, as vetoes; the verifier of suggestions is fitted again on
+        both. `options`: threshold, encoder, cache_dir (as `Settings.detector_options()`
+        gives them)."""
+        confirmed = tuple(confirmed)
+        return cls(
+            catalog.with_wordings(confirmed),
+            vetoes=tuple(rejected),
+            confirmed=confirmed,
+            **options,
+        )
 
     def build(self) -> Detector:
         encoder = load_encoder(self.encoder, self.cache_dir) if self.cache_dir else None
@@ -103,6 +117,7 @@ class DetectorSpec:
             encoder=encoder,
             cache_dir=self.cache_dir,
             vetoes=self.vetoes,
+            confirmed=self.confirmed,
             focus=self.focus or None,
         )
 
@@ -119,7 +134,14 @@ class DetectorSpec:
     def key(self) -> str:
         """A digest of everything the detector is built from."""
         content = hashlib.sha256(self.catalog.model_dump_json().encode())
-        settings = (self.threshold, self.encoder, self.cache_dir, self.vetoes, self.focus)
+        settings = (
+            self.threshold,
+            self.encoder,
+            self.cache_dir,
+            self.vetoes,
+            self.confirmed,
+            self.focus,
+        )
         content.update(repr(settings).encode())
         return content.hexdigest()
 
@@ -145,17 +167,6 @@ class Detection:
         return cls(matches, suggestions, articles)
 
 
-@dataclass(frozen=True, slots=True)
-class _Sentence:
-    field: str
-    original: str  # the field's original text
-    start: int  # offsets into it
-    end: int
-    text: str  # normalised
-    coverage: float
-    names_a_required_term: bool = False
-
-
 class Detector:
     """Finds a catalog's claims in articles. Build once, use for many articles.
 
@@ -172,6 +183,7 @@ class Detector:
         encoder: Encoder | None = None,
         cache_dir: Path | None = None,
         vetoes: Sequence[tuple[str, str]] = (),
+        confirmed: Sequence[tuple[str, str]] = (),
         focus: Collection[str] | None = None,
     ) -> None:
         looked_for = catalog.only(focus) if focus is not None else catalog
@@ -202,59 +214,99 @@ class Detector:
             if cache_dir is None:
                 raise ValueError("an encoder needs a cache folder for the catalog's vectors")
             self._vectors = claim_vectors(self._wordings, encoder, cache_dir)
+        # A claim's own floor under the score of its suggestions, where the catalog sets one.
         self._suggest_at = {
-            c.id: c.suggest_threshold if c.suggest_threshold is not None else SUGGEST_THRESHOLD
-            for c in catalog.claims
+            c.id: c.suggest_threshold for c in catalog.claims if c.suggest_threshold is not None
         }
+        self._suggester = Suggester(catalog, self._first_row)
         self._vetoes: dict[str, list[str]] = {}
         for claim_id, sentence in vetoes:
             self._vetoes.setdefault(claim_id, []).append(normalize_text(sentence))
+        if encoder is not None and self._vectors is not None and (vetoes or confirmed):
+            decided = [(c, s, True) for c, s in confirmed] + [(c, s, False) for c, s in vetoes]
+            self._suggester = learned(
+                self._suggester, encoder, self._vectors, self._wordings, decided
+            )
 
     def detect(self, url: str, text: str, *, title: str | None = None) -> Detection:
-        prose = blank_furniture(text)
-        matches = [_with_snippet(m, text) for m in self.matcher.match_text(url, prose, title=title)]
-        if self._encoder is None or self._vectors is None:
+        matches, sentences, _, candidates = self.candidates(url, text, title=title)
+        if not candidates:
             return Detection(matches, [])
-        confirmed = {m.claim_id for m in matches}
+        suggester = self._suggester
+        suggestions = []
+        for candidate, p in suggester.chosen(candidates, suggester.probabilities(candidates)):
+            sentence = sentences[candidate.sentence]
+            cosine, lift = candidate.evidence.get("cosine"), candidate.evidence.get("lift")
+            signals = {
+                "meaning": round(100 * cosine, 1),
+                "lift": round(100 * lift, 1),
+                "coverage": round(100 * sentence.coverage, 1),
+                "verifier": round(100 * p, 1),
+            }
+            found = as_match(
+                url,
+                self.claim_ids[candidate.claim],
+                round(candidate.score, 1),
+                self._wordings[candidate.row],
+                sentence,
+            )
+            reason = candidate.evidence.reason(p)
+            suggestions.append(Suggestion(**asdict(found), signals=signals, reason=reason))
+        return Detection(matches, suggestions)
+
+    def candidates(
+        self, url: str, text: str, *, title: str | None = None
+    ) -> tuple[list[Match], list[Sentence], np.ndarray, list[Candidate]]:
+        """The confirmed matches of a text, the sentences read by meaning, their cosines
+        with every wording, and the (sentence, claim) candidates the verifier judges."""
+        prose = blank_furniture(text)
+        matches = [with_snippet(m, text) for m in self.matcher.match_text(url, prose, title=title)]
+        if self._encoder is None or self._vectors is None:
+            return matches, [], np.zeros((0, 0)), []
         # A sentence that is the evidence of a match quotes that claim: not suggested.
         quoted = [(m.field, m.start, m.end) for m in matches]
         sentences, cosines = self._embedded(text, prose, title, quoted)
         if not sentences:
-            return Detection(matches, [])
-        claim_cosines = np.maximum.reduceat(cosines, self._first_row, axis=1)
-        lift = claim_cosines - claim_cosines.mean(axis=1, keepdims=True)
-        scores = 100 * (claim_cosines + lift) / 2
+            return matches, [], cosines, []
+        scored = self._suggester.scores(cosines)
         long_text = len(prose.split()) >= MIN_CONFIRM_WORDS
-        suggestions: list[Suggestion] = []
-        # Each sentence speaks for its best claim only; each claim keeps its best sentence.
-        best_claim = np.argmax(scores, axis=1)
+        # Confirmed on meaning: a sentence's best claim, the claim's best sentence.
+        best_claim = np.argmax(scored.scores, axis=1)
         for c in sorted(set(best_claim.tolist())):
-            s = int(np.flatnonzero(best_claim == c)[np.argmax(scores[best_claim == c, c])])
+            s = int(np.flatnonzero(best_claim == c)[np.argmax(scored.scores[best_claim == c, c])])
             claim_id, sentence = self.claim_ids[c], sentences[s]
-            score, cosine = round(float(scores[s, c]), 1), float(claim_cosines[s, c])
-            if claim_id not in self._focus or claim_id in confirmed:
+            cosine = float(scored.cosines[s, c])
+            if claim_id not in self._focus or claim_id in {m.claim_id for m in matches}:
                 continue
-            if score < self._suggest_at[claim_id]:
+            if scored.scores[s, c] < CONFIRM_SCORE or self._vetoed(claim_id, sentence.text):
                 continue
-            if self._vetoed(claim_id, sentence.text):
-                continue
-            signals = {
-                "meaning": round(100 * cosine, 1),
-                "lift": round(100 * float(lift[s, c]), 1),
-                "coverage": round(100 * sentence.coverage, 1),
-            }
-            wording = self._wordings[self._nearest_row(cosines[s], c)]
             if cosine >= CONFIRM_COSINE and long_text and sentence.field == "text":
-                matches.append(_as_match(url, claim_id, round(100 * cosine, 1), wording, sentence))
-            else:
-                found = _as_match(url, claim_id, score, wording, sentence)
-                suggestions.append(Suggestion(**asdict(found), signals=signals))
-        suggestions.sort(key=lambda s: (-s.score, s.claim_id))
-        return Detection(matches, suggestions[:MAX_SUGGESTIONS])
+                wording = self._wordings[self._nearest_row(cosines[s], c)]
+                matches.append(as_match(url, claim_id, round(100 * cosine, 1), wording, sentence))
+                quoted.append((sentence.field, sentence.start, sentence.end))
+        done = {m.claim_id for m in matches}
+        used = {(f, a, b) for f, a, b in quoted}
+
+        def allowed(s: int, c: int) -> bool:
+            claim_id, sentence = self.claim_ids[c], sentences[s]
+            return (
+                claim_id in self._focus
+                and claim_id not in done
+                and (sentence.field, sentence.start, sentence.end) not in used
+                and scored.scores[s, c] >= self._suggest_at.get(claim_id, -100.0)
+                and not self._vetoed(claim_id, sentence.text)
+            )
+
+        return (
+            matches,
+            sentences,
+            cosines,
+            self._suggester.candidates(sentences, cosines, scored, allowed),
+        )
 
     def _embedded(
         self, text: str, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
-    ) -> tuple[list[_Sentence], np.ndarray]:
+    ) -> tuple[list[Sentence], np.ndarray]:
         """The sentences worth embedding, and their cosines with every wording.
 
         First those sharing enough of some wording's terms. Sentences in another
@@ -287,14 +339,14 @@ class Detector:
 
     def _candidates(
         self, text: str, prose: str, title: str | None, quoted: list[tuple[str, int, int]]
-    ) -> list[_Sentence]:
+    ) -> list[Sentence]:
         """The sentences that share most of some wording's terms, or are in another
         language, best covered first, leaving out those overlapping a match's evidence
         (`quoted`: field, start, end)."""
-        found: list[_Sentence] = []
+        found: list[Sentence] = []
         # Judged once per text: an article is written in one language, and a check per
         # sentence cost more than the rest of this step.
-        foreign = _not_english(prose or title or "")
+        foreign = not_english(prose or title or "")
         # The text is read with its furniture blanked; evidence quotes it as stored (the
         # offsets are the same).
         for field, value, stored in (("title", title or "", title or ""), ("text", prose, text)):
@@ -320,7 +372,7 @@ class Detector:
                 ):
                     continue
                 found.append(
-                    _Sentence(
+                    Sentence(
                         field,
                         stored,
                         original_start,
@@ -344,43 +396,3 @@ class Detector:
             fuzz.ratio(sentence, rejected) >= VETO_SIMILARITY
             for rejected in self._vetoes.get(claim_id, ())
         )
-
-
-def _not_english(text: str) -> bool:
-    """Whether `text` is in another script (Cyrillic, Chinese...) or in a Latin-script
-    language other than English (hardly any English function words), where terms shared
-    with an English wording say nothing about a translation. Judged on its beginning:
-    reading a whole page cost more than the rest of the cheap step."""
-    text = text[:LANGUAGE_SAMPLE]
-    if len(_OTHER_SCRIPT.findall(text)) > len(_LETTER.findall(text)) / 2:
-        return True
-    words = _WORD.findall(text.lower())
-    return len(words) >= MIN_SENTENCE_WORDS and sum(w in STOPWORDS for w in words) < len(words) / 10
-
-
-_WORD = re.compile(r"[^\W\d_]+")
-_LETTER = re.compile(r"[^\W\d_]")
-# Letters past Latin Extended-B: Cyrillic, Greek, Arabic, Chinese, Japanese...
-_OTHER_SCRIPT = re.compile(r"[^\W\d_\x00-\u024f]")
-
-
-def _as_match(url: str, claim_id: str, score: float, wording: str, sentence: _Sentence) -> Match:
-    """The sentence as the evidence of a claim in an article."""
-    return Match(
-        url,
-        claim_id,
-        score,
-        sentence.field,
-        wording,
-        sentence.original[sentence.start : sentence.end],
-        sentence.start,
-        sentence.end,
-        snippet(sentence.original, sentence.start, sentence.end),
-    )
-
-
-def _with_snippet(match: Match, text: str) -> Match:
-    """The match with its snippet taken from the text as stored, not the blanked one."""
-    if match.field != "text":
-        return match
-    return replace(match, snippet=snippet(text, match.start, match.end))

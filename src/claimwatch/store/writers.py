@@ -204,6 +204,7 @@ def insert_suggestions(
             "match_end": s.end,
             "snippet": s.snippet,
             "signals": json.dumps(s.signals, sort_keys=True),
+            "reason": s.reason,
             "suggested_at": now,
             "run_id": run_id,
         }
