@@ -68,6 +68,13 @@ def plans(settings: Settings) -> list[Plan]:
             _cron(settings.digest_cron, settings.timezone),
             "Build and deliver the alert digest of recent matches.",
         ),
+        # The sentence index of search by meaning, twice an hour between passes by default
+        # (CLAIMWATCH_INDEX_CRON).
+        Plan(
+            "index",
+            _cron(settings.index_cron, settings.timezone),
+            "Embed the stored articles' sentences for search by meaning.",
+        ),
         # Warehouse maintenance, daily at 03:30 by default (CLAIMWATCH_MAINTAIN_CRON).
         Plan(
             "maintain",

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from prefect.flows import load_flow_from_entrypoint
 
 from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
@@ -20,6 +21,7 @@ from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.warehouse_sql import migrations_dir
 from tests.commands import claimwatch
+from tests.conftest import ROOT
 
 CACHE = Path(os.environ["CLAIMWATCH_CACHE_DIR"])
 FILLER = (
@@ -177,3 +179,12 @@ def test_search_command_shows_the_claims_found_in_the_sentence(warehouse: Path) 
     assert rows[0]["outlet"] == "a.example" and not rows[1]["claims"]
     assert 0 < rows[1]["similarity"] < rows[0]["similarity"] <= 100
     assert np.isfinite(rows[0]["similarity"])
+
+
+def test_the_index_flow_catches_up_with_the_archive(
+    prefect_harness: None, warehouse: Path, encoder: Encoder
+) -> None:
+    index = load_flow_from_entrypoint(f"{ROOT / 'flows' / 'index.py'}:index")
+    assert index(db=str(warehouse), limit=2) == 2
+    assert pending(warehouse, encoder.version) == 1
+    assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0

@@ -242,6 +242,7 @@ def test_default_schedules_come_from_the_settings() -> None:
     assert by_flow["monitor"].interval.total_seconds() == 30 * 60
     assert by_flow["rematch"] is None
     assert (by_flow["digest"].cron, by_flow["digest"].timezone) == ("0 7 * * *", "UTC")
+    assert by_flow["index"].cron == "15,45 * * * *"
     quarter = serve.plans(Settings(monitor_cron="*/15 * * * *", timezone="Asia/Tokyo"))[0]
     assert (quarter.schedule.cron, quarter.schedule.timezone) == ("*/15 * * * *", "Asia/Tokyo")
     with pytest.raises(ConfigError, match="bad schedule setting"):
@@ -256,6 +257,9 @@ def test_prefect_yaml_matches_the_served_deployments() -> None:
     assert "schedules" not in by_flow["rematch"]
     assert by_flow["digest"]["schedules"] == [
         {"cron": defaults.digest_cron, "timezone": defaults.timezone}
+    ]
+    assert by_flow["index"]["schedules"] == [
+        {"cron": defaults.index_cron, "timezone": defaults.timezone}
     ]
     for name, deployment in by_flow.items():
         assert deployment["entrypoint"] == f"claimwatch.flows.{name}:{name}"

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Warehouse maintenance (flows/maintain.py, `claimwatch warehouse maintain`): when it
     # runs, and how many days of snapshots it keeps for time travel (--as-of).
     maintain_cron: str = "30 3 * * *"
+    # The sentence index of search by meaning (flows/index.py, `claimwatch index`).
+    index_cron: str = "15,45 * * * *"
     snapshot_retention_days: float = Field(default=30.0, ge=0)
     # IANA time zone of cron schedules such as the digest's, e.g. Europe/Brussels.
     timezone: str = "UTC"

@@ -1,0 +1,54 @@
+"""The index flow: the stored articles' sentences embedded for search by meaning.
+
+Scheduled between passes (CLAIMWATCH_INDEX_CRON, twice an hour by default); the same
+work as `claimwatch index`. A pass does not embed every sentence (that would cost more
+than extracting its pages), so the index trails the archive by at most one schedule.
+Each batch commits alone: stopped, it keeps what it stored, and the next run goes on.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from claimwatch.archive.index import IndexStats, index_archive
+from claimwatch.logs import set_levels
+from claimwatch.matching.encoder import load_encoder
+from claimwatch.settings import load_settings
+from claimwatch.stopping import stop_requests
+
+set_levels()
+
+# Progress lines: one every this many articles.
+PROGRESS_EVERY = 2000
+
+
+@flow(name="index")
+def index(db: str | None = None, limit: int | None = None) -> int:
+    """Index the stored articles the sentence index lacks; returns how many it indexed."""
+    logger = get_run_logger()
+    settings = load_settings(db=db)
+    if settings.encoder not in ("auto", "use"):
+        logger.info("CLAIMWATCH_ENCODER=%s: no index by meaning to keep", settings.encoder)
+        return 0
+    encoder = load_encoder("use", settings.cache_dir)
+    assert encoder is not None
+
+    def progress(stats: IndexStats, total: int) -> None:
+        if stats.articles % PROGRESS_EVERY < 64 or stats.articles == total:
+            logger.info(
+                "indexed %d of %d articles (%d sentences)", stats.articles, total, stats.sentences
+            )
+
+    with stop_requests() as stop:
+        stats = index_archive(
+            settings.db, encoder, limit=limit, stop=stop, progress=progress, wait=settings.lock_wait
+        )
+    logger.info(
+        "%s: %d articles indexed (%d sentences) in %.0f s%s",
+        settings.db,
+        stats.articles,
+        stats.sentences,
+        stats.seconds,
+        f"; stopped with {stats.left} left" if stats.stopped else "",
+    )
+    return stats.articles
