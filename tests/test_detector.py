@@ -124,12 +124,15 @@ class CountingEncoder:
         return self.encoder.encode(texts)
 
 
-# A German page about a football match, with a sentence that reads like a claim but
-# names no claim's required term: off the catalog's topic, it costs its title alone.
+# An Italian page about a football match, with a sentence that reads like a claim but
+# names no claim's required term: off the catalog's topic, it costs its title alone. (In a
+# language the catalog has a wording in, a look-alike sharing that wording's rare words is
+# read, as an English one is: "wo dieser Verein hingehe, sei ein Sieg am
+# wahrscheinlichsten" against "Wo die NATO hingeht, ist Krieg am wahrscheinlichsten".)
 FOOTBALL = (
-    "Der Verein gewann am Samstag mit drei zu eins gegen den Tabellenführer. Der Trainer"
-    " sagte nach dem Spiel, wo dieser Verein hingehe, sei ein Sieg am wahrscheinlichsten."
-    " Die Mannschaft spielt nächste Woche auswärts in München."
+    "La squadra ha vinto sabato per tre a uno contro la capolista. L'allenatore ha detto"
+    " dopo la partita che ovunque vada questa squadra arriva quasi sempre un successo."
+    " La squadra giocherà in trasferta a Torino la prossima settimana."
 )
 
 
@@ -139,10 +142,10 @@ def test_a_page_in_another_language_about_something_else_costs_its_title(
     counting = CountingEncoder(encoder)
     detector = Detector(catalog, encoder=counting, cache_dir=CACHE)
     counting.texts.clear()  # the catalog's wordings, when not cached yet
-    found = detector.detect("http://x.example/f", FOOTBALL, title="Heimsieg für den Verein")
-    assert counting.texts == ["Heimsieg für den Verein"] and not found.suggestions
+    found = detector.detect("http://x.example/f", FOOTBALL, title="Vittoria in casa")
+    assert counting.texts == ["Vittoria in casa"] and not found.suggestions
     counting.texts.clear()
-    detector.detect("http://x.example/g", FOOTBALL, title="Wohin die NATO geht, folgt der Krieg")
+    detector.detect("http://x.example/g", FOOTBALL, title="Dove va la NATO, arriva la guerra")
     assert len(counting.texts) > 1  # on the topic: its sentences are read
 
 
