@@ -214,25 +214,21 @@ class Detector:
             if cache_dir is None:
                 raise ValueError("an encoder needs a cache folder for the catalog's vectors")
             self._vectors = claim_vectors(self._wordings, encoder, cache_dir)
-        # A claim's own floor under the score of its suggestions, where the catalog sets one.
-        self._suggest_at = {
-            c.id: c.suggest_threshold for c in catalog.claims if c.suggest_threshold is not None
-        }
-        self._suggester = Suggester(catalog, self._first_row)
+        self.suggester = Suggester(catalog, self._first_row)
         self._vetoes: dict[str, list[str]] = {}
         for claim_id, sentence in vetoes:
             self._vetoes.setdefault(claim_id, []).append(normalize_text(sentence))
         if encoder is not None and self._vectors is not None and (vetoes or confirmed):
             decided = [(c, s, True) for c, s in confirmed] + [(c, s, False) for c, s in vetoes]
-            self._suggester = learned(
-                self._suggester, encoder, self._vectors, self._wordings, decided
+            self.suggester = learned(
+                self.suggester, encoder, self._vectors, self._wordings, decided
             )
 
     def detect(self, url: str, text: str, *, title: str | None = None) -> Detection:
         matches, sentences, _, candidates = self.candidates(url, text, title=title)
         if not candidates:
             return Detection(matches, [])
-        suggester = self._suggester
+        suggester = self.suggester
         suggestions = []
         for candidate, p in suggester.chosen(candidates, suggester.probabilities(candidates)):
             sentence = sentences[candidate.sentence]
@@ -268,7 +264,7 @@ class Detector:
         sentences, cosines = self._embedded(text, prose, title, quoted)
         if not sentences:
             return matches, [], cosines, []
-        scored = self._suggester.scores(cosines)
+        scored = self.suggester.scores(cosines)
         long_text = len(prose.split()) >= MIN_CONFIRM_WORDS
         # Confirmed on meaning: a sentence's best claim, the claim's best sentence.
         best_claim = np.argmax(scored.scores, axis=1)
@@ -293,7 +289,6 @@ class Detector:
                 claim_id in self._focus
                 and claim_id not in done
                 and (sentence.field, sentence.start, sentence.end) not in used
-                and scored.scores[s, c] >= self._suggest_at.get(claim_id, -100.0)
                 and not self._vetoed(claim_id, sentence.text)
             )
 
@@ -301,7 +296,7 @@ class Detector:
             matches,
             sentences,
             cosines,
-            self._suggester.candidates(sentences, cosines, scored, allowed),
+            self.suggester.candidates(sentences, cosines, scored, allowed),
         )
 
     def _embedded(

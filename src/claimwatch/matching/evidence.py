@@ -91,7 +91,7 @@ class ClaimFacts:
         languages = (claim.language or "en", *(v.language or "en" for v in claim.variants))
         names = {t.lower() for t in claim.required_terms}
         for wording in claim.wordings:
-            names.update(n.lower() for n in _CAPITALISED.findall(wording))
+            names.update(n.lower().removesuffix("'s") for n in _CAPITALISED.findall(wording))
         return cls(
             tuple(normalize_text(w) for w in claim.wordings),
             languages,

@@ -10,7 +10,7 @@ tests/data/articles.jsonl for precision >= 0.5 with the most restatements found)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +53,13 @@ class Suggester:
         self, catalog: Catalog, first_row: np.ndarray, verifier: Verifier | None = None
     ) -> None:
         self.claim_ids = [c.id for c in catalog.claims]
+        # A claim's own threshold (its score, 0-100), where the catalog sets one, decides
+        # for it in the verifier's stead: an analyst chose it.
+        self.own = {
+            c: claim.suggest_threshold
+            for c, claim in enumerate(catalog.claims)
+            if claim.suggest_threshold is not None
+        }
         self.facts = [ClaimFacts.of(c) for c in catalog.claims]
         self.first_row = first_row
         # The shipped verifier is read when first needed (verifier_fit.py builds a
@@ -122,28 +129,36 @@ class Suggester:
         self, candidates: Sequence[Candidate], probabilities: np.ndarray
     ) -> list[tuple[Candidate, float]]:
         """The candidates to suggest, likeliest first."""
-        return choose(candidates, probabilities, self.verifier.threshold)
+        return choose(candidates, probabilities, self.verifier.threshold, self.own)
 
     def refitted(self, rows: np.ndarray, labels: Sequence[bool]) -> Suggester:
         """This suggester with its verifier fitted again on reviewers' decisions."""
         again = Suggester.__new__(Suggester)
         again.claim_ids, again.facts, again.first_row = self.claim_ids, self.facts, self.first_row
+        again.own = self.own
         again._verifier = self.verifier.refit(rows, labels)
         return again
 
 
 def choose(
-    candidates: Sequence[Candidate], probabilities: np.ndarray, threshold: float
+    candidates: Sequence[Candidate],
+    probabilities: np.ndarray,
+    threshold: float,
+    own: Mapping[int, float] | None = None,
 ) -> list[tuple[Candidate, float]]:
-    """The likeliest candidates at or above `threshold`, at most MAX_SUGGESTIONS, no two
-    for the same sentence or the same claim."""
+    """The likeliest candidates at or above `threshold` (or, for a claim in `own`, whose
+    score reaches the claim's own threshold), at most MAX_SUGGESTIONS, no two for the
+    same sentence or the same claim."""
     sentences: set[int] = set()
     claims: set[int] = set()
     kept: list[tuple[Candidate, float]] = []
     for i in np.argsort(-probabilities, kind="stable").tolist():
         candidate, p = candidates[i], float(probabilities[i])
-        if p < threshold or len(kept) == MAX_SUGGESTIONS:
+        if len(kept) == MAX_SUGGESTIONS:
             break
+        mine = own.get(candidate.claim) if own else None
+        if p < threshold if mine is None else candidate.score < mine:
+            continue
         if candidate.sentence in sentences or candidate.claim in claims:
             continue
         sentences.add(candidate.sentence)
