@@ -109,6 +109,7 @@ def test_a_question_in_german_or_chinese_finds_the_english_sentence_first(
     assert urlsplit(page.url).path == "/search" and page.input_value("input[name=q]") == (
         "NATO Krieg"
     )
+    assert page.get_attribute("p.muted a.switch", "href") == "/meaning?q=NATO+Krieg"
     with page.expect_navigation():
         page.click("form.search button.by-meaning")
     assert urlsplit(page.url).path == "/meaning"
