@@ -126,6 +126,27 @@ def test_same_topic_sentence_is_not_confirmed(matcher: Matcher, claim_id: str, t
     assert claim_id not in {h.claim_id for h in matcher.find(text)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Bundesregierung betonte, die NATO sei nicht für Russlands Einmarsch in die Ukraine"
+        " verantwortlich.",
+        "Le ministre a rappelé que l'OTAN n'est pas responsable de l'invasion de l'Ukraine par"
+        " la Russie.",
+        "Генсек заявил, что НАТО не несёт ответственности за вторжение России в Украину.",
+        "北约不应对俄罗斯入侵乌克兰负责，秘书长表示。",
+        # The negation follows the span's last word (責任はNATOに|はない).
+        "事務総長は、ロシアのウクライナ侵攻の責任はNATOにはないと述べた。",
+    ],
+    ids=["de", "fr", "ru", "zh", "ja"],
+)
+def test_a_quote_denying_the_claim_is_not_confirmed(matcher: Matcher, text: str) -> None:
+    claim_id = "nato-to-blame-for-ukraine-invasion"
+    assert claim_id not in {h.claim_id for h in matcher.find(text)}
+    (hit,) = [h for h in matcher.rank(text, top=50) if h.claim_id == claim_id]
+    assert hit.parts["negation_penalty"] > 0
+
+
 def test_traditional_characters_and_yo_fold_keeping_offsets() -> None:
     norm = normalize("北約說，НАТО всё ещё")
     assert norm.text == "北约说,нато все еще"

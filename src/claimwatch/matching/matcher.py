@@ -17,7 +17,6 @@ Detection runs in two steps:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -26,9 +25,10 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.negation import CJK_TAIL, negated
 from claimwatch.matching.normalize import Normalized, normalize, normalize_text
 from claimwatch.matching.required import RequiredTerms
-from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.terms import CJK, TermIndex, terms
 from claimwatch.matching.windows import (
     MAX_SLOGAN_WORDS,
     Window,
@@ -50,10 +50,9 @@ MAX_CANDIDATES_PER_WINDOW = 16
 # a quote ("are simply not divisible") costs it more than it should. Candidates this
 # close to a threshold are rescored on whole-word spans.
 RESCUE_MARGIN = 12.5
-# A wording and a span that disagree on negation ("no consensus" / "broad consensus")
-# lose this many points.
+# A wording and a span that disagree on negation ("no consensus" / "broad consensus",
+# "l'OTAN est responsable" / "l'OTAN n'est pas responsable") lose this many points.
 NEGATION_PENALTY = 15.0
-_NEGATIONS = frozenset({"no", "not", "never", "cannot", "nor", "without", "neither"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +335,8 @@ class Matcher:
             start, end = 0, len(window.text)
         coverage = 100 * self._index.coverage(row, terms(window.text))
         matched = window.text[start:end]
-        penalty = NEGATION_PENALTY if _negated(wording) != _negated(matched) else 0.0
+        read = window.text[start : end + CJK_TAIL] if CJK.search(wording) else matched
+        penalty = NEGATION_PENALTY if negated(wording) != negated(read) else 0.0
         norm_start, norm_end = window.to_norm(start, end)
         orig_start, orig_end = norm.original_span(norm_start, norm_end)
         return Hit(
@@ -355,11 +355,3 @@ class Matcher:
                 "negation_penalty": penalty,
             },
         )
-
-
-def _negated(text: str) -> bool:
-    words = _LETTERS.findall(text)
-    return any(w in _NEGATIONS or w.endswith("n't") for w in words)
-
-
-_LETTERS = re.compile(r"[\w']+")
