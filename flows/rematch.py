@@ -17,9 +17,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from claimwatch.archive.near import near_claims
 from claimwatch.dates import utcnow
 from claimwatch.logs import set_levels
-from claimwatch.matching.catalog import load_catalog
+from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.records import RunStats
 from claimwatch.settings import Settings, load_settings
@@ -33,6 +34,7 @@ from claimwatch.store.rematch_writes import (
     commit_batch,
     finish_rematch,
 )
+from claimwatch.store.sentence_near import Near
 from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.pool import close_shared_pools, shared_pool
 from claimwatch.workers.window import detected
@@ -66,9 +68,14 @@ def store_batch(
 
 @task(name="finish", cache_policy=NO_CACHE)
 def finish(
-    db: Path, stats: RunStats, claims: list[str], holding: list[str] | None, wait: float
+    db: Path,
+    stats: RunStats,
+    claims: list[str],
+    holding: list[str] | None,
+    near: Near | None,
+    wait: float,
 ) -> int:
-    return finish_rematch(db, stats=stats, claims=claims, holding=holding, wait=wait)
+    return finish_rematch(db, stats=stats, claims=claims, holding=holding, near=near, wait=wait)
 
 
 @flow(name="rematch")
@@ -88,26 +95,36 @@ def rematch(
         catalog, *decided, focus=tuple(only or ()), **settings.detector_options()
     )
     touched = list(only) if only else [c.id for c in catalog.claims]
+    near = _near(settings, catalog.only(only)) if only else None
     run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
     begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
     with stop_requests() as stop:
-        tally = _tally(settings, spec, only)
+        tally = _tally(settings, spec, only, near)
         logger.info(tally.reading_line(only))
-        for urls, found in _detected(settings, spec, stop):
+        for urls, found in _detected(settings, spec, stop, near):
             done = store_batch(settings.db, run_id, urls, found, touched, wait)
             if line := tally.add(len(urls), done, len(found.suggestions)):
                 logger.info(line)
         if stop() and tally.articles < tally.total:  # asked during the last batch: finish
             raise tally.stopped(stop.name)
         stats = tally.stats(RunStats.rematch(run_id, started_at, utcnow()))
-        removed = finish(settings.db, stats, touched, spec.focus_terms(), wait)
+        removed = finish(settings.db, stats, touched, spec.focus_terms(), near, wait)
     logger.info(tally.done_line(removed))
     return stats
 
 
-def _tally(settings: Settings, spec: DetectorSpec, only: list[str] | None) -> RematchTally:
+def _near(settings: Settings, focus: Catalog) -> Near | None:
+    """What the sentence index says of the focus claims, when there is an index to ask."""
+    if settings.encoder not in ("auto", "use"):
+        return None
+    return near_claims(focus, settings.cache_dir)
+
+
+def _tally(
+    settings: Settings, spec: DetectorSpec, only: list[str] | None, near: Near | None
+) -> RematchTally:
     """The counts of a re-match about to read the articles `spec` lets through."""
-    total = count_stored_texts(settings.db, spec.focus_terms())
+    total = count_stored_texts(settings.db, spec.focus_terms(), near)
     return RematchTally(
         total=total,
         stored=count_stored_texts(settings.db) if only else total,
@@ -117,13 +134,13 @@ def _tally(settings: Settings, spec: DetectorSpec, only: list[str] | None) -> Re
 
 
 def _detected(
-    settings: Settings, spec: DetectorSpec, stop: StopRequest
+    settings: Settings, spec: DetectorSpec, stop: StopRequest, near: Near | None
 ) -> Iterator[tuple[list[str], Detection]]:
     """Each batch of stored texts detected in this process's workers, as it finishes, a
     bounded window in flight (see workers.window); the workers stop when it ends."""
     pool = shared_pool(spec, settings.workers)
     try:
-        texts = iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms())
+        texts = iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms(), near)
         yield from detected(pool, texts, IN_FLIGHT_PER_WORKER * pool.workers, stop)
     finally:
         close_shared_pools()

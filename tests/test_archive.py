@@ -14,11 +14,15 @@ from prefect.flows import load_flow_from_entrypoint
 
 from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
+from claimwatch.archive.near import near_claims
 from claimwatch.archive.search import search
 from claimwatch.archive.sentences import indexed_sentences
+from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
+from claimwatch.store.rematch import count_stored_texts, iter_stored_texts
 from claimwatch.store.warehouse_sql import migrations_dir
 from tests.commands import claimwatch
 from tests.conftest import ROOT
@@ -55,13 +59,14 @@ def encoder() -> Encoder:
     return loaded
 
 
-def store_articles(db: Path, articles: list[tuple[str, str, str]]) -> None:
+def store_articles(db: Path, articles: list[tuple[str, str, str]], language: str = "en") -> None:
     rows = pa.table(
         {
             "url": [a[0] for a in articles],
             "title": [a[1] for a in articles],
             "text": [a[2] for a in articles],
             "sha": [str(hash(a[2])) for a in articles],
+            "language": [language] * len(articles),
         }
     )
 
@@ -71,7 +76,7 @@ def store_articles(db: Path, articles: list[tuple[str, str, str]]) -> None:
             """DELETE FROM articles WHERE url IN (SELECT url FROM new_articles);
                INSERT INTO articles (url, final_url, source, is_sample, outlet, title, text,
                    language, fetched_at, content_sha256, run_id)
-               SELECT url, url, 'test', false, split_part(url, '/', 3), title, text, 'en',
+               SELECT url, url, 'test', false, split_part(url, '/', 3), title, text, language,
                    $now, sha, 'test' FROM new_articles""",
             {"now": datetime(2026, 12, 1)},
         )
@@ -188,3 +193,35 @@ def test_the_index_flow_catches_up_with_the_archive(
     assert index(db=str(warehouse), limit=2) == 2
     assert pending(warehouse, encoder.version) == 1
     assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0
+
+
+def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out(
+    warehouse: Path, encoder: Encoder, catalog: Catalog
+) -> None:
+    german = [
+        ("http://d.example/krieg", "Kommentar",
+         "Wo die NATO hingeht, ist Krieg am wahrscheinlichsten, schreibt die Zeitung. "
+         "Die Leser sollen sich darauf einstellen."),
+        ("http://d.example/kinder", "Kindersitze", "Der ADAC hat zwanzig Kindersitze getestet. "
+         "Drei Modelle fielen wegen Schadstoffen im Bezug durch."),
+    ]  # fmt: skip
+    store_articles(warehouse, german, language="de")
+    index_archive(warehouse, encoder)
+    store_articles(
+        warehouse,
+        [("http://d.example/neu", "Neu", "Ein neuer Artikel, noch nicht indiziert.")],
+        "de",
+    )
+    focus = catalog.only(["where-nato-goes-war-is-most-likely"])
+    spec = DetectorSpec(focus, focus=("where-nato-goes-war-is-most-likely",))
+    near = near_claims(focus, CACHE)
+    read = {
+        t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms(), near) for t in batch
+    }
+    without = {
+        t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms()) for t in batch
+    }
+    assert "http://d.example/krieg" in read and "http://d.example/neu" in read
+    assert "http://d.example/kinder" not in read and "http://d.example/kinder" in without
+    assert "http://a.example/nato" in read and "http://b.example/rice" not in read
+    assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)

@@ -1,9 +1,10 @@
 """Searching the archive by meaning: the stored sentences closest to a text, in any language.
 
-The sign bits of every indexed sentence are scanned for the CANDIDATES nearest to the
-query's in Hamming distance (DuckDB, in the warehouse), those are re-scored by the cosine
-of their int8 vectors, and the best come back with their articles and the claims already
-found in them.
+The sign bits of every indexed sentence are read (eight 64-bit columns and a key, 72
+bytes a sentence) and compared with the query's in numpy; the CANDIDATES nearest in
+Hamming distance are fetched by key and re-scored by the cosine of their int8 vectors,
+and the best come back with their articles and the claims already found in them. The
+same distance computed by DuckDB took 2.8-4 s over 2x10^6 sentences, numpy 0.5 s.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from claimwatch.archive.codes import WORDS, cosines, sign_codes
+from claimwatch.archive.codes import WORDS, cosines, hamming, sign_codes
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect
 
@@ -22,7 +23,7 @@ from claimwatch.store.connection import connect
 # sign bits ranked as well as float cosines over everything (MAP@5 0.902 both).
 CANDIDATES = 200
 
-_DISTANCE = " + ".join(f"bit_count(xor(h{w}, $h{w}::UBIGINT))::INTEGER" for w in range(WORDS))
+_CODES = ", ".join(f"h{w}" for w in range(WORDS))
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,18 @@ def search(
     """The indexed sentences closest in meaning to `text`, best first."""
     query = encoder.encode([text])[0]
     code = sign_codes(query[None, :])[0]
-    parameters = {f"h{w}": int(code[w]) for w in range(WORDS)}
     with connect(db, read_only=True, wait=wait) as con:
+        columns = con.execute(f"SELECT sentence_id, {_CODES} FROM sentence_index").fetchnumpy()
+        if not len(columns["sentence_id"]):
+            return []
+        codes = np.stack([np.asarray(columns[f"h{w}"], dtype=np.uint64) for w in range(WORDS)], 1)
+        distance = hamming(codes, code)
+        nearest = np.argpartition(distance, min(CANDIDATES, len(distance) - 1))[:CANDIDATES]
+        keys = np.asarray(columns["sentence_id"], dtype=np.uint64)[nearest]
         near = con.execute(
-            f"""SELECT article_url, field, sentence_start, sentence_end, vector, scale
-                FROM sentence_index ORDER BY {_DISTANCE} LIMIT {CANDIDATES}""",
-            parameters,
+            """SELECT article_url, field, sentence_start, sentence_end, vector, scale
+               FROM sentence_index WHERE sentence_id IN (SELECT unnest($keys))""",
+            {"keys": [int(k) for k in keys]},
         ).fetchall()
         if not near:
             return []

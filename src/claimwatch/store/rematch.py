@@ -17,6 +17,7 @@ from claimwatch.records import Match, RunStats, StoredText, Suggestion
 from claimwatch.store.connection import connect, migrate, write
 from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import REVIEW_RUN, Decided, decided
+from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import (
     insert_matches,
     insert_run,
@@ -26,10 +27,13 @@ from claimwatch.store.writers import (
 )
 
 
-def holding_filter(holding: Sequence[str] | None) -> tuple[str, list[str]]:
+def holding_filter(
+    holding: Sequence[str] | None, near: Near | None = None
+) -> tuple[str, list[object]]:
     """The SQL condition on an article (its title, text, language) that a focused re-match
     reads it by, and its parameters: it holds one of the terms `holding`, or is not in
-    English (where a translation shares no term). Without terms, "true"."""
+    English (where a translation shares no term) and, with `near`, the sentence index
+    does not rule it out (store/sentence_near.py). Without terms, "true"."""
     if holding is None:
         return "true", []
     # Terms are word beginnings ("pacifi"); CJK ones (two characters) stand anywhere.
@@ -40,13 +44,14 @@ def holding_filter(holding: Sequence[str] | None) -> tuple[str, list[str]]:
         patterns.append(f"(?:^|[^\\pL\\pN])(?:{latin})")
     if cjk:
         patterns.append(cjk)
-    where = """(regexp_matches(lower(coalesce(title, '') || ' ' || text), ?)
-                OR coalesce(language, '') NOT LIKE 'en%')"""
-    return where, ["|".join(patterns) or "$^"]
+    other, other_parameters = near.condition() if near is not None else ("true", [])
+    where = f"""(regexp_matches(lower(coalesce(title, '') || ' ' || text), ?)
+                OR (coalesce(language, '') NOT LIKE 'en%' AND {other}))"""
+    return where, ["|".join(patterns) or "$^", *other_parameters]
 
 
 def iter_stored_texts(
-    db: Path, batch_size: int, holding: Sequence[str] | None = None
+    db: Path, batch_size: int, holding: Sequence[str] | None = None, near: Near | None = None
 ) -> Iterator[list[StoredText]]:
     """The stored articles' URL, title and text, in batches, streamed: memory holds one.
 
@@ -55,7 +60,7 @@ def iter_stored_texts(
     unsorted: an ORDER BY would sort every text before the first batch (a query over
     3*10^7 short rows took 14 s to return its first row sorted, 0.02 s unsorted).
     """
-    where, parameters = holding_filter(holding)
+    where, parameters = holding_filter(holding, near)
     with connect(db, read_only=True) as con:
         cursor = con.execute(
             f"SELECT url, title, text FROM articles WHERE coalesce({where}, false)", parameters
@@ -64,9 +69,11 @@ def iter_stored_texts(
             yield [StoredText(*row) for row in rows]
 
 
-def count_stored_texts(db: Path, holding: Sequence[str] | None = None) -> int:
-    """How many articles iter_stored_texts reads with `holding`."""
-    where, parameters = holding_filter(holding)
+def count_stored_texts(
+    db: Path, holding: Sequence[str] | None = None, near: Near | None = None
+) -> int:
+    """How many articles iter_stored_texts reads with `holding` and `near`."""
+    where, parameters = holding_filter(holding, near)
     with connect(db, read_only=True) as con:
         row = con.execute(
             f"SELECT count(*) FROM articles WHERE coalesce({where}, false)", parameters

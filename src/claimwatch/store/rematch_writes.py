@@ -24,6 +24,7 @@ from claimwatch.records import Match, RunStats, Suggestion
 from claimwatch.store.connection import migrate, write
 from claimwatch.store.rematch import holding_filter
 from claimwatch.store.reviews import REVIEW_RUN
+from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import (
     insert_matches,
     insert_run,
@@ -121,6 +122,7 @@ def finish_rematch(
     stats: RunStats,
     claims: Sequence[str],
     holding: Sequence[str] | None = None,
+    near: Near | None = None,
     wait: float = 0.0,
 ) -> int:
     """Once every batch is committed: remove the matches of `claims` no batch could have
@@ -131,7 +133,7 @@ def finish_rematch(
     none of the claims' words, so not their current wordings either. Articles stored
     after the re-match began are left to the pass that stored them.
     """
-    where, parameters = holding_filter(holding)
+    where, parameters = holding_filter(holding, near)
     # The complement of what iter_stored_texts reads (a NULL there is not read).
     unread = f"""OR EXISTS (SELECT 1 FROM articles AS a
                            WHERE a.url = m.article_url AND NOT coalesce({where}, false))"""

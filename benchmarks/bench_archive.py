@@ -1,0 +1,154 @@
+"""The archive searched by meaning: indexing cost, disk, and `claimwatch search` at scale.
+
+    python benchmarks/bench_archive.py [--articles N] [--repeat N]
+
+A warehouse holds the extracted pages of the offline sample and of the shared corpus,
+each stored many times under distinct URLs (as bench_rematch builds it), about N
+articles in all. One copy of the pages is indexed for real (`index_archive`, the
+multilingual encoder on one core): that gives the indexing time per article, against
+extracting the same pages with trafilatura (metadata included) in the same run. Its
+sentence rows are then copied for every other copy of the pages, so the index covers
+the whole warehouse, and a search over it is timed: in one process (`search()`), and
+as the command (`claimwatch search`, process start and model load included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import trafilatura
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_rematch import build_warehouse, document_count  # noqa: E402
+from benchmarks.corpus import corpus_pages, sample_pages  # noqa: E402
+from claimwatch.archive.index import index_archive  # noqa: E402
+from claimwatch.archive.search import search  # noqa: E402
+from claimwatch.matching.encoder import load_encoder  # noqa: E402
+from claimwatch.store.connection import connect, write  # noqa: E402
+
+CLAIMWATCH = Path(sys.executable).parent / "claimwatch"
+QUERIES = [
+    "Where NATO goes, war follows",
+    "Wo die NATO hingeht, folgt der Krieg",
+    "北约走到哪里，哪里就有战争",
+    "Die Kindersitze fielen im Test durch",
+    "China is helping Russia fight its war in Ukraine",
+]
+
+
+def extraction_seconds() -> float:
+    started = time.perf_counter()
+    for body in sample_pages() + corpus_pages():
+        trafilatura.extract(body, with_metadata=True)
+    return time.perf_counter() - started
+
+
+def replicate(db: Path, copies: int) -> int:
+    """Copy copy 0's index rows to every other copy's URLs; the rows in all."""
+    with connect(db, read_only=True) as con:
+        rows = con.execute("SELECT * FROM sentence_index").fetch_arrow_table()
+        covered = con.execute("SELECT * FROM indexed_articles").fetch_arrow_table()
+    rng = np.random.default_rng(0)
+    for first in range(1, copies, 50):
+        chunk = range(first, min(first + 50, copies))
+        tables = [_renamed(rows, c, rng) for c in chunk]
+        done = [_renamed(covered, c, None) for c in chunk]
+
+        def store(con, tables=tables, done=done):  # type: ignore[no-untyped-def]
+            for name, parts in (("sentence_index", tables), ("indexed_articles", done)):
+                con.register("copied", pa.concat_tables(parts))
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM copied")
+                con.unregister("copied")
+
+        write(db, "replicating the index failed", store)
+    return len(rows) * copies
+
+
+def _renamed(table: pa.Table, copy: int, rng: np.random.Generator | None) -> pa.Table:
+    urls = pc.replace_substring(
+        table["article_url"], "http://h0.example/", f"http://h{copy}.example/"
+    )
+    table = table.set_column(table.schema.get_field_index("article_url"), "article_url", urls)
+    if rng is not None:
+        keys = pa.array(rng.integers(0, 2**63, len(table), dtype=np.uint64), pa.uint64())
+        table = table.set_column(table.schema.get_field_index("sentence_id"), "sentence_id", keys)
+    return table
+
+
+def index_bytes(db: Path) -> int:
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT sum(data_file_size_bytes) FROM "
+            "ducklake_list_files(current_database(), 'sentence_index')"
+        ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    copies = max(1, round(args.articles / document_count()))
+    with tempfile.TemporaryDirectory() as folder:
+        db, cache = Path(folder) / "lake", Path(folder) / "cache"
+        encoder = load_encoder("use", cache)
+        assert encoder is not None
+        total = build_warehouse(db, copies)
+        extract = extraction_seconds()
+        with connect(db) as con:  # copy 0 alone is pending: the others are added after
+            con.execute("DELETE FROM articles WHERE url NOT LIKE 'http://h0.example/%'")
+        first = index_archive(db, encoder)
+        # Measured before the copies: Parquet would store identical copies' vectors once.
+        disk = index_bytes(db)
+        build_warehouse(db, copies)  # every copy stored again (copy 0 replaces itself)
+        sentences = replicate(db, copies)
+        print(
+            f"archive: {total:,} articles ({copies} copies of {document_count()} pages), "
+            f"medians of {args.repeat}"
+        )
+        print(
+            f"  indexing one copy: {first.articles} articles, {first.sentences} sentences, "
+            f"{first.seconds / first.articles * 1000:.1f} ms an article; trafilatura "
+            f"(metadata included) {extract / first.articles * 1000:.1f} ms: "
+            f"{first.seconds / extract:.2f}x extraction"
+        )
+        print(
+            f"  index on disk: {disk / first.articles / 1024:.1f} KiB an article, "
+            f"{disk / first.sentences:.0f} bytes a sentence; searched: {sentences:,} sentences"
+        )
+        search(db, encoder, QUERIES[0])  # warm the file cache
+        for query in QUERIES:
+            runs = []
+            for _ in range(args.repeat):
+                started = time.perf_counter()
+                hits = search(db, encoder, query)
+                runs.append(time.perf_counter() - started)
+            best = hits[0].similarity if hits else None
+            print(f"  search() {statistics.median(runs) * 1000:6.0f} ms  {query!r}: top {best}")
+        env = os.environ | {"CLAIMWATCH_CACHE_DIR": str(cache)}
+        runs = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            subprocess.run(
+                [str(CLAIMWATCH), "search", QUERIES[1], "--db", str(db), "--format", "json"],
+                check=True, capture_output=True, env=env,
+            )  # fmt: skip
+            runs.append(time.perf_counter() - started)
+        print(f"  claimwatch search (a process, the model loaded): {statistics.median(runs):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
