@@ -23,7 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import trafilatura
@@ -60,11 +59,10 @@ def replicate(db: Path, copies: int) -> int:
     with connect(db, read_only=True) as con:
         rows = con.execute("SELECT * FROM sentence_index").fetch_arrow_table()
         covered = con.execute("SELECT * FROM indexed_articles").fetch_arrow_table()
-    rng = np.random.default_rng(0)
     for first in range(1, copies, 50):
         chunk = range(first, min(first + 50, copies))
-        tables = [_renamed(rows, c, rng) for c in chunk]
-        done = [_renamed(covered, c, None) for c in chunk]
+        tables = [_renamed(rows, c) for c in chunk]
+        done = [_renamed(covered, c) for c in chunk]
 
         def store(con, tables=tables, done=done):  # type: ignore[no-untyped-def]
             for name, parts in (("sentence_index", tables), ("indexed_articles", done)):
@@ -76,14 +74,11 @@ def replicate(db: Path, copies: int) -> int:
     return len(rows) * copies
 
 
-def _renamed(table: pa.Table, copy: int, rng: np.random.Generator | None) -> pa.Table:
+def _renamed(table: pa.Table, copy: int) -> pa.Table:
     urls = pc.replace_substring(
         table["article_url"], "http://h0.example/", f"http://h{copy}.example/"
     )
     table = table.set_column(table.schema.get_field_index("article_url"), "article_url", urls)
-    if rng is not None:
-        keys = pa.array(rng.integers(0, 2**63, len(table), dtype=np.uint64), pa.uint64())
-        table = table.set_column(table.schema.get_field_index("sentence_id"), "sentence_id", keys)
     return table
 
 

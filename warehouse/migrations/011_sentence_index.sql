@@ -4,7 +4,6 @@
 -- the int8 vector; over the Tatoeba set's queries that pair lost nothing against float
 -- cosines (MAP@5 0.902 both), the sign bits alone 0.871.
 CREATE TABLE sentence_index (
-    sentence_id     UBIGINT NOT NULL,   -- hash of the article's URL, field and offsets
     article_url     VARCHAR NOT NULL,
     field           VARCHAR NOT NULL,   -- 'title' or 'text'
     sentence_start  INTEGER NOT NULL,   -- offsets of the sentence in the field

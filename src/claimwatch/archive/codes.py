@@ -7,8 +7,6 @@ component is 127) give the cosine back to within about 0.01 for the few hundred 
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 WORDS = 8  # 64-bit integers of sign bits: 512 dimensions
@@ -31,14 +29,16 @@ def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.bitwise_count(codes ^ query[None, :]).sum(axis=1, dtype=np.int32)
 
 
+def column_hamming(columns: list[np.ndarray], query: np.ndarray) -> np.ndarray:
+    """`hamming` over codes kept as eight columns (as DuckDB returns them), without
+    first copying them into one [n, 8] array."""
+    distance = np.zeros(len(columns[0]), dtype=np.int32)
+    for word, column in enumerate(columns):
+        distance += np.bitwise_count(np.asarray(column, dtype=np.uint64) ^ query[word])
+    return distance
+
+
 def cosines(blobs: list[bytes], scales: np.ndarray, query: np.ndarray) -> np.ndarray:
     """The cosine of the query with each stored int8 vector."""
     components = np.frombuffer(b"".join(blobs), dtype=np.int8).reshape(len(blobs), -1)
     return (components.astype(np.float32) @ query) * scales / 127
-
-
-def sentence_key(url: str, field: str, start: int) -> int:
-    """A sentence's 64-bit key in the index: a search fetches the vectors of its nearest
-    few hundred by key, without carrying a URL per indexed sentence."""
-    digest = hashlib.blake2b(f"{field}:{start}:{url}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little")

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from claimwatch.archive.codes import WORDS, quantized, sentence_key, sign_codes
+from claimwatch.archive.codes import WORDS, quantized, sign_codes
 from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.dates import utcnow
 from claimwatch.matching.encoder import Encoder
@@ -99,7 +99,6 @@ def index_archive(
 def _embed(rows: list[tuple], encoder: Encoder) -> dict[str, list | np.ndarray]:
     """The batch's sentences, as the columns of sentence_index."""
     columns: dict[str, list] = {
-        "sentence_id": [],
         "article_url": [],
         "field": [],
         "sentence_start": [],
@@ -108,7 +107,6 @@ def _embed(rows: list[tuple], encoder: Encoder) -> dict[str, list | np.ndarray]:
     texts = []
     for url, title, text, _ in rows:
         for sentence in indexed_sentences(title, text or ""):
-            columns["sentence_id"].append(sentence_key(url, sentence.field, sentence.start))
             columns["article_url"].append(url)
             columns["field"].append(sentence.field)
             columns["sentence_start"].append(sentence.start)
@@ -142,7 +140,6 @@ def _store(
         )
         table = pa.table(
             {
-                "sentence_id": pa.array(sentences["sentence_id"], pa.uint64()),
                 **{
                     name: sentences[name]
                     for name in ("article_url", "field", "sentence_start", "sentence_end")
