@@ -91,17 +91,21 @@ typecheck: setup
 	$(BIN)/mypy
 
 # Benchmarks, each printing ratios measured in the same run (docs/benchmarks.md):
-# matching, ranking on CLEF 2020 (~3 min), fetching (one by one vs the pool, ~70 s),
-# whole passes (~5 min), the warehouse against its size, and the workbench's pages (~5 min).
+# matching, ranking on CLEF 2020 (~3 min) and across languages (~4 min), fetching (one by
+# one vs the pool, ~70 s),
+# whole passes (~5 min), the warehouse against its size, the workbench's pages (~5 min),
+# and the archive searched by meaning at 10^5 articles (~10 min).
 bench: setup
 	$(BIN)/python benchmarks/bench_match.py all
 	$(BIN)/python benchmarks/bench_rank.py
+	$(BIN)/python benchmarks/bench_xling.py
 	$(BIN)/python benchmarks/bench_rematch.py
 	$(BIN)/python benchmarks/bench_fetch.py
 	$(BIN)/python benchmarks/bench_pass.py all
 	$(BIN)/python benchmarks/bench_warehouse.py all
 	$(BIN)/python benchmarks/bench_scale.py all
 	$(BIN)/python benchmarks/bench_ui.py
+	$(BIN)/python benchmarks/bench_archive.py
 
 # Re-resolve requirements.in into requirements.lock (runtime, exact versions, no index
 # URLs), then requirements-dev.in into requirements-dev.lock on top of those pins.
