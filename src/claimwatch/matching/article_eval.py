@@ -42,6 +42,7 @@ class ArticleEvaluation:
     found: Counter[str] = field(default_factory=Counter)
     suggestions: int = 0
     right_suggestions: int = 0
+    matches: int = 0  # confirmed (article, claim) pairs
     false_matches: int = 0
     from_furniture: int = 0
     errors: list[str] = field(default_factory=list)
@@ -53,6 +54,10 @@ class ArticleEvaluation:
     @property
     def suggestion_precision(self) -> float | None:
         return self.right_suggestions / self.suggestions if self.suggestions else None
+
+    @property
+    def confirmed_precision(self) -> float | None:
+        return 1 - self.false_matches / self.matches if self.matches else None
 
     @property
     def suggestions_per_article(self) -> float:
@@ -115,6 +120,7 @@ def evaluate_articles(detector: Detector, articles: list[LabelledArticle]) -> Ar
             result.found[tier] += claim_id in confirmed | suggested
         result.suggestions += len(found.suggestions)
         result.right_suggestions += len(suggested & expected.keys())
+        result.matches += len(confirmed)
         result.false_matches += len(confirmed - expected.keys())
         spans = [(m.field, m.start, m.end) for m in found.matches] + [
             (s.field, s.start, s.end) for s in found.suggestions
