@@ -3,8 +3,9 @@
 Confirmed is what the fuzzy matcher finds (quotes, near-quotes, known wordings), plus
 a sentence so close in meaning to a wording that it is near-certain; it feeds the
 `claim_matches` view and digests. Suggested is a likely restatement or translation:
-a sentence whose meaning is near a claim's, kept with its evidence for a person to
-confirm or reject (`claimwatch review`).
+a sentence whose meaning is near a claim's, which a verifier (suggest.py, verifier.py)
+judges over its evidence, kept with that evidence and its reason in words for a person
+to confirm or reject (`claimwatch review`).
 
 Meaning costs an encoder pass per sentence, so a cheap step picks the sentences worth
 it: those holding a share of some wording's rare terms (terms.py), or, in a text in
@@ -14,7 +15,7 @@ term, any sentence; at most MAX_EMBEDDED per text. Page furniture
 text shorter than MIN_CONFIRM_WORDS, such as a headline, only ever gets suggestions
 from meaning: short texts mislead encoders.
 A sentence near-identical to one a reviewer rejected for a claim is not suggested
-for it again.
+for it again, and the verifier is fitted again on reviewers' decisions (reviewed.py).
 """
 
 from __future__ import annotations
