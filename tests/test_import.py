@@ -35,7 +35,10 @@ def old_warehouse(path: Path, rows_from: Path) -> dict[str, int]:
         old.execute(migration.read_text(encoding="utf-8"))
     for table, arrow in tables.items():
         old.register("incoming", arrow)
-        columns = ", ".join(f'"{c}"' for c in arrow.column_names)
+        # Only the columns the old file has (later migrations added some, such as
+        # suggestions.reason).
+        had = {d[0] for d in old.execute(f'SELECT * FROM "{table}" LIMIT 0').description}
+        columns = ", ".join(f'"{c}"' for c in arrow.column_names if c in had)
         old.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM incoming')
         old.unregister("incoming")
     # Two identical log rows are two rows, in the old file and after the import.
