@@ -30,7 +30,7 @@ import trafilatura
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_rematch import build_warehouse, document_count  # noqa: E402
+from benchmarks.bench_rematch import build_warehouse, document_count, timed_rematch  # noqa: E402
 from benchmarks.corpus import corpus_pages, sample_pages  # noqa: E402
 from claimwatch.archive.index import index_archive  # noqa: E402
 from claimwatch.archive.search import search  # noqa: E402
@@ -95,6 +95,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--rematch",
+        metavar="CLAIM",
+        default="where-nato-goes-war-is-most-likely",
+        help="also time `claimwatch rematch --claim CLAIM`, with the index and without ('' skips)",
+    )
     args = parser.parse_args()
     copies = max(1, round(args.articles / document_count()))
     with tempfile.TemporaryDirectory() as folder:
@@ -143,6 +149,20 @@ def main() -> None:
             )  # fmt: skip
             runs.append(time.perf_counter() - started)
         print(f"  claimwatch search (a process, the model loaded): {statistics.median(runs):.2f} s")
+        if args.rematch:
+            rematch_with_and_without_index(db, Path(folder), args.rematch)
+
+
+def rematch_with_and_without_index(db: Path, scratch: Path, claim: str) -> None:
+    """`claimwatch rematch --claim CLAIM` on copies of the indexed warehouse, then of the
+    same warehouse with its index emptied (every article in another language read)."""
+    indexed = timed_rematch(db, scratch, ["--claim", claim])
+    with connect(db) as con:
+        con.execute("DELETE FROM indexed_articles")
+        con.execute("DELETE FROM sentence_index")
+    without = timed_rematch(db, scratch, ["--claim", claim])
+    for name, (seconds, peak) in (("with the index", indexed), ("without", without)):
+        print(f"  rematch --claim {claim} {name}: {seconds:.1f} s, peak RSS {peak:.0f} MiB")
 
 
 if __name__ == "__main__":

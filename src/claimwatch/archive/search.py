@@ -1,11 +1,11 @@
 """Searching the archive by meaning: the stored sentences closest to a text, in any language.
 
 The sign bits of every indexed sentence are read (eight 64-bit columns, and DuckLake's
-row id) and compared with the query's in numpy; the CANDIDATES nearest in Hamming
-distance are fetched by row id, in the same snapshot, and re-scored by the cosine of
-their int8 vectors,
-and the best come back with their articles and the claims already found in them. The
-same distance computed by DuckDB took 2.8-4 s over 2x10^6 sentences, numpy 0.5 s.
+row id) and compared with the query's in numpy; the nearest in Hamming distance are
+fetched by row id, in the same snapshot, and re-scored by the cosine of their int8
+vectors, and the best come back with their articles and the claims already found in
+them. The same distance computed by DuckDB took 2.8-4 s over 2x10^6 sentences, numpy
+0.5 s.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from claimwatch.store.connection import connect
 # Sentences re-scored by their vectors, each fetched from its own row group (the cost of
 # a search that grows with it): on the Tatoeba set, re-scoring the 20 nearest by sign
 # bits ranked as well as float cosines over everything (MAP@5 0.902 both; the 10
-# nearest 0.900, the sign bits alone 0.871). Twice that, for an archive far larger.
+# nearest 0.900, the sign bits alone 0.871). Twice that, for an archive far larger, and
+# at least twice the hits asked for.
 CANDIDATES = 40
 
 _CODES = ", ".join(f"h{w}" for w in range(WORDS))
@@ -65,7 +66,8 @@ def search(
         if not len(columns["rowid"]):
             return []
         distance = column_hamming([columns[f"h{w}"] for w in range(WORDS)], code)
-        nearest = np.argpartition(distance, min(CANDIDATES, len(distance) - 1))[:CANDIDATES]
+        candidates = max(CANDIDATES, 2 * limit)
+        nearest = np.argpartition(distance, min(candidates, len(distance) - 1))[:candidates]
         rows = np.asarray(columns["rowid"])[nearest]
         near = con.execute(
             """SELECT article_url, field, sentence_start, sentence_end, vector, scale

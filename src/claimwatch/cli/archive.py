@@ -66,7 +66,7 @@ def index_command(db: Path | None, limit: int | None) -> None:
 @click.command("search")
 @click.argument("text")
 @db_option
-@click.option("--limit", type=click.IntRange(min=1, max=1000), default=10, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=200), default=10, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 def search_command(text: str, db: Path | None, limit: int, fmt: str) -> None:
     """The stored sentences closest in meaning to TEXT, in any language, with their
