@@ -169,14 +169,17 @@ class RematchTally:
     suggestions: int = 0
     every: int = 10  # batches between progress lines
 
-    def add(self, articles: int, committed: Committed, suggestions: int) -> str | None:
-        """Count a committed batch; a progress line every `every` batches."""
+    def add(
+        self, batches: int, articles: int, committed: Committed, suggestions: int
+    ) -> str | None:
+        """Count committed batches; a progress line each time `every` more are in."""
+        lines = self.batches // self.every
         self.articles += articles
-        self.batches += 1
+        self.batches += batches
         self.added += committed.added
         self.removed += committed.removed
         self.suggestions += suggestions
-        if self.batches % self.every:
+        if self.batches // self.every == lines:
             return None
         return (
             f"re-matched {self.articles:,} of {self.total:,} articles"

@@ -51,3 +51,21 @@ def detected(
     finally:
         for future in pending:
             future.cancel()
+
+
+def grouped(
+    results: Iterable[tuple[list[str], Detection]], batches: int
+) -> Iterator[tuple[int, list[str], Detection]]:
+    """`results` joined `batches` at a time (the last group maybe fewer): how many batches,
+    their URLs and what was found in them. Every result that came is in a group, also
+    when `results` ends early."""
+    urls: list[str] = []
+    found: list[Detection] = []
+    for batch_urls, detection in results:
+        urls += batch_urls
+        found.append(detection)
+        if len(found) == batches:
+            yield len(found), urls, Detection.combined(found)
+            urls, found = [], []
+    if found:
+        yield len(found), urls, Detection.combined(found)
