@@ -52,6 +52,31 @@ def flash(page) -> str:
     return page.locator("p.flash").inner_text()
 
 
+def test_the_queue_state_is_in_its_url(ui_url: str, warehouse: Path) -> None:
+    # First: it only reads, and the tests below decide most of the sample's suggestions.
+    queue = agreed(ui_url, warehouse)
+    assert len(queue) >= 2
+    with httpx.Client(base_url=ui_url, timeout=30) as client:
+        second = client.get("/review", params={"skip": 1}).text
+        assert f'name="id" value="{queue[1]["id"]}"' in second
+        assert f"2 of {len(queue)} pending" in second
+        past_end = client.get("/review", params={"skip": len(queue)}).text
+        assert f'name="id" value="{queue[0]["id"]}"' in past_end
+        claim = queue[0]["claim_id"]
+        of_claim = client.get("/review", params={"claim": claim, "format": "json"}).json()
+        assert of_claim == [r for r in queue if r["claim_id"] == claim]
+        scored = client.get("/review/list", params={"above": 40, "format": "json"}).json()
+        assert scored == [r for r in queue if r["score"] > 40]
+        bad = client.get("/review", params={"above": "lots"})
+        assert bad.status_code == 400 and "Traceback" not in bad.text
+        assert "above=&#39;lots&#39;: give a score" in bad.text
+        unknown = client.get("/review", params={"claim": "no-such-claim"}).text
+        assert "No claim no-such-claim in the catalog" in unknown and "0 pending" in unknown
+        refused = client.post("/review", data={"id": queue[0]["id"], "action": "confirm"})
+        assert refused.status_code == 403
+    assert agreed(ui_url, warehouse) == queue
+
+
 def test_three_suggestions_decided_by_keyboard(ui_url: str, warehouse: Path, page) -> None:
     before = agreed(ui_url, warehouse)
     assert len(before) >= 3, f"the sample pass left {len(before)} suggestions"
@@ -193,27 +218,3 @@ def test_bulk_decisions_over_a_list(ui_url: str, warehouse: Path, page) -> None:
         "SELECT suggestion_id FROM reviews WHERE decision = 'rejected' AND reviewer = 'tester'",
     )
     assert set(of_claim[:-1]) <= {r["suggestion_id"] for r in rejected}
-
-
-def test_the_queue_state_is_in_its_url(ui_url: str, warehouse: Path) -> None:
-    queue = agreed(ui_url, warehouse)
-    assert len(queue) >= 2
-    with httpx.Client(base_url=ui_url, timeout=30) as client:
-        second = client.get("/review", params={"skip": 1}).text
-        assert f'name="id" value="{queue[1]["id"]}"' in second
-        assert f"2 of {len(queue)} pending" in second
-        past_end = client.get("/review", params={"skip": len(queue)}).text
-        assert f'name="id" value="{queue[0]["id"]}"' in past_end
-        claim = queue[0]["claim_id"]
-        of_claim = client.get("/review", params={"claim": claim, "format": "json"}).json()
-        assert of_claim == [r for r in queue if r["claim_id"] == claim]
-        scored = client.get("/review/list", params={"above": 40, "format": "json"}).json()
-        assert scored == [r for r in queue if r["score"] > 40]
-        bad = client.get("/review", params={"above": "lots"})
-        assert bad.status_code == 400 and "Traceback" not in bad.text
-        assert "above=&#39;lots&#39;: give a score" in bad.text
-        unknown = client.get("/review", params={"claim": "no-such-claim"}).text
-        assert "No claim no-such-claim in the catalog" in unknown and "0 pending" in unknown
-        refused = client.post("/review", data={"id": queue[0]["id"], "action": "confirm"})
-        assert refused.status_code == 403
-    assert agreed(ui_url, warehouse) == queue
