@@ -57,12 +57,12 @@ def extraction_seconds() -> float:
 def replicate(db: Path, copies: int) -> int:
     """Copy copy 0's index rows to every other copy's URLs; the rows in all."""
     with connect(db, read_only=True) as con:
-        rows = con.execute("SELECT * FROM sentence_index").fetch_arrow_table()
-        covered = con.execute("SELECT * FROM indexed_articles").fetch_arrow_table()
+        rows = con.execute("SELECT * FROM sentence_index ORDER BY sentence_no").to_arrow_table()
+        covered = con.execute("SELECT * FROM indexed_articles").to_arrow_table()
     for first in range(1, copies, 50):
         chunk = range(first, min(first + 50, copies))
-        tables = [_renamed(rows, c) for c in chunk]
-        done = [_renamed(covered, c) for c in chunk]
+        tables = [_renamed(rows, c, c * len(rows)) for c in chunk]
+        done = [_renamed(covered, c, None) for c in chunk]
 
         def store(con, tables=tables, done=done):  # type: ignore[no-untyped-def]
             for name, parts in (("sentence_index", tables), ("indexed_articles", done)):
@@ -74,11 +74,16 @@ def replicate(db: Path, copies: int) -> int:
     return len(rows) * copies
 
 
-def _renamed(table: pa.Table, copy: int) -> pa.Table:
+def _renamed(table: pa.Table, copy: int, numbered_from: int | None) -> pa.Table:
     urls = pc.replace_substring(
         table["article_url"], "http://h0.example/", f"http://h{copy}.example/"
     )
     table = table.set_column(table.schema.get_field_index("article_url"), "article_url", urls)
+    if numbered_from is not None:  # each copy's sentences numbered after the last copy's
+        numbers = pc.add(table["sentence_no"], numbered_from)
+        table = table.set_column(
+            table.schema.get_field_index("sentence_no"), "sentence_no", numbers
+        )
     return table
 
 

@@ -157,7 +157,12 @@ def test_an_index_stopped_keeps_whole_batches_and_goes_on(
         rows = con.execute(
             "SELECT count(*) FROM sentence_index WHERE article_url = 'http://b.example/rice'"
         ).fetchone()
+        numbers = con.execute(
+            "SELECT count(*), count(DISTINCT sentence_no), max(sentence_no) FROM sentence_index"
+        ).fetchone()
     assert rows is not None and rows[0] == len(indexed_sentences(*changed[1:]))
+    # Numbered in the order written, batch after batch, never twice.
+    assert numbers is not None and numbers[0] == numbers[1] and numbers[2] >= numbers[0]
 
 
 def test_search_command_shows_the_claims_found_in_the_sentence(warehouse: Path) -> None:

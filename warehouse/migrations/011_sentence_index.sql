@@ -4,6 +4,9 @@
 -- the int8 vector; over the Tatoeba set's queries that pair lost nothing against float
 -- cosines (MAP@5 0.902 both), the sign bits alone 0.871.
 CREATE TABLE sentence_index (
+    sentence_no     BIGINT NOT NULL,    -- 1, 2, 3... in the order written: files and row
+                                        -- groups hold ranges of it, so a search fetches
+                                        -- its candidates from their row groups alone
     article_url     VARCHAR NOT NULL,
     field           VARCHAR NOT NULL,   -- 'title' or 'text'
     sentence_start  INTEGER NOT NULL,   -- offsets of the sentence in the field

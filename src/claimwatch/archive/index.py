@@ -138,8 +138,12 @@ def _store(
         con.execute(
             "DELETE FROM indexed_articles WHERE list_contains($urls, article_url)", {"urls": urls}
         )
+        first = con.execute("SELECT coalesce(max(sentence_no), 0) FROM sentence_index").fetchone()
+        start = int(first[0]) + 1 if first else 1
+        count = len(sentences["article_url"])
         table = pa.table(
             {
+                "sentence_no": pa.array(range(start, start + count), pa.int64()),
                 **{
                     name: sentences[name]
                     for name in ("article_url", "field", "sentence_start", "sentence_end")

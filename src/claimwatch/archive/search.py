@@ -1,11 +1,12 @@
 """Searching the archive by meaning: the stored sentences closest to a text, in any language.
 
-The sign bits of every indexed sentence are read (eight 64-bit columns, and DuckLake's
-row id) and compared with the query's in numpy; the nearest in Hamming distance are
-fetched by row id, in the same snapshot, and re-scored by the cosine of their int8
-vectors, and the best come back with their articles and the claims already found in
-them. The same distance computed by DuckDB took 2.8-4 s over 2x10^6 sentences, numpy
-0.5 s.
+The sign bits of every indexed sentence are read (eight 64-bit columns and its number,
+through Arrow) and compared with the query's in numpy; the nearest in Hamming distance
+are fetched by number, in the same snapshot, from the row groups whose range holds
+them, and re-scored by the cosine of their int8 vectors; the best come back with their
+articles and the claims already found in them. The same distance computed by DuckDB
+took 2.8-4 s over 2x10^6 sentences, numpy 0.5 s; fetching by DuckLake's row id instead
+of the number scanned every row group (1 s at 4x10^6 sentences).
 """
 
 from __future__ import annotations
@@ -62,17 +63,19 @@ def search(
     with connect(db, read_only=True, wait=wait) as con:
         # One snapshot for both reads: a row id names the same row in each.
         con.execute("BEGIN TRANSACTION")
-        columns = con.execute(f"SELECT rowid, {_CODES} FROM sentence_index").fetchnumpy()
-        if not len(columns["rowid"]):
+        table = con.execute(f"SELECT sentence_no, {_CODES} FROM sentence_index").to_arrow_table()
+        if not table.num_rows:
             return []
-        distance = column_hamming([columns[f"h{w}"] for w in range(WORDS)], code)
+        distance = column_hamming([table.column(f"h{w}").to_numpy() for w in range(WORDS)], code)
         candidates = max(CANDIDATES, 2 * limit)
         nearest = np.argpartition(distance, min(candidates, len(distance) - 1))[:candidates]
-        rows = np.asarray(columns["rowid"])[nearest]
+        numbers = table.column("sentence_no").to_numpy()[nearest]
+        # Numbers written into the SQL (they are integers), not bound: DuckDB then
+        # prunes the row groups by their range.
+        listed = ", ".join(str(int(n)) for n in numbers)
         near = con.execute(
-            """SELECT article_url, field, sentence_start, sentence_end, vector, scale
-               FROM sentence_index WHERE rowid IN (SELECT unnest($rows))""",
-            {"rows": [int(r) for r in rows]},
+            f"""SELECT article_url, field, sentence_start, sentence_end, vector, scale
+                FROM sentence_index WHERE sentence_no IN ({listed})"""
         ).fetchall()
         if not near:
             return []
