@@ -110,6 +110,11 @@ def test_suggest_confirm_reject_and_learn(tmp_path: Path, encoder: Encoder) -> N
         {"id", "score", "outlet", "claim_text", "snippet", "suggested_at"} <= set(r) for r in listed
     )
     ids = {r["claim_id"]: r["id"] for r in listed}
+    # Why, in words: the verifier's evidence, kept with the suggestion and shown whole.
+    reason = next(r["reason"] for r in listed if r["claim_id"] == "where-nato-goes")
+    assert reason.startswith("close in meaning (0.") and "; verifier 0." in reason
+    blocks = claimwatch("review", "--db", str(db), env={"COLUMNS": "300"}).stdout
+    assert f"\nWhy       {reason}\n" in blocks
 
     # A wrong id records nothing, not even the good one beside it.
     wrong = claimwatch("review", "confirm", ids["where-nato-goes"], "nope", "--db", str(db))

@@ -62,6 +62,13 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_the_listing_shows_what_a_decision_needs(db: Path) -> None:
+    # As a suggestion stored before reasons were (reason NULL), with the verifier's signal.
+    with connect(db) as con:
+        con.execute(
+            "UPDATE suggestions SET reason = NULL, signals = json_merge_patch(signals, ?)"
+            " WHERE score = 62.5",
+            ['{"verifier": 39.3}'],
+        )
     listed = claimwatch("review", "--db", str(db), env={"COLUMNS": "100"})
     assert listed.returncode == 0, listed.stderr
     out = listed.stdout
@@ -76,7 +83,11 @@ def test_the_listing_shows_what_a_decision_needs(db: Path) -> None:
     assert "Outlet    The Meridian Post\nDate      published 2026-10-04 08:00 UTC · " in first
     # The whole link on one line, however wide the terminal.
     assert f"Link      {LONG_URL}\n" in first and len(LONG_URL) > 100
-    assert "Why       closeness in meaning 87.5/100, +37.5 over the other claims" in first
+    why = " ".join(line[10:] for line in first[first.index("\nWhy ") + 1 :].splitlines() if line)
+    assert why == (
+        "closeness in meaning 87.5/100, +37.5 over the other claims for this sentence, 20% of"
+        " the wording's rarer words, verifier's confidence 39%"
+    )
     assert all(len(line) <= 100 for line in out.splitlines() if not line.startswith("Link"))
     assert "claimwatch review confirm ID... | reject ID... | move ID CLAIM" in out
 
@@ -88,7 +99,8 @@ def test_the_listing_shows_what_a_decision_needs(db: Path) -> None:
     } <= set(row)  # fmt: skip
     assert (row["context_before"], row["context_after"]) == (BEFORE, AFTER)
     assert row["link"] == LONG_URL and row["published_at"] == "2026-10-04T08:00:00"
-    assert row["signals"] == {"meaning": 87.5, "lift": 37.5, "coverage": 20.0}
+    assert row["signals"] == {"meaning": 87.5, "lift": 37.5, "coverage": 20.0, "verifier": 39.3}
+    assert row["reason"] is None and list(row)[-1] == "reason"
     csv_out = claimwatch("review", "--format", "csv", "--db", str(db)).stdout
     header = csv_out.splitlines()[0].split(",")
     assert header[:3] == ["id", "claim_id", "claim_text"] and header[-2:] == ["decision", "note"]

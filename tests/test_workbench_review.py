@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from markupsafe import escape
 
+from claimwatch.store.connection import connect
 from tests.commands import claimwatch, pending
 from tests.workbench import sample_warehouse, screenshot, workbench
 
@@ -59,6 +61,9 @@ def test_the_queue_state_is_in_its_url(ui_url: str, warehouse: Path) -> None:
     with httpx.Client(base_url=ui_url, timeout=30) as client:
         second = client.get("/review", params={"skip": 1}).text
         assert f'name="id" value="{queue[1]["id"]}"' in second
+        # Why, in the words of the pass's verifier (as `claimwatch review` says it).
+        assert queue[1]["reason"].startswith("close in meaning (0.")
+        assert f" · {escape(queue[1]['reason'])}" in second
         assert f"2 of {len(queue)} pending" in second
         past_end = client.get("/review", params={"skip": len(queue)}).text
         assert f'name="id" value="{queue[0]["id"]}"' in past_end
@@ -155,6 +160,9 @@ def test_a_suggestion_decided_elsewhere_meanwhile_records_nothing(
 ) -> None:
     queue = agreed(ui_url, warehouse)
     assert len(queue) >= 2
+    # The next one as a suggestion stored before reasons were: its signals said in words.
+    with connect(warehouse, wait=30) as con:
+        con.execute("UPDATE suggestions SET reason = NULL WHERE id = ?", [queue[1]["id"]])
     page.goto(ui_url + "/review")
     stale = shown_id(page)
     decided = claimwatch("review", "reject", stale, "--db", str(warehouse))
@@ -165,6 +173,9 @@ def test_a_suggestion_decided_elsewhere_meanwhile_records_nothing(
         f"{stale} no longer pending (decided meanwhile, here or with the CLI): nothing recorded"
     )
     assert shown_id(page) == queue[1]["id"]  # the queue goes on
+    why = page.locator("section.why").inner_text()
+    assert "· closeness in meaning " in why and "verifier's confidence " in why
+    assert queue[1]["reason"] not in why
     reviews = sql(warehouse, f"SELECT decision FROM reviews WHERE suggestion_id = '{stale}'")
     assert reviews == [{"decision": "rejected"}]
     # A claim that is not in the catalog: refused in a line, no error page.

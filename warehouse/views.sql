@@ -74,6 +74,7 @@ SELECT
     s.field,
     s.variant,
     s.signals,
+    s.reason,
     s.match_start,
     s.match_end,
     s.suggested_at,

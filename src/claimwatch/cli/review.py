@@ -59,8 +59,9 @@ def review_group(ctx: click.Context, db: Path | None, claim_id: str | None, fmt:
     sentence between >> and << with the sentences around it, the outlet and dates, the
     whole link, and why it was suggested. --format json writes objects with id, claim_id,
     claim_text, article_url, title, outlet, score, matched_text, snippet, suggested_at,
-    published_at, link, field, variant, signals, context_before and context_after;
-    --format csv the same columns and empty decision and note columns, to fill in a
+    published_at, link, field, variant, signals, context_before, context_after and
+    reason (why, in words; null for suggestions made before the verifier); --format
+    csv the same columns and empty decision and note columns, to fill in a
     spreadsheet and read back with `claimwatch review import`.
 
     Examples:

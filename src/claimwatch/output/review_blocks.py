@@ -27,6 +27,7 @@ SIGNALS = {
     "meaning": "closeness in meaning {v:.1f}/100",
     "lift": "{v:+.1f} over the other claims for this sentence",
     "coverage": "{v:.0f}% of the wording's rarer words",
+    "verifier": "verifier's confidence {v:.0f}%",  # stored as its probability x 100
 }
 
 
@@ -75,12 +76,21 @@ def _dates(row: dict[str, Any]) -> str:
     return f"{day} · suggested {when(row.get('suggested_at'))} UTC"
 
 
-def _why(row: dict[str, Any]) -> str:
-    """The signals stored with the suggestion, and the claim's wording it came nearest to."""
+def why_said(row: dict[str, Any]) -> list[str]:
+    """Why the suggestion was made, in words: the reason stored with it (the verifier's
+    evidence), or for a suggestion stored before reasons were (reason NULL) its signals
+    said one by one, then any signal without words as name and value."""
+    reason = plain(row.get("reason") or "")
+    if reason:
+        return [reason]
     signals: dict[str, float] = row.get("signals") or {}
     known = [SIGNALS[k].format(v=signals[k]) for k in SIGNALS if k in signals]
-    parts = known + [f"{k} {v:g}" for k, v in signals.items() if k not in SIGNALS]
-    reasons = ", ".join(parts) or "no signals stored"
+    return known + [f"{k} {v:g}" for k, v in signals.items() if k not in SIGNALS]
+
+
+def _why(row: dict[str, Any]) -> str:
+    """`why_said`, and the claim's wording it came nearest to."""
+    reasons = ", ".join(why_said(row)) or "no signals stored"
     variant = plain(row.get("variant") or "")
     same = variant in (row["claim_id"], plain(row.get("claim_text") or ""))
     nearest = f"; nearest wording: “{variant}”" if variant and not same else ""

@@ -21,7 +21,9 @@ from claimwatch.store.connection import has_table
 from claimwatch.store.reviews import PENDING_COLUMNS, REVIEW_RUN, SHOWN, ReviewError
 
 # Beside the contract's columns, for a person deciding: when, the link, the sentences
-# around the suggested one, and why it was suggested.
+# around the suggested one, and why it was suggested: `signals` (what fired, as numbers)
+# and `reason` (the verifier's evidence in words; None for suggestions made before it).
+# `reason` comes last: `claimwatch review --format json|csv` kept the others' order.
 DETAIL_COLUMNS = (
     "published_at",
     "link",
@@ -30,7 +32,10 @@ DETAIL_COLUMNS = (
     "signals",
     "context_before",
     "context_after",
+    "reason",
 )
+# The detail columns read from the view as they are (the context is worked out).
+STORED = ("published_at", "link", "field", "variant", "signals", "reason")
 
 
 def pending_details(
@@ -44,7 +49,7 @@ def pending_details(
     rows = con.execute(
         f"""
         SELECT {columns}, s.published_at, coalesce(a.final_url, s.article_url) AS link,
-               s.field, s.variant, s.signals,
+               s.field, s.variant, s.signals, s.reason,
                CASE WHEN s.field = 'title' THEN a.title ELSE a.text END AS field_text,
                s.match_start, s.match_end
         FROM claim_suggestions AS s
@@ -54,7 +59,7 @@ def pending_details(
         """,
         [claim_id, claim_id],
     ).fetchall()
-    names = (*PENDING_COLUMNS, *DETAIL_COLUMNS[:5])
+    names = (*PENDING_COLUMNS, *STORED)
     return [detailed(dict(zip(names, row[:-3], strict=True)), *row[-3:]) for row in rows]
 
 
@@ -64,6 +69,7 @@ def detailed(record: dict[str, Any], text: str | None, start: int, end: int) -> 
     context = sentence_context(text or "", int(start), int(end))
     record["signals"] = _signals(record.get("signals"))
     record["context_before"], record["context_after"] = context.before, context.after
+    record["reason"] = record.pop("reason", None)  # last, as DETAIL_COLUMNS has it
     return record
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from claimwatch.output.review_blocks import SIGNALS
+from claimwatch.output.review_blocks import why_said
 from claimwatch.store.reviews import DECISIONS
 from claimwatch.web import decisions
 from claimwatch.web.data import Table, config_of
@@ -50,7 +50,7 @@ async def review_page(request: Request) -> Response:
         "at": place,
         "wrapped": row is not None and place != skip,
         "next_url": chosen.url("/review", skip=place + 1 if place + 1 < total else 0),
-        "why": _why(row) if row else [],
+        "why": why_said(row) if row else [],
         "tags": next((c["tags"] for c in claims if row and c["id"] == row["claim_id"]), []),
         "article_page": _article_page(row),
     }
@@ -89,13 +89,6 @@ def _common(
         "queue_url": chosen.url("/review"),
         "list_url": chosen.url("/review/list"),
     }
-
-
-def _why(row: dict[str, Any]) -> list[str]:
-    """The stored signals in words (as `claimwatch review` says them), then any others."""
-    signals: dict[str, float] = row.get("signals") or {}
-    said = [SIGNALS[k].format(v=signals[k]) for k in SIGNALS if k in signals]
-    return said + [f"{k} {v:g}" for k, v in signals.items() if k not in SIGNALS]
 
 
 def _article_page(row: dict[str, Any] | None) -> str:
