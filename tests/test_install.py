@@ -198,6 +198,7 @@ def test_serve_builds_its_deployments_from_the_installed_flows(
         "claimwatch.flows.monitor.monitor",
         "claimwatch.flows.rematch.rematch",
         "claimwatch.flows.digest.digest",
+        "claimwatch.flows.index.index",
         "claimwatch.flows.maintain.maintain",
     ]
 
