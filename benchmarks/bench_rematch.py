@@ -21,7 +21,6 @@ import argparse
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import pyarrow as pa  # noqa: E402
 
-from benchmarks.bench_pass import BIN, _peak_rss  # noqa: E402
+from benchmarks.bench_scale import timed_command  # noqa: E402
 from benchmarks.corpus import corpus_pages, sample_pages, seed_catalog, sentence_pools  # noqa: E402
 from claimwatch.fetching.client import Page  # noqa: E402
 from claimwatch.fetching.extract import ExtractError, extract_article  # noqa: E402
@@ -115,18 +114,7 @@ def timed_rematch(built: Path, scratch: Path, args: list[str]) -> tuple[float, f
     db = scratch / "work"
     shutil.rmtree(db, ignore_errors=True)
     shutil.copytree(built, db)
-    started = time.perf_counter()
-    command = subprocess.Popen(
-        [str(BIN / "claimwatch"), "rematch", "--db", str(db), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    peak, _ = _peak_rss(command)
-    _, stderr = command.communicate()
-    if command.returncode != 0:
-        raise RuntimeError(f"rematch {args}: {stderr.decode()[-1500:]}")
-    return time.perf_counter() - started, peak / 2**20
+    return timed_command(["rematch", "--db", str(db), *args])
 
 
 def bench_command(

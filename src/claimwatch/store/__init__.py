@@ -20,7 +20,7 @@ __all__, __getattr__, __dir__ = public_names(
             "source_logs",
             "store_batch",
         ],
-        "rematch": ["iter_stored_texts", "replace_matches"],
+        "rematch": ["iter_stored_texts"],
         "reports": ["Report", "get_report", "list_reports", "run_report"],
         "warehouse_sql": ["migrations_dir", "reports_dir", "sql_dir"],
     },
