@@ -17,10 +17,8 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -30,8 +28,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_rank import run_match  # noqa: E402
+
 SET = ROOT / "benchmarks" / "data" / "xling" / "tatoeba.jsonl"
-CLAIMWATCH = Path(sys.executable).parent / "claimwatch"
 
 
 def claim_id(english: str) -> str:
@@ -80,25 +79,6 @@ def average_precision_at_5(ranked: list[str], relevant: str) -> float:
     return 0.0
 
 
-def run_match(catalog: Path, items: list[tuple[str, str, str]], env: dict[str, str]) -> dict:
-    lines = "".join(json.dumps({"id": q, "text": text}) + "\n" for q, text, _ in items)
-    done = subprocess.run(
-        [str(CLAIMWATCH), "match", "--claims", str(catalog), "--top", "5"],
-        input=lines,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if done.returncode:
-        sys.exit(f"claimwatch match failed: {done.stderr.strip()[-500:]}")
-    ranking: dict[str, list[str]] = defaultdict(list)
-    for line in done.stdout.splitlines():
-        out = json.loads(line)
-        ranking[str(out["id"])].append(out["claim_id"])
-    return ranking
-
-
 def encoder_alone(
     english: list[str], by_language: dict[str, list[tuple[str, str, str]]], cache: Path
 ) -> dict[str, float]:
@@ -142,12 +122,10 @@ def main() -> None:
             f"xling: Tatoeba, {args.split} half, {len(items)} queries "
             f"({len(by_language) - 1} languages and English) against {len(english)} claims"
         )
-        started = time.perf_counter()
-        ranking = run_match(catalog, items, env)
-        seconds = time.perf_counter() - started
+        ranking, seconds = run_match(catalog, [(q, text) for q, text, _ in items], env)
         alone = encoder_alone(english, by_language, cache)
     scores = {
-        language: float(np.mean([average_precision_at_5(ranking[q], rel) for q, _, rel in group]))
+        language: float(np.mean([average_precision_at_5(ranking.get(q, []), rel) for q, _, rel in group]))
         for language, group in by_language.items()
     }
     english_score = scores.pop("en")
