@@ -125,7 +125,9 @@ def main() -> None:
         ranking, seconds = run_match(catalog, [(q, text) for q, text, _ in items], env)
         alone = encoder_alone(english, by_language, cache)
     scores = {
-        language: float(np.mean([average_precision_at_5(ranking.get(q, []), rel) for q, _, rel in group]))
+        language: float(
+            np.mean([average_precision_at_5(ranking.get(q, []), rel) for q, _, rel in group])
+        )
         for language, group in by_language.items()
     }
     english_score = scores.pop("en")
