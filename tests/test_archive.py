@@ -230,3 +230,19 @@ def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out
     assert "http://d.example/kinder" not in read and "http://d.example/kinder" in without
     assert "http://a.example/nato" in read and "http://b.example/rice" not in read
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
+
+
+def test_a_warehouse_without_the_index_says_so_and_index_migrates_it(warehouse: Path) -> None:
+    def unmigrate(con):  # type: ignore[no-untyped-def]
+        con.execute("DROP TABLE sentence_index")
+        con.execute("DROP TABLE indexed_articles")
+        con.execute("DELETE FROM schema_migrations WHERE name LIKE '011_%' OR name LIKE '013_%'")
+
+    write(warehouse, "unmigrate failed", unmigrate)
+    refused = claimwatch("search", "NATO", "--db", str(warehouse))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert (
+        "lacks 011_sentence_index.sql" in refused.stderr and "claimwatch migrate" in refused.stderr
+    )
+    assert claimwatch("index", "--db", str(warehouse), "--limit", "1").returncode == 0
+    assert claimwatch("search", "NATO", "--db", str(warehouse)).returncode == 0

@@ -20,10 +20,12 @@ import numpy as np
 import pyarrow as pa
 
 from claimwatch.archive.codes import WORDS, quantized, sign_codes
+from claimwatch.archive.schema import read_or_explain
 from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.dates import utcnow
 from claimwatch.matching.encoder import Encoder
-from claimwatch.store.connection import connect, write
+from claimwatch.store.connection import connect, migrate, write
+from claimwatch.store.warehouse_sql import migrations_dir
 
 BATCH = 64
 
@@ -48,7 +50,7 @@ class IndexStats:
 def pending(db: Path, model: str, *, wait: float = 0.0) -> int:
     """How many stored articles the index does not cover yet."""
     with connect(db, read_only=True, wait=wait) as con:
-        row = con.execute(f"SELECT count(*) {_PENDING}", {"model": model}).fetchone()
+        row = read_or_explain(db, con, f"SELECT count(*) {_PENDING}", {"model": model}).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -65,6 +67,7 @@ def index_archive(
     """Index the stored articles the index lacks (at most `limit`), until done or `stop()`."""
     stats = IndexStats()
     started = time.perf_counter()
+    migrate(db, migrations_dir())  # a warehouse an older claimwatch made gains the index
     total = pending(db, encoder.version, wait=wait)
     if limit is not None:
         total = min(total, limit)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
+from claimwatch.archive.schema import read_or_explain
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect
 
@@ -63,7 +64,9 @@ def search(
     with connect(db, read_only=True, wait=wait) as con:
         # One snapshot for both reads: a row id names the same row in each.
         con.execute("BEGIN TRANSACTION")
-        table = con.execute(f"SELECT sentence_no, {_CODES} FROM sentence_index").to_arrow_table()
+        table = read_or_explain(
+            db, con, f"SELECT sentence_no, {_CODES} FROM sentence_index"
+        ).to_arrow_table()
         if not table.num_rows:
             return []
         distance = column_hamming([table.column(f"h{w}").to_numpy() for w in range(WORDS)], code)

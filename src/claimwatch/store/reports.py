@@ -249,14 +249,14 @@ def _fetch(
                 if not stale:
                     message = f"{origin}: {str(exc).splitlines()[0]}"
                     if isinstance(exc, duckdb.CatalogException | duckdb.BinderException):
-                        message += _schema_hint(con)
+                        message += schema_hint(con)
                     raise ReportError(message) from None
         # Read again, the warehouse attached anew (see lake.stale_inlined_rows).
         lake.forget(lake.locate(db))
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
-def _schema_hint(con: duckdb.DuckDBPyConnection) -> str:
+def schema_hint(con: duckdb.DuckDBPyConnection) -> str:
     """A hint when an older claimwatch made the warehouse: a migration or the current views
     may hold the table or column a query needs."""
     try:
