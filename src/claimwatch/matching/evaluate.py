@@ -151,15 +151,20 @@ def evaluate(
 
 
 def _retrieval_places(retriever: Retriever, items: list[Judgement]) -> list[int | None]:
-    """Each judgement's claim's place (1 = first) in the retriever's ranking of its text."""
-    if not items:
-        return []
-    fused = retriever.fused(retriever.signals([item.text for item in items]))
+    """Each judgement's claim's place (1 = first) in the retriever's ranking of its text,
+    weighed for its language as `match --top` weighs it."""
     column = {claim_id: c for c, claim_id in enumerate(retriever.claim_ids)}
-    return [
-        int((fused[row] > fused[row, column[item.claim_id]]).sum()) + 1
-        for row, item in enumerate(items)
-    ]
+    english = [retriever.is_english(item.text) for item in items]
+    places: list[int | None] = [None] * len(items)
+    for language in (True, False):
+        rows = [i for i, flag in enumerate(english) if flag == language]
+        if not rows:
+            continue
+        signals = retriever.signals([items[i].text for i in rows], english=language)
+        fused = retriever.fused(signals, english=language)
+        for row, i in enumerate(rows):
+            places[i] = int((fused[row] > fused[row, column[items[i].claim_id]]).sum()) + 1
+    return places
 
 
 def tally(outcomes: list[Outcome]) -> Evaluation:
