@@ -76,13 +76,17 @@ class Retriever:
     ) -> None:
         self.claim_ids = [c.id for c in catalog.claims]
         self._lexical = LexicalIndex([" ".join(c.wordings) for c in catalog.claims])
-        wordings, self._first_row = wording_rows(catalog)
+        self._wordings, self._first_row = wording_rows(catalog)
         self._counts = np.array([len(c.wordings) for c in catalog.claims])
+        self._cache_dir = cache_dir
         self._encoders = {
-            name: (found, claim_vectors(wordings, found, cache_dir))
+            name: found
             for name, found in (("meaning", encoder), ("multilingual", multilingual))
-            if found is not None and wordings
+            if found is not None and self._wordings
         }
+        # Each encoder's claim vectors, read (or embedded) the first time a text needs
+        # them: English texts alone never need the multilingual ones.
+        self._vectors: dict[str, np.ndarray] = {}
 
     def signals(self, texts: Sequence[str], *, english: bool = True) -> dict[str, np.ndarray]:
         """Each signal the fusion weighs for texts in this language, as a [text, claim]
@@ -91,9 +95,11 @@ class Retriever:
         words, chars = self._lexical.scores(queries)
         found = {"words": words, "chars": chars}
         wanted = weights(english, self._encoders)
-        for name, (encoder, vectors) in self._encoders.items():
+        for name, encoder in self._encoders.items():
             if name in wanted:
-                cosines = encoder.encode(queries) @ vectors.T
+                if name not in self._vectors:
+                    self._vectors[name] = claim_vectors(self._wordings, encoder, self._cache_dir)
+                cosines = encoder.encode(queries) @ self._vectors[name].T
                 best = np.maximum.reduceat(cosines, self._first_row, axis=1)
                 mean = np.add.reduceat(cosines, self._first_row, axis=1) / self._counts
                 found[name] = (best + mean) / 2
