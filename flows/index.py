@@ -33,8 +33,11 @@ def index(db: str | None = None, limit: int | None = None) -> int:
     encoder = load_encoder("use", settings.cache_dir)
     assert encoder is not None
 
+    logged = [0]  # articles at the last progress line
+
     def progress(stats: IndexStats, total: int) -> None:
-        if stats.articles % PROGRESS_EVERY < 64 or stats.articles == total:
+        if stats.articles - logged[0] >= PROGRESS_EVERY or stats.articles == total:
+            logged[0] = stats.articles
             logger.info(
                 "indexed %d of %d articles (%d sentences)", stats.articles, total, stats.sentences
             )
