@@ -26,7 +26,7 @@ def quantized(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def hamming(codes: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Bits differing between each row of `codes` [n, 8] and the query's code [8]."""
-    return np.bitwise_count(codes ^ query[None, :]).sum(axis=1, dtype=np.int32)
+    return column_hamming(list(codes.T), query)
 
 
 def column_hamming(columns: list[np.ndarray], query: np.ndarray) -> np.ndarray:
