@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger
 
 from claimwatch.archive.index import IndexStats, index_archive
 from claimwatch.logs import set_levels
-from claimwatch.matching.encoder import load_encoder
+from claimwatch.matching.encoder import archive_encoder
 from claimwatch.settings import load_settings
 from claimwatch.stopping import stop_requests
 
@@ -27,11 +27,10 @@ def index(db: str | None = None, limit: int | None = None) -> int:
     """Index the stored articles the sentence index lacks; returns how many it indexed."""
     logger = get_run_logger()
     settings = load_settings(db=db)
-    if settings.encoder not in ("auto", "use"):
+    encoder = archive_encoder(settings.encoder, settings.cache_dir)
+    if encoder is None:
         logger.info("CLAIMWATCH_ENCODER=%s: no index by meaning to keep", settings.encoder)
         return 0
-    encoder = load_encoder("use", settings.cache_dir)
-    assert encoder is not None
 
     logged = [0]  # articles at the last progress line
 

@@ -23,6 +23,7 @@ from claimwatch.dates import utcnow
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
+from claimwatch.matching.encoder import archive_encoder
 from claimwatch.records import RunStats
 from claimwatch.settings import Settings, load_settings
 from claimwatch.stopping import StopRequest, stop_requests
@@ -121,9 +122,8 @@ def rematch(
 
 def _near(settings: Settings, focus: Catalog) -> Near | None:
     """What the sentence index says of the focus claims, when there is an index to ask."""
-    if settings.encoder not in ("auto", "use"):
-        return None
-    return near_claims(focus, settings.cache_dir)
+    encoder = archive_encoder(settings.encoder, settings.cache_dir)
+    return near_claims(focus, encoder) if encoder is not None else None
 
 
 def _tally(

@@ -219,7 +219,7 @@ def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out
     )
     focus = catalog.only(["where-nato-goes-war-is-most-likely"])
     spec = DetectorSpec(focus, focus=("where-nato-goes-war-is-most-likely",))
-    near = near_claims(focus, CACHE)
+    near = near_claims(focus, encoder)
     read = {
         t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms(), near) for t in batch
     }

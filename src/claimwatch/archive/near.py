@@ -3,18 +3,14 @@ re-match to skip the articles in other languages that cannot restate them."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from claimwatch.archive.codes import sign_codes
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.encoder import load_encoder
+from claimwatch.matching.encoder import Encoder
 from claimwatch.store.sentence_near import Near
 
 
-def near_claims(catalog: Catalog, cache_dir: Path) -> Near:
-    """Every wording of the catalog's claims as the index's model codes it."""
-    encoder = load_encoder("use", cache_dir)
-    assert encoder is not None
+def near_claims(catalog: Catalog, encoder: Encoder) -> Near:
+    """Every wording of the catalog's claims as the index's model (`encoder`) codes it."""
     wordings = [w for c in catalog.claims for w in c.wordings]
     if not wordings:
         return Near(encoder.version, ())

@@ -15,14 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def _encoder(settings: Any) -> Any:
-    from claimwatch.matching.encoder import load_encoder
+    from claimwatch.matching.encoder import archive_encoder
 
-    if settings.encoder not in ("auto", "use"):
+    encoder = archive_encoder(settings.encoder, settings.cache_dir)
+    if encoder is None:
         raise click.ClickException(
             f"the archive is searched with the multilingual encoder; CLAIMWATCH_ENCODER is "
             f"{settings.encoder!r}: set it to 'auto' or 'use'"
         )
-    return load_encoder("use", settings.cache_dir)
+    return encoder
 
 
 @click.command("index")

@@ -52,6 +52,14 @@ class Encoder(Protocol):
         ...
 
 
+def archive_encoder(setting: str, cache_dir: Path) -> Encoder | None:
+    """The encoder the archive's sentence index is made with (the multilingual one), or
+    None when CLAIMWATCH_ENCODER=`setting` leaves it out."""
+    if setting not in ("auto", "use"):
+        return None
+    return load_encoder("use", cache_dir)
+
+
 def load_encoder(name: str, cache_dir: Path) -> Encoder | None:
     """The encoder called `name`, or None for "none"; `cache_dir` keeps its built model."""
     if name == "none":

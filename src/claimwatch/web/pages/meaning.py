@@ -23,7 +23,8 @@ from starlette.routing import Route
 
 from claimwatch.archive.index import pending
 from claimwatch.archive.search import SentenceHit, search
-from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.encoder import Encoder
+from claimwatch.matching.encoder import archive_encoder as load_archive_encoder
 from claimwatch.settings import load_settings
 from claimwatch.web.data import Table, config_of
 from claimwatch.web.exports import export_format, page
@@ -51,19 +52,19 @@ def archive_encoder() -> Encoder:
     """The encoder the archive is indexed with, loaded on first use (CLAIMWATCH_ENCODER
     and CLAIMWATCH_CACHE_DIR as `claimwatch search` reads them)."""
     settings = load_settings()
-    if settings.encoder not in ("auto", "use"):
-        raise HTTPException(
-            503,
-            f"the archive is searched with the multilingual encoder; CLAIMWATCH_ENCODER is "
-            f"{settings.encoder!r}: set it to 'auto' or 'use' and restart `claimwatch ui`",
-        )
     # One load per process even when two first questions arrive together.
     with _loading:
         encoder = _encoders.get(settings.cache_dir)
         if encoder is None:
-            loaded = load_encoder("use", settings.cache_dir)
-            assert loaded is not None  # only "none" gives None
-            encoder = _encoders[settings.cache_dir] = loaded
+            encoder = load_archive_encoder(settings.encoder, settings.cache_dir)
+            if encoder is None:
+                raise HTTPException(
+                    503,
+                    f"the archive is searched with the multilingual encoder; CLAIMWATCH_ENCODER "
+                    f"is {settings.encoder!r}: set it to 'auto' or 'use' and restart "
+                    "`claimwatch ui`",
+                )
+            _encoders[settings.cache_dir] = encoder
     return encoder
 
 
