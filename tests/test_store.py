@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -194,3 +197,27 @@ def test_a_reader_held_open_does_not_delay_a_store(tmp_path: Path, catalog: Cata
         assert holder.poll() is None  # still reading
     assert stored.articles_new == 1 and took < 20
     assert count(db, "articles") == 1
+
+
+def test_a_machine_that_never_ran_duckdb_opens_a_new_warehouse(tmp_path: Path) -> None:
+    """The extensions install from their wheels into an empty home: nothing is downloaded
+    (this machine has no route out), and no setting asks for an extension not yet there."""
+    home = tmp_path / "home"
+    home.mkdir()
+    script = (
+        "from pathlib import Path\n"
+        "from claimwatch.store.connection import connect\n"
+        "with connect(Path('lake')) as con:\n"
+        "    print(con.execute('SELECT 42').fetchone()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=os.environ | {"HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
+    assert any((home / ".duckdb").rglob("sqlite_scanner.duckdb_extension"))

@@ -179,6 +179,7 @@ class _Engine:
         self._lock = threading.Lock()
         self._pid = -1
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._sqlite_set = False
         self._attached: dict[tuple[str, bool], tuple[str, object, Location]] = {}
         self._names = itertools.count(1)
 
@@ -188,6 +189,12 @@ class _Engine:
         with self._lock:
             con = self._instance()
             load_extensions(con, location.extensions)
+            if "sqlite" in location.extensions and not self._sqlite_set:
+                # The catalog's small metadata queries are slower spread over threads.
+                # Set once the extension is loaded: before, DuckDB would try to download
+                # it to know the setting, and fail on a machine that never had it.
+                con.execute("SET GLOBAL sqlite_disable_multithreaded_scans = true")
+                self._sqlite_set = True
             if location.folder is not None and not read_only and as_of is None:
                 _create_folder(location.folder)
             if as_of is not None:
@@ -223,9 +230,7 @@ class _Engine:
             # checked against the lock's hashes). SQL a user typed runs in a checked
             # instance (open_sandboxed).
             self._con = duckdb.connect(config={"allow_unsigned_extensions": True})
-            self._pid, self._attached = os.getpid(), {}
-            # The catalog's small metadata queries are slower spread over threads.
-            self._con.execute("SET GLOBAL sqlite_disable_multithreaded_scans = true")
+            self._pid, self._attached, self._sqlite_set = os.getpid(), {}, False
         return self._con
 
     def _alias(self) -> str:
