@@ -157,8 +157,9 @@ def test_slogan_halves_swapped(matcher: Matcher) -> None:
 
 def test_every_hit_explains_its_score(matcher: Matcher) -> None:
     (hit,) = matcher.find("They said European and Indo-Pacific security are simply not divisible.")
-    assert set(hit.parts) == {"partial", "span", "coverage", "negation_penalty"}
-    assert hit.score == max(hit.parts["partial"], hit.parts["span"]) - hit.parts["negation_penalty"]
+    assert set(hit.parts) == {"partial", "span", "coverage", "negation_penalty", "name_penalty"}
+    penalties = hit.parts["negation_penalty"] + hit.parts["name_penalty"]
+    assert hit.score == max(hit.parts["partial"], hit.parts["span"]) - penalties
     assert hit.parts["span"] > hit.parts["partial"]
     assert hit.parts["coverage"] >= 80
 

@@ -158,3 +158,35 @@ def test_declined_russian_names_are_named_and_acronyms_kept_whole() -> None:
     texts = ["позиция россии", "вместе с россией", "натиск", "натовские базы"]
     named = [required.named(t, [(0, len(t))])[0].tolist() for t in texts]
     assert named == [[True, False], [True, False], [False, False], [False, False]]
+
+
+def test_a_quote_with_a_name_cut_out_is_not_confirmed(matcher: Matcher) -> None:
+    # The wording says "of Euro-Asian security": the words either side of the name meet.
+    text = "NATO stresses the indivisibility of security among its own members, as written."
+    claim_id = "euro-asian-security-indivisible"
+    assert claim_id not in {h.claim_id for h in matcher.find(text)}
+    (hit,) = [h for h in matcher.rank(text, top=50) if h.claim_id == claim_id]
+    assert hit.parts["name_penalty"] > 0
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "text"),
+    [
+        (  # "the United States" said "the US"
+            "asia-war-would-pull-us-forces-from-europe",
+            "A conflict in the Indo-Pacific could force the US to shift military assets from"
+            " Europe to the Pacific, allied planners warn.",
+        ),
+        (  # "Russia" said "Moscow"
+            "indo-pacific-enables-russias-war",
+            "Countries in the Indo-Pacific are enabling Moscow to prosecute the largest war in"
+            " Europe since World War II.",
+        ),
+    ],
+    ids=["us", "moscow"],
+)
+def test_a_quote_naming_in_other_words_is_confirmed(
+    matcher: Matcher, claim_id: str, text: str
+) -> None:
+    (hit,) = [h for h in matcher.find(text) if h.claim_id == claim_id]
+    assert hit.parts["name_penalty"] == 0

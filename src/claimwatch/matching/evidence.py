@@ -17,6 +17,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from claimwatch.matching.catalog import Claim
+from claimwatch.matching.names import capitalised
 from claimwatch.matching.normalize import normalize_text
 from claimwatch.matching.terms import CJK
 
@@ -59,7 +60,6 @@ LANGUAGE_NAMES = {
 }
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'-]{2,}")
 # Negation words of the catalog's languages (en de fr es it ru; Chinese and Japanese by
 # character below). A mismatch says "the sentence denies what the claim says", or the
 # reverse.
@@ -91,7 +91,7 @@ class ClaimFacts:
         languages = (claim.language or "en", *(v.language or "en" for v in claim.variants))
         names = {t.lower() for t in claim.required_terms}
         for wording in claim.wordings:
-            names.update(n.lower().removesuffix("'s") for n in _CAPITALISED.findall(wording))
+            names.update(n.lower().removesuffix("'s") for n in capitalised(wording))
         return cls(
             tuple(normalize_text(w) for w in claim.wordings),
             languages,
@@ -161,7 +161,7 @@ def gather(
     named = tuple(n for n in facts.names if _names(lowered, n))
     wordings_text = " ".join(facts.wordings).lower()
     strangers = {
-        n.lower() for n in _CAPITALISED.findall(original) if n.lower() not in wordings_text
+        n.lower() for n in capitalised(original) if n.lower() not in wordings_text
     }
     language = facts.languages[nearest]
     cross = foreign == (language == "en")

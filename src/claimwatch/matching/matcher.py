@@ -25,6 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.names import cut_names, name_cut
 from claimwatch.matching.negation import CJK_TAIL, negated
 from claimwatch.matching.normalize import Normalized, normalize, normalize_text
 from claimwatch.matching.required import RequiredTerms
@@ -53,6 +54,8 @@ RESCUE_MARGIN = 12.5
 # A wording and a span that disagree on negation ("no consensus" / "broad consensus",
 # "l'OTAN est responsable" / "l'OTAN n'est pas responsable") lose this many points.
 NEGATION_PENALTY = 15.0
+# So does a span that cuts one of the wording's names out (names.py).
+NAME_PENALTY = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class Matcher:
                 self._claim_of_row.append(claim.id)
                 self._wordings.append(wording)
                 self._normalized.append(normalize_text(wording))
+        self._names = [cut_names(w) for w in self._wordings]
         self._lengths = np.array([len(w) for w in self._normalized])
         self._thresholds = {
             c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
@@ -333,15 +337,17 @@ class Matcher:
         start, end, span = best_span(wording, window.text, start, end)
         if end <= start:  # nothing but punctuation aligned: show the whole window
             start, end = 0, len(window.text)
-        coverage = 100 * self._index.coverage(row, terms(window.text))
+        window_terms = terms(window.text)
+        coverage = 100 * self._index.coverage(row, window_terms)
         matched = window.text[start:end]
         read = window.text[start : end + CJK_TAIL] if CJK.search(wording) else matched
         penalty = NEGATION_PENALTY if negated(wording) != negated(read) else 0.0
+        unnamed = NAME_PENALTY if name_cut(self._names[row], matched, window_terms) else 0.0
         norm_start, norm_end = window.to_norm(start, end)
         orig_start, orig_end = norm.original_span(norm_start, norm_end)
         return Hit(
             claim_id=claim_id,
-            score=round(max(partial, span) - penalty, 1),
+            score=round(max(partial, span) - penalty - unnamed, 1),
             field=field_name,
             variant=self._wordings[row],
             matched_text=original[orig_start:orig_end],
@@ -353,5 +359,6 @@ class Matcher:
                 "span": round(span, 1),
                 "coverage": round(float(coverage), 1),
                 "negation_penalty": penalty,
+                "name_penalty": unnamed,
             },
         )
