@@ -160,9 +160,7 @@ def gather(
     lowered = sentence.lower()
     named = tuple(n for n in facts.names if _names(lowered, n))
     wordings_text = " ".join(facts.wordings).lower()
-    strangers = {
-        n.lower() for n in capitalised(original) if n.lower() not in wordings_text
-    }
+    strangers = {n.lower() for n in capitalised(original) if n.lower() not in wordings_text}
     language = facts.languages[nearest]
     cross = foreign == (language == "en")
     values = (
