@@ -18,12 +18,13 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from claimwatch.archive.near import near_claims
+from claimwatch.archive.near import near_articles
 from claimwatch.dates import utcnow
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.matching.encoder import archive_encoder
+from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import RunStats
 from claimwatch.settings import Settings, load_settings
 from claimwatch.stopping import StopRequest, stop_requests
@@ -77,11 +78,11 @@ def finish(
     db: Path,
     stats: RunStats,
     claims: list[str],
-    holding: list[str] | None,
+    focus: FocusTerms | None,
     near: Near | None,
     wait: float,
 ) -> int:
-    return finish_rematch(db, stats=stats, claims=claims, holding=holding, near=near, wait=wait)
+    return finish_rematch(db, stats=stats, claims=claims, focus=focus, near=near, wait=wait)
 
 
 @flow(name="rematch")
@@ -101,9 +102,9 @@ def rematch(
         catalog, *decided, focus=tuple(only or ()), **settings.detector_options()
     )
     touched = list(only) if only else [c.id for c in catalog.claims]
-    near = _near(settings, catalog.only(only)) if only else None
     run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
     begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
+    near = _near(settings, catalog.only(only)) if only else None
     with stop_requests() as stop:
         tally = _tally(settings, spec, only, near)
         logger.info(tally.reading_line(only))
@@ -123,7 +124,9 @@ def rematch(
 def _near(settings: Settings, focus: Catalog) -> Near | None:
     """What the sentence index says of the focus claims, when there is an index to ask."""
     encoder = archive_encoder(settings.encoder, settings.cache_dir)
-    return near_claims(focus, encoder) if encoder is not None else None
+    if encoder is None:
+        return None
+    return near_articles(settings.db, focus, encoder, wait=settings.lock_wait)
 
 
 def _tally(

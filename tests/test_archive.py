@@ -14,7 +14,7 @@ from prefect.flows import load_flow_from_entrypoint
 
 from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
-from claimwatch.archive.near import near_claims
+from claimwatch.archive.near import near_articles
 from claimwatch.archive.search import search
 from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.matching.catalog import Catalog
@@ -200,7 +200,7 @@ def test_the_index_flow_catches_up_with_the_archive(
     assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0
 
 
-def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out(
+def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through(
     warehouse: Path, encoder: Encoder, catalog: Catalog
 ) -> None:
     german = [
@@ -211,6 +211,13 @@ def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out
          "Drei Modelle fielen wegen Schadstoffen im Bezug durch."),
     ]  # fmt: skip
     store_articles(warehouse, german, language="de")
+    english = [
+        ("http://e.example/flag", "Commentary", FILLER + "Once the Atlantic alliance arrives"
+         " in a region, fighting can be expected. " + FILLER),
+        ("http://e.example/budget", "Budgets", FILLER + "NATO ministers will meet in"
+         " Brussels next week. " + FILLER),
+    ]  # fmt: skip
+    store_articles(warehouse, english)
     index_archive(warehouse, encoder)
     store_articles(
         warehouse,
@@ -219,7 +226,7 @@ def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out
     )
     focus = catalog.only(["where-nato-goes-war-is-most-likely"])
     spec = DetectorSpec(focus, focus=("where-nato-goes-war-is-most-likely",))
-    near = near_claims(focus, encoder)
+    near = near_articles(warehouse, focus, encoder)
     read = {
         t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms(), near) for t in batch
     }
@@ -229,6 +236,9 @@ def test_a_focused_rematch_skips_articles_in_other_languages_the_index_rules_out
     assert "http://d.example/krieg" in read and "http://d.example/neu" in read
     assert "http://d.example/kinder" not in read and "http://d.example/kinder" in without
     assert "http://a.example/nato" in read and "http://b.example/rice" not in read
+    # In English too: a restatement sharing no term is read, a mere mention of NATO is not.
+    assert "http://e.example/flag" in read and "http://e.example/flag" not in without
+    assert "http://e.example/budget" not in read and "http://e.example/budget" in without
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
 
 

@@ -20,6 +20,7 @@ import yaml
 from prefect.flows import load_flow_from_entrypoint
 
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import Match, RunStats
 from claimwatch.store.connection import connect, write
 from claimwatch.store.rematch_writes import commit_batch, finish_rematch
@@ -78,7 +79,8 @@ def test_a_batch_changes_its_own_articles_and_the_last_step_spares_a_pass_s(
     stats = RunStats.rematch("re", before[(a1.url, WAR)][1], before[(a1.url, WAR)][1])
     # A focused re-match for WAR, its terms absent from `english`: never read, so its
     # WAR match is stale; `french` is read (another language), so it stays until its batch.
-    removed = finish_rematch(db, stats=stats, claims=[WAR], holding=["nato", "war"])
+    focus = FocusTerms(("nato", "war"), ((("nato", 0.5), ("war", 0.5)),))
+    removed = finish_rematch(db, stats=stats, claims=[WAR], focus=focus)
     final = _matches(db)
     assert removed == 1 and (english.url, WAR) not in final
     assert {(late.url, WAR), (french.url, WAR), (a3.url, WAR)} <= final.keys()

@@ -32,6 +32,7 @@ from rapidfuzz import fuzz
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.claim_vectors import claim_vectors, wording_rows
 from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.focus import FocusTerms, focus_terms
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.matcher import DEFAULT_THRESHOLD, Matcher
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
@@ -122,15 +123,10 @@ class DetectorSpec:
             focus=self.focus or None,
         )
 
-    def focus_terms(self) -> list[str] | None:
-        """The terms of the focus claims' wordings, or None without a focus: a stored
-        text holding none of them can hold those claims only in another language."""
-        if not self.focus:
-            return None
-        catalog = self.catalog.only(self.focus)
-        return sorted(
-            {t for c in catalog.claims for w in c.wordings for t in terms(normalize_text(w))}
-        )
+    def focus_terms(self) -> FocusTerms | None:
+        """What stored text must hold for the focus claims to be worth looking for in it
+        (matching/focus.py); None without a focus."""
+        return focus_terms(self.catalog, self.focus)
 
     def key(self) -> str:
         """A digest of everything the detector is built from."""

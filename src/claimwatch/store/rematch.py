@@ -4,68 +4,101 @@ commits what is found in them, batch by batch)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
-from claimwatch.matching.terms import CJK
+from claimwatch.matching.focus import FocusTerms
+from claimwatch.matching.hanzi import TO_SIMPLIFIED
+from claimwatch.matching.terms import CJK, PREFIX
 from claimwatch.records import StoredText
 from claimwatch.store.connection import connect
 from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
 from claimwatch.store.sentence_near import Near
 
+# Text lowered and folded in SQL as normalize_text folds it for the matcher, as far as
+# its terms go: traditional Chinese characters to simplified, ё to е; invisible
+# characters that split words dropped.
+_FOLD_FROM = "".join(chr(c) for c in TO_SIMPLIFIED) + "ё" + "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_FOLD_TO = "".join(str(v) for v in TO_SIMPLIFIED.values()) + "е"
+_TEXT = "translate(replace(lower(coalesce(title, '') || ' ' || text), 'ß', 'ss'), ?, ?)"
 
-def holding_filter(
-    holding: Sequence[str] | None, near: Near | None = None
-) -> tuple[str, list[object]]:
-    """The SQL condition on an article (its title, text, language) that a focused re-match
-    reads it by, and its parameters: it holds one of the terms `holding`, or is not in
-    English (where a translation shares no term) and, with `near`, the sentence index
-    does not rule it out (store/sentence_near.py). Without terms, "true"."""
-    if holding is None:
-        return "true", []
-    # Terms are word beginnings ("pacifi"); CJK ones (two characters) stand anywhere.
-    latin = "|".join(re.escape(t) for t in holding if not CJK.search(t))
-    cjk = "|".join(re.escape(t) for t in holding if CJK.search(t))
-    patterns = []
-    if latin:
-        patterns.append(f"(?:^|[^\\pL\\pN])(?:{latin})")
-    if cjk:
-        patterns.append(cjk)
-    other, other_parameters = near.condition() if near is not None else ("true", [])
-    where = f"""(regexp_matches(lower(coalesce(title, '') || ' ' || text), ?)
-                OR (coalesce(language, '') NOT LIKE 'en%' AND {other}))"""
-    return where, ["|".join(patterns) or "$^", *other_parameters]
+
+def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
+    """A query of the articles a focused re-match reads (url, title, text), and its
+    parameters; without `focus`, every article.
+
+    An article is read when it holds `focus.min_share` of a focus wording's term weight
+    anywhere (terms are word beginnings, "pacifi"; CJK ones, two characters, stand
+    anywhere); or, with `near` (the sentence index's answer), when the index covers it
+    and one of its sentences is near a wording; or, not covered, when it holds one of
+    the terms or is not in English (where a translation shares no term).
+    """
+    if focus is None:
+        return "SELECT url, title, text FROM articles", []
+    latin = [t for t in focus.terms if not CJK.search(t)]
+    cjk = [t for t in focus.terms if CJK.search(t)]
+    found: list[str] = []
+    parameters: list[object] = [_FOLD_FROM, _FOLD_TO]  # the folding's, last in the query
+    if latin:  # each word's first letters, as terms.py cuts them ("war" is not "warship")
+        found.append(
+            f"list_intersect(list_transform(regexp_extract_all(folded, '[\\pL\\pN_]+'),"
+            f" w -> left(w, {PREFIX})), ?::VARCHAR[])"
+        )
+        parameters.append(latin)
+    if cjk:  # character pairs stand anywhere
+        found.append("regexp_extract_all(folded, ?, 1)")
+        parameters.append(f"({_alternatives(cjk)})")
+    held = f"list_distinct({' || '.join(found) or '[]::VARCHAR[]'})"
+    shares = [
+        " + ".join(
+            f"(CASE WHEN list_contains(found, ?) THEN {share!r} ELSE 0 END)" for _, share in wording
+        )
+        for wording in focus.wordings
+    ]
+    share_parameters: list[object] = [term for wording in focus.wordings for term, _ in wording]
+    covered = f"greatest({', '.join(shares)}) >= {focus.min_share!r}" if shares else "false"
+    before_index = "(len(found) > 0 OR coalesce(language, '') NOT LIKE 'en%')"
+    condition, condition_parameters = f"({covered} OR {before_index})", share_parameters
+    if near is not None:
+        indexed, indexed_parameters = near.indexed()
+        close, close_parameters = near.near()
+        condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
+        condition_parameters = [*share_parameters, *close_parameters, *indexed_parameters]
+    query = f"""
+        SELECT url, title, text FROM (
+            SELECT url, title, text, language, {held} AS found
+            FROM (SELECT *, {_TEXT} AS folded FROM articles))
+        WHERE coalesce({condition}, false)"""
+    return query, [*parameters[2:], *parameters[:2], *condition_parameters]
+
+
+def _alternatives(terms: list[str]) -> str:
+    return "|".join(re.escape(t) for t in terms)
 
 
 def iter_stored_texts(
-    db: Path, batch_size: int, holding: Sequence[str] | None = None, near: Near | None = None
+    db: Path, batch_size: int, focus: FocusTerms | None = None, near: Near | None = None
 ) -> Iterator[list[StoredText]]:
     """The stored articles' URL, title and text, in batches, streamed: memory holds one.
 
-    With `holding` (lowercase terms), only the articles `holding_filter` lets through:
-    DuckDB scans the column, and the rest are never read into Python. In storage order,
-    unsorted: an ORDER BY would sort every text before the first batch (a query over
-    3*10^7 short rows took 14 s to return its first row sorted, 0.02 s unsorted).
+    With `focus`, only the articles `focus_selection` lets through: DuckDB scans the
+    column, and the rest are never read into Python. In storage order, unsorted: an
+    ORDER BY would sort every text before the first batch (a query over 3*10^7 short rows
+    took 14 s to return its first row sorted, 0.02 s unsorted).
     """
-    where, parameters = holding_filter(holding, near)
+    query, parameters = focus_selection(focus, near)
     with connect(db, read_only=True) as con:
-        cursor = con.execute(
-            f"SELECT url, title, text FROM articles WHERE coalesce({where}, false)", parameters
-        )
+        cursor = con.execute(query, parameters)
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
 
 
-def count_stored_texts(
-    db: Path, holding: Sequence[str] | None = None, near: Near | None = None
-) -> int:
-    """How many articles iter_stored_texts reads with `holding` and `near`."""
-    where, parameters = holding_filter(holding, near)
+def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | None = None) -> int:
+    """How many articles iter_stored_texts reads with `focus` and `near`."""
+    query, parameters = focus_selection(focus, near)
     with connect(db, read_only=True) as con:
-        row = con.execute(
-            f"SELECT count(*) FROM articles WHERE coalesce({where}, false)", parameters
-        ).fetchone()
+        row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -20,9 +20,10 @@ import pyarrow as pa
 from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import Match, RunStats, Suggestion
 from claimwatch.store.connection import migrate, write
-from claimwatch.store.rematch import holding_filter
+from claimwatch.store.rematch import focus_selection
 from claimwatch.store.reviews import REVIEW_RUN
 from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import (
@@ -121,22 +122,22 @@ def finish_rematch(
     *,
     stats: RunStats,
     claims: Sequence[str],
-    holding: Sequence[str] | None = None,
+    focus: FocusTerms | None = None,
     near: Near | None = None,
     wait: float = 0.0,
 ) -> int:
     """Once every batch is committed: remove the matches of `claims` no batch could have
     found again, record the run (`stats`), and return the pairs removed.
 
-    Those are matches on articles no longer stored, and with `holding` (a focused
-    re-match's terms) matches on the articles its filter never let through: they hold
-    none of the claims' words, so not their current wordings either. Articles stored
-    after the re-match began are left to the pass that stored them.
+    Those are matches on articles no longer stored, and with `focus` (a focused
+    re-match's terms) matches on the articles its selection never let through: they
+    hold too little of the claims' words, and no sentence near them in meaning, so not
+    their current wordings either. Articles stored after the re-match began are left to
+    the pass that stored them.
     """
-    where, parameters = holding_filter(holding, near)
-    # The complement of what iter_stored_texts reads (a NULL there is not read).
-    unread = f"""OR EXISTS (SELECT 1 FROM articles AS a
-                           WHERE a.url = m.article_url AND NOT coalesce({where}, false))"""
+    selected, parameters = focus_selection(focus, near)
+    unread = f"""OR (EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
+                    AND m.article_url NOT IN (SELECT url FROM ({selected})))"""
 
     def store(con: duckdb.DuckDBPyConnection) -> int:
         removed = con.execute(
@@ -145,9 +146,9 @@ def finish_rematch(
             WHERE list_contains(?::VARCHAR[], m.claim_id)
               AND m.run_id <> ?
               AND (NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
-                   {unread if holding is not None else ""})
+                   {unread if focus is not None else ""})
             """,
-            [list(claims), REVIEW_RUN, *(parameters if holding is not None else [])],
+            [list(claims), REVIEW_RUN, *(parameters if focus is not None else [])],
         ).fetchone()
         insert_run(con, stats)
         return int(removed[0]) if removed else 0
