@@ -2,13 +2,15 @@
 lies near a wording of the focus claims in meaning, in any language.
 
 Sentences within NEAR_BITS of a wording's sign bits (of 512) are re-scored by their int8
-vectors, as a search re-scores its candidates; an article counts when one reaches
-MIN_COSINE. Of the 146 suggestions and 234 matches the detector made over the devset,
-the labelled articles and the sample and corpus pages, every suggestion had a sentence
-at 0.46 or more with its claim (the lowest 0.459), and every match either that or
-enough of the claim's terms (matching/focus.py). Over the 127 sample and corpus pages,
-a claim's sentences at 0.42 or more lay in 1-12 articles (median 6); within 205 bits,
-in 15-47 (cosine 0.4 and up lies within 207 bits; unrelated sentences near 256).
+vectors, as a search re-scores its candidates;
+an article counts when one reaches MIN_COSINE. Of the suggestions the detector makes in
+the devset's sentences, the labelled articles and the sample and corpus pages, the
+lowest had a sentence at 0.459 with its claim; at 0.5, a focused re-match lost 5 of the
+346 matches and suggestions of the devset and labelled articles, at 0.42 none (a match
+lies near in meaning, or holds enough of the claim's terms: matching/focus.py). Over
+the 127 sample and corpus pages, a claim's sentences at 0.42 or more lay in 1-12
+articles (median 6); within 205 bits, in 15-47 (cosine 0.4 and up lies within 207 bits;
+unrelated sentences near 256).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ NEAR_BITS = 205
 MIN_COSINE = 0.42
 # Sentence numbers written into one query (see search.py: DuckDB prunes row groups).
 FETCH = 5000
+# Sentences' sign bits compared at a time (72 MB of them).
+SCAN = 1_000_000
 
 _CODES = ", ".join(f"h{w}" for w in range(WORDS))
 
@@ -43,18 +47,25 @@ def near_articles(db: Path, catalog: Catalog, encoder: Encoder, *, wait: float =
     urls: set[str] = set()
     with connect(db, read_only=True, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")  # one snapshot for both reads
-        table = read_or_explain(
-            db, con, f"SELECT sentence_no, {_CODES} FROM sentence_index"
-        ).to_arrow_table()
-        if not table.num_rows:
-            return Near(encoder.version, ())
-        columns = [table.column(f"h{w}").to_numpy() for w in range(WORDS)]
-        nearest = np.full(table.num_rows, WORDS * 64, dtype=np.int32)
-        for code in codes:
-            np.minimum(nearest, column_hamming(columns, code), out=nearest)
-        numbers = table.column("sentence_no").to_numpy()[nearest <= NEAR_BITS]
-        for first in range(0, len(numbers), FETCH):
-            listed = ", ".join(str(int(n)) for n in numbers[first : first + FETCH])
+        row = read_or_explain(db, con, "SELECT max(sentence_no) FROM sentence_index").fetchone()
+        last = int(row[0]) if row and row[0] is not None else 0
+        numbers = []
+        # A range of sentence numbers at a time (their row groups alone are read): the
+        # sign bits of 10^6 articles would take 3 GB at once.
+        for first in range(0, last, SCAN):
+            batch = con.execute(
+                f"""SELECT sentence_no, {_CODES} FROM sentence_index
+                    WHERE sentence_no > ? AND sentence_no <= ?""",
+                [first, first + SCAN],
+            ).to_arrow_table()
+            columns = [batch.column(f"h{w}").to_numpy() for w in range(WORDS)]
+            nearest = np.full(batch.num_rows, WORDS * 64, dtype=np.int32)
+            for code in codes:
+                np.minimum(nearest, column_hamming(columns, code), out=nearest)
+            numbers.append(batch.column("sentence_no").to_numpy()[nearest <= NEAR_BITS])
+        candidates = np.concatenate(numbers) if numbers else np.array([], dtype=np.int64)
+        for first in range(0, len(candidates), FETCH):
+            listed = ", ".join(str(int(n)) for n in candidates[first : first + FETCH])
             rows = con.execute(
                 f"""SELECT article_url, vector, scale FROM sentence_index
                     WHERE sentence_no IN ({listed})"""

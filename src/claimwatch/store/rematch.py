@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from claimwatch.matching.focus import FocusTerms
-from claimwatch.matching.hanzi import TO_SIMPLIFIED
 from claimwatch.matching.terms import CJK, PREFIX
 from claimwatch.records import StoredText
 from claimwatch.store.connection import connect
@@ -16,12 +15,11 @@ from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
 from claimwatch.store.sentence_near import Near
 
-# Text lowered and folded in SQL as normalize_text folds it for the matcher, as far as
-# its terms go: traditional Chinese characters to simplified, ё to е; invisible
-# characters that split words dropped.
-_FOLD_FROM = "".join(chr(c) for c in TO_SIMPLIFIED) + "ё" + "\u00ad\u200b\u200c\u200d\u2060\ufeff"
-_FOLD_TO = "".join(str(v) for v in TO_SIMPLIFIED.values()) + "е"
-_TEXT = "translate(replace(lower(coalesce(title, '') || ' ' || text), 'ß', 'ss'), ?, ?)"
+# Text lowered in SQL and folded as normalize_text folds it, as far as Latin and Cyrillic
+# terms go (ё to е, ß to ss). Traditional Chinese characters are not folded here: a
+# translate() over every text doubled the cost of the query, and a quote in them lies
+# near its wording in meaning, which the index answers for.
+_TEXT = "replace(replace(lower(coalesce(title, '') || ' ' || text), 'ё', 'е'), 'ß', 'ss')"
 
 
 def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
@@ -39,15 +37,21 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     latin = [t for t in focus.terms if not CJK.search(t)]
     cjk = [t for t in focus.terms if CJK.search(t)]
     found: list[str] = []
-    parameters: list[object] = [_FOLD_FROM, _FOLD_TO]  # the folding's, last in the query
-    if latin:  # each word's first letters, as terms.py cuts them ("war" is not "warship")
+    parameters: list[object] = []
+    if latin:
+        # The words that begin with a term, cut to their first letters as terms.py cuts
+        # them ("warship" is "warshi", not "war"), kept when one is a term: one pass of
+        # RE2 over the text.
         found.append(
-            f"list_intersect(list_transform(regexp_extract_all(folded, '[\\pL\\pN_]+'),"
+            f"list_intersect(list_transform(regexp_extract_all(folded, ?, 1),"
             f" w -> left(w, {PREFIX})), ?::VARCHAR[])"
         )
-        parameters.append(latin)
-    if cjk:  # character pairs stand anywhere
-        found.append("regexp_extract_all(folded, ?, 1)")
+        parameters += [f"(?:^|[^\\pL\\pN_])((?:{_alternatives(latin)})[\\pL\\pN_]*)", latin]
+    if cjk:  # character pairs stand anywhere, looked for in texts that may hold them
+        found.append(
+            "CASE WHEN language IS NULL OR language LIKE 'zh%' OR language LIKE 'ja%'"
+            " THEN regexp_extract_all(folded, ?, 1) ELSE [] END"
+        )
         parameters.append(f"({_alternatives(cjk)})")
     held = f"list_distinct({' || '.join(found) or '[]::VARCHAR[]'})"
     shares = [
@@ -70,7 +74,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
             SELECT url, title, text, language, {held} AS found
             FROM (SELECT *, {_TEXT} AS folded FROM articles))
         WHERE coalesce({condition}, false)"""
-    return query, [*parameters[2:], *parameters[:2], *condition_parameters]
+    return query, [*parameters, *condition_parameters]
 
 
 def _alternatives(terms: list[str]) -> str:
