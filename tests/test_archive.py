@@ -12,6 +12,8 @@ import pyarrow as pa
 import pytest
 from prefect.flows import load_flow_from_entrypoint
 
+from claimwatch.archive import near as archive_near
+from claimwatch.archive import search as archive_search
 from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
 from claimwatch.archive.near import near_articles
@@ -136,6 +138,26 @@ def test_search_finds_the_sentence_in_any_language(warehouse: Path, encoder: Enc
         assert hits[0].similarity > hits[1].similarity
     # Indexing again has nothing to do.
     assert index_archive(warehouse, encoder).articles == 0
+
+
+def test_search_and_near_read_the_index_a_range_at_a_time(
+    warehouse: Path, encoder: Encoder, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory holds one range of sentence numbers' sign bits (and the nearest so far):
+    read in ranges of 4, the answers are the same as read at once."""
+    index_archive(warehouse, encoder)
+    monkeypatch.setattr(archive_search, "CANDIDATES", 5)  # fewer than a range or two hold
+    focus = catalog.only(["where-nato-goes-war-is-most-likely"])
+    whole = [search(warehouse, encoder, q, limit=3) for q, _ in QUERIES]
+    near = near_articles(warehouse, focus, encoder)
+    monkeypatch.setattr(archive_search, "SCAN", 4)
+    monkeypatch.setattr(archive_near, "SCAN", 4)
+    # The best hit (the filler sentences, alike in every article, tie among themselves).
+    assert [search(warehouse, encoder, q, limit=3)[0] for q, _ in QUERIES] == [
+        hits[0] for hits in whole
+    ]
+    assert near_articles(warehouse, focus, encoder) == near
+    assert near.urls == ("http://a.example/nato",)
 
 
 def test_an_index_stopped_keeps_whole_batches_and_goes_on(

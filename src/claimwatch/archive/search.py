@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 
 from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
@@ -22,6 +23,8 @@ from claimwatch.archive.schema import read_or_explain
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect
 
+# Sentences' sign bits compared at a time (72 MB of them).
+SCAN = 1_000_000
 # Sentences re-scored by their vectors, each fetched from its own row group (the cost of
 # a search that grows with it): on the Tatoeba set, re-scoring the 20 nearest by sign
 # bits ranked as well as float cosines over everything (MAP@5 0.902 both; the 10
@@ -49,6 +52,30 @@ class SentenceHit:
     claims: tuple[str, ...] = ()  # claims the matcher found in this sentence
 
 
+def nearest_numbers(
+    db: Path, con: duckdb.DuckDBPyConnection, code: np.ndarray, count: int
+) -> np.ndarray:
+    """The numbers of the `count` sentences nearest to `code` in Hamming distance, read a
+    range of sentence numbers at a time (their row groups alone): the sign bits of 10^6
+    articles would take 3 GB at once."""
+    row = read_or_explain(db, con, "SELECT max(sentence_no) FROM sentence_index").fetchone()
+    last = int(row[0]) if row and row[0] is not None else 0
+    numbers, distances = np.array([], dtype=np.int64), np.array([], dtype=np.int32)
+    for first in range(0, last, SCAN):
+        batch = con.execute(
+            f"""SELECT sentence_no, {_CODES} FROM sentence_index
+                WHERE sentence_no > ? AND sentence_no <= ?""",
+            [first, first + SCAN],
+        ).to_arrow_table()
+        distance = column_hamming([batch.column(f"h{w}").to_numpy() for w in range(WORDS)], code)
+        numbers = np.concatenate([numbers, batch.column("sentence_no").to_numpy()])
+        distances = np.concatenate([distances, distance])
+        if len(distances) > count:  # the nearest so far, and the next range's
+            kept = np.argpartition(distances, count - 1)[:count]
+            numbers, distances = numbers[kept], distances[kept]
+    return numbers
+
+
 def search(
     db: Path,
     encoder: Encoder,
@@ -64,15 +91,9 @@ def search(
     with connect(db, read_only=True, wait=wait) as con:
         # One snapshot for both reads: a row id names the same row in each.
         con.execute("BEGIN TRANSACTION")
-        table = read_or_explain(
-            db, con, f"SELECT sentence_no, {_CODES} FROM sentence_index"
-        ).to_arrow_table()
-        if not table.num_rows:
+        numbers = nearest_numbers(db, con, code, max(CANDIDATES, 2 * limit))
+        if not len(numbers):
             return []
-        distance = column_hamming([table.column(f"h{w}").to_numpy() for w in range(WORDS)], code)
-        candidates = max(CANDIDATES, 2 * limit)
-        nearest = np.argpartition(distance, min(candidates, len(distance) - 1))[:candidates]
-        numbers = table.column("sentence_no").to_numpy()[nearest]
         # Numbers written into the SQL (they are integers), not bound: DuckDB then
         # prunes the row groups by their range.
         listed = ", ".join(str(int(n)) for n in numbers)
