@@ -92,6 +92,10 @@ def test_a_quote_is_confirmed_and_a_restatement_suggested(detector: Detector) ->
     # The quoted sentence speaks for its claim only: never suggested for another.
     quote = found.matches[0]
     assert all(not (s.start < quote.end and quote.start < s.end) for s in found.suggestions)
+    # Without meaning (a focused re-match's article with no sentence near the claim in the
+    # index), the quote alone.
+    words = detector.detect("http://x.example/a", text, meaning=False)
+    assert words.matches == found.matches and not words.suggestions
 
 
 def test_furniture_quoting_a_claim_is_never_evidence(detector: Detector) -> None:

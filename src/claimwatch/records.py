@@ -52,6 +52,9 @@ class StoredText:
     url: str
     title: str | None
     text: str
+    # False when the sentence index says no sentence of it is near the claims looked for
+    # (a focused re-match): only their words are looked for, no sentence is embedded.
+    meaning: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,8 +221,12 @@ class Detector:
                 self.suggester, encoder, self._vectors, self._wordings, decided
             )
 
-    def detect(self, url: str, text: str, *, title: str | None = None) -> Detection:
-        matches, sentences, _, candidates = self.candidates(url, text, title=title)
+    def detect(
+        self, url: str, text: str, *, title: str | None = None, meaning: bool = True
+    ) -> Detection:
+        """The claims confirmed in a text and the suggestions for review; without
+        `meaning`, the confirmed quotes and near-quotes alone (nothing is embedded)."""
+        matches, sentences, _, candidates = self.candidates(url, text, title=title, meaning=meaning)
         if not candidates:
             return Detection(matches, [])
         suggester = self.suggester
@@ -248,13 +252,13 @@ class Detector:
         return Detection(matches, suggestions)
 
     def candidates(
-        self, url: str, text: str, *, title: str | None = None
+        self, url: str, text: str, *, title: str | None = None, meaning: bool = True
     ) -> tuple[list[Match], list[Sentence], np.ndarray, list[Candidate]]:
         """The confirmed matches of a text, the sentences read by meaning, their cosines
         with every wording, and the (sentence, claim) candidates the verifier judges."""
         prose = blank_furniture(text)
         matches = [with_snippet(m, text) for m in self.matcher.match_text(url, prose, title=title)]
-        if self._encoder is None or self._vectors is None:
+        if self._encoder is None or self._vectors is None or not meaning:
             return matches, [], np.zeros((0, 0)), []
         # A sentence that is the evidence of a match quotes that claim: not suggested.
         quoted = [(m.field, m.start, m.end) for m in matches]

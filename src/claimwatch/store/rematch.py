@@ -23,17 +23,19 @@ _TEXT = "replace(replace(lower(coalesce(title, '') || ' ' || text), 'ё', 'е'),
 
 
 def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
-    """A query of the articles a focused re-match reads (url, title, text), and its
-    parameters; without `focus`, every article.
+    """A query of the articles a focused re-match reads (url, title, text, and whether
+    to look for meaning in it), and its parameters; without `focus`, every article.
 
     An article is read when it holds `focus.min_share` of a focus wording's term weight
     anywhere (terms are word beginnings, "pacifi"; CJK ones, two characters, stand
     anywhere); or, with `near` (the sentence index's answer), when the index covers it
     and one of its sentences is near a wording; or, not covered, when it holds one of
-    the terms or is not in English (where a translation shares no term).
+    the terms or is not in English (where a translation shares no term). An article the
+    index covers, read for its terms alone, is only looked at for quotes: what the
+    detector suggests or confirms on meaning lies near in meaning (archive/near.py).
     """
     if focus is None:
-        return "SELECT url, title, text FROM articles", []
+        return "SELECT url, title, text, true FROM articles", []
     latin = [t for t in focus.terms if not CJK.search(t)]
     cjk = [t for t in focus.terms if CJK.search(t)]
     found: list[str] = []
@@ -64,17 +66,26 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     covered = f"greatest({', '.join(shares)}) >= {focus.min_share!r}" if shares else "false"
     before_index = "(len(found) > 0 OR coalesce(language, '') NOT LIKE 'en%')"
     condition, condition_parameters = f"({covered} OR {before_index})", share_parameters
+    meaning, meaning_parameters = "true", []
     if near is not None:
         indexed, indexed_parameters = near.indexed()
         close, close_parameters = near.near()
+        # Read for its words alone (no sentence near in meaning), it needs no embedding.
+        meaning, meaning_parameters = (
+            f"({close} OR NOT {indexed})",
+            [
+                *close_parameters,
+                *indexed_parameters,
+            ],
+        )
         condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
         condition_parameters = [*share_parameters, *close_parameters, *indexed_parameters]
     query = f"""
-        SELECT url, title, text FROM (
+        SELECT url, title, text, {meaning} FROM (
             SELECT url, title, text, language, {held} AS found
             FROM (SELECT *, {_TEXT} AS folded FROM articles))
         WHERE coalesce({condition}, false)"""
-    return query, [*parameters, *condition_parameters]
+    return query, [*meaning_parameters, *parameters, *condition_parameters]
 
 
 def _alternatives(terms: list[str]) -> str:

@@ -58,7 +58,9 @@ def detect_texts(texts: list[StoredText]) -> Detection:
     """Find the worker's catalog in stored articles (a re-match: nothing to extract)."""
     if _detector is None:
         raise RuntimeError("a re-match needs workers started with a detector")
-    return Detection.combined(_detector.detect(t.url, t.text, title=t.title) for t in texts)
+    return Detection.combined(
+        _detector.detect(t.url, t.text, title=t.title, meaning=t.meaning) for t in texts
+    )
 
 
 def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
