@@ -24,12 +24,17 @@ from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.matching.encoder import archive_encoder
-from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import RunStats
 from claimwatch.settings import Settings, load_settings
 from claimwatch.stopping import StopRequest, stop_requests
 from claimwatch.store.fact_checks import with_stored_fact_checks
-from claimwatch.store.rematch import count_stored_texts, iter_stored_texts, read_decided
+from claimwatch.store.rematch import (
+    count_stored_texts,
+    iter_selected_texts,
+    iter_stored_texts,
+    read_decided,
+    select_stored,
+)
 from claimwatch.store.rematch_writes import (
     Committed,
     RematchTally,
@@ -37,7 +42,6 @@ from claimwatch.store.rematch_writes import (
     commit_batch,
     finish_rematch,
 )
-from claimwatch.store.sentence_near import Near
 from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.pool import close_shared_pools, shared_pool
 from claimwatch.workers.window import detected, grouped
@@ -78,11 +82,10 @@ def finish(
     db: Path,
     stats: RunStats,
     claims: list[str],
-    focus: FocusTerms | None,
-    near: Near | None,
+    read: dict[str, bool] | None,
     wait: float,
 ) -> int:
-    return finish_rematch(db, stats=stats, claims=claims, focus=focus, near=near, wait=wait)
+    return finish_rematch(db, stats=stats, claims=claims, read=read, wait=wait)
 
 
 @flow(name="rematch")
@@ -104,11 +107,11 @@ def rematch(
     touched = list(only) if only else [c.id for c in catalog.claims]
     run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
     begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
-    near = _near(settings, catalog.only(only)) if only else None
+    selected = _selected(settings, spec, catalog.only(only)) if only else None
     with stop_requests() as stop:
-        tally = _tally(settings, spec, only, near)
+        tally = _tally(settings, only, selected)
         logger.info(tally.reading_line(only))
-        finished = _detected(settings, spec, stop, near)
+        finished = _detected(settings, spec, stop, selected)
         for batches, urls, found in grouped(finished, COMMIT_BATCHES):
             done = store_batch(settings.db, run_id, urls, found, touched, wait)
             if line := tally.add(batches, len(urls), done, len(found.suggestions)):
@@ -116,40 +119,52 @@ def rematch(
         if stop() and tally.articles < tally.total:  # asked during the last batch: finish
             raise tally.stopped(stop.name)
         stats = tally.stats(RunStats.rematch(run_id, started_at, utcnow()))
-        removed = finish(settings.db, stats, touched, spec.focus_terms(), near, wait)
+        removed = finish(settings.db, stats, touched, selected, wait)
     logger.info(tally.done_line(removed))
     return stats
 
 
-def _near(settings: Settings, focus: Catalog) -> Near | None:
-    """What the sentence index says of the focus claims, when there is an index to ask."""
+def _selected(settings: Settings, spec: DetectorSpec, focus: Catalog) -> dict[str, bool]:
+    """The articles a focused re-match reads, each with whether to look for meaning in it:
+    those holding enough of the claims' words, and those the sentence index (when there
+    is one) says have a sentence near them in meaning."""
     encoder = archive_encoder(settings.encoder, settings.cache_dir)
-    if encoder is None:
-        return None
-    return near_articles(settings.db, focus, encoder, wait=settings.lock_wait)
+    near = (
+        near_articles(settings.db, focus, encoder, wait=settings.lock_wait)
+        if encoder is not None
+        else None
+    )
+    terms = spec.focus_terms()
+    assert terms is not None  # a focused spec
+    return select_stored(settings.db, terms, near, wait=settings.lock_wait)
 
 
 def _tally(
-    settings: Settings, spec: DetectorSpec, only: list[str] | None, near: Near | None
+    settings: Settings, only: list[str] | None, selected: dict[str, bool] | None
 ) -> RematchTally:
-    """The counts of a re-match about to read the articles `spec` lets through."""
-    total = count_stored_texts(settings.db, spec.focus_terms(), near)
+    """The counts of a re-match about to read `selected` (every article when None)."""
+    stored = count_stored_texts(settings.db)
+    total = len(selected) if selected is not None else stored
     return RematchTally(
         total=total,
-        stored=count_stored_texts(settings.db) if only else total,
+        stored=stored,
         rerun=" ".join(["claimwatch rematch", *(f"--claim {c}" for c in only or ())]),
         every=max(COMMIT_BATCHES, total // settings.batch_size // PROGRESS_LINES),
     )
 
 
 def _detected(
-    settings: Settings, spec: DetectorSpec, stop: StopRequest, near: Near | None
+    settings: Settings, spec: DetectorSpec, stop: StopRequest, selected: dict[str, bool] | None
 ) -> Iterator[tuple[list[str], Detection]]:
     """Each batch of stored texts detected in this process's workers, as it finishes, a
     bounded window in flight (see workers.window); the workers stop when it ends."""
     pool = shared_pool(spec, settings.workers)
     try:
-        texts = iter_stored_texts(settings.db, settings.batch_size, spec.focus_terms(), near)
+        texts = (
+            iter_selected_texts(settings.db, settings.batch_size, selected)
+            if selected is not None
+            else iter_stored_texts(settings.db, settings.batch_size)
+        )
         yield from detected(pool, texts, IN_FLIGHT_PER_WORKER * pool.workers, stop)
     finally:
         close_shared_pools()

@@ -24,7 +24,12 @@ from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
-from claimwatch.store.rematch import count_stored_texts, iter_stored_texts
+from claimwatch.store.rematch import (
+    count_stored_texts,
+    iter_selected_texts,
+    iter_stored_texts,
+    select_stored,
+)
 from claimwatch.store.warehouse_sql import migrations_dir
 from tests.commands import claimwatch
 from tests.conftest import ROOT
@@ -262,6 +267,14 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     assert "http://e.example/flag" in read and "http://e.example/flag" not in without
     assert "http://e.example/budget" not in read and "http://e.example/budget" in without
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
+    # Chosen once by a re-match, with whether to look for meaning: near, or not indexed.
+    terms = spec.focus_terms()
+    assert terms is not None
+    selected = select_stored(warehouse, terms, near)
+    assert selected.keys() == read
+    assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]
+    texts = [t for batch in iter_selected_texts(warehouse, 2, selected) for t in batch]
+    assert {(t.url, t.meaning) for t in texts} == set(selected.items())
 
 
 def test_a_warehouse_without_the_index_says_so_and_index_migrates_it(warehouse: Path) -> None:

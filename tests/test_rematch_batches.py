@@ -19,8 +19,8 @@ import pytest
 import yaml
 from prefect.flows import load_flow_from_entrypoint
 
+from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import Match, RunStats
 from claimwatch.store.connection import connect, write
 from claimwatch.store.rematch_writes import commit_batch, finish_rematch
@@ -73,14 +73,16 @@ def test_a_batch_changes_its_own_articles_and_the_last_step_spares_a_pass_s(
     assert after[(a3.url, WAR)] == before[(a3.url, WAR)]  # a reviewer confirmed it
     assert after[(english.url, WAR)] == before[(english.url, WAR)]  # another batch's article
 
-    # A pass stores an article the re-match never read, with a match of its own.
+    # The re-match began; then a pass stored an article it never read, with a match.
+    began = utcnow()
     late = article("late", "Wire", 5, text)
     store(db, catalog, "pass-2", 5, [late], [match_in(late, WAR, WAR_QUOTE)])
-    stats = RunStats.rematch("re", before[(a1.url, WAR)][1], before[(a1.url, WAR)][1])
-    # A focused re-match for WAR, its terms absent from `english`: never read, so its
-    # WAR match is stale; `french` is read (another language), so it stays until its batch.
-    focus = FocusTerms(("nato", "war"), ((("nato", 0.5), ("war", 0.5)),))
-    removed = finish_rematch(db, stats=stats, claims=[WAR], focus=focus)
+    stats = RunStats.rematch("re", began, utcnow())
+    # A focused re-match for WAR that chose every article but `english` (too few of the
+    # claim's words, nothing near in meaning): its WAR match is stale; `french`'s stays
+    # until its batch.
+    read = [a.url for a in (a1, a2, a3, french)]
+    removed = finish_rematch(db, stats=stats, claims=[WAR], read=read)
     final = _matches(db)
     assert removed == 1 and (english.url, WAR) not in final
     assert {(late.url, WAR), (french.url, WAR), (a3.url, WAR)} <= final.keys()

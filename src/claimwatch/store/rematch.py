@@ -4,7 +4,7 @@ commits what is found in them, batch by batch)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from claimwatch.matching.focus import FocusTerms
@@ -35,7 +35,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     detector suggests or confirms on meaning lies near in meaning (archive/near.py).
     """
     if focus is None:
-        return "SELECT url, title, text, true FROM articles", []
+        return "SELECT url, title, text, true AS meaning FROM articles", []
     latin = [t for t in focus.terms if not CJK.search(t)]
     cjk = [t for t in focus.terms if CJK.search(t)]
     found: list[str] = []
@@ -81,7 +81,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
         condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
         condition_parameters = [*share_parameters, *close_parameters, *indexed_parameters]
     query = f"""
-        SELECT url, title, text, {meaning} FROM (
+        SELECT url, title, text, {meaning} AS meaning FROM (
             SELECT url, title, text, language, {held} AS found
             FROM (SELECT *, {_TEXT} AS folded FROM articles))
         WHERE coalesce({condition}, false)"""
@@ -107,6 +107,35 @@ def iter_stored_texts(
         cursor = con.execute(query, parameters)
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
+
+
+def select_stored(
+    db: Path, focus: FocusTerms, near: Near | None = None, *, wait: float = 0.0
+) -> dict[str, bool]:
+    """The URLs of the articles a focused re-match reads (focus_selection), each with
+    whether to look for meaning in it: the selection made once, its texts read after
+    (iter_selected_texts), its complement removed at the end (finish_rematch)."""
+    query, parameters = focus_selection(focus, near)
+    with connect(db, read_only=True, wait=wait) as con:
+        rows = con.execute(
+            f"SELECT url, meaning FROM ({query})",
+            parameters,
+        ).fetchall()
+    return {str(url): bool(meaning) for url, meaning in rows}
+
+
+def iter_selected_texts(
+    db: Path, batch_size: int, selected: Mapping[str, bool]
+) -> Iterator[list[StoredText]]:
+    """The texts of the articles `select_stored` chose, in batches, streamed (see
+    iter_stored_texts); an article removed since is skipped."""
+    with connect(db, read_only=True) as con:
+        cursor = con.execute(
+            "SELECT url, title, text FROM articles WHERE url IN (SELECT unnest(?::VARCHAR[]))",
+            [list(selected)],
+        )
+        while rows := cursor.fetchmany(batch_size):
+            yield [StoredText(url, title, text, selected[url]) for url, title, text in rows]
 
 
 def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | None = None) -> int:

@@ -10,7 +10,7 @@ the job. A batch touches only its own articles: a pass storing new articles mean
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,12 +20,9 @@ import pyarrow as pa
 from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.matching.catalog import Catalog
-from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import Match, RunStats, Suggestion
 from claimwatch.store.connection import migrate, write
-from claimwatch.store.rematch import focus_selection
 from claimwatch.store.reviews import REVIEW_RUN
-from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import (
     insert_matches,
     insert_run,
@@ -122,22 +119,22 @@ def finish_rematch(
     *,
     stats: RunStats,
     claims: Sequence[str],
-    focus: FocusTerms | None = None,
-    near: Near | None = None,
+    read: Collection[str] | None = None,
     wait: float = 0.0,
 ) -> int:
     """Once every batch is committed: remove the matches of `claims` no batch could have
     found again, record the run (`stats`), and return the pairs removed.
 
-    Those are matches on articles no longer stored, and with `focus` (a focused
-    re-match's terms) matches on the articles its selection never let through: they
-    hold too little of the claims' words, and no sentence near them in meaning, so not
-    their current wordings either. Articles stored after the re-match began are left to
-    the pass that stored them.
+    Those are matches on articles no longer stored, and with `read` (the URLs a focused
+    re-match chose: store/rematch.py's select_stored) matches first found before the
+    re-match began on the articles it did not choose: they hold too little of the
+    claims' words, and no sentence near them in meaning, so not their current wordings
+    either. Matches a pass stored meanwhile (in articles stored after the re-match
+    began, say) are left to that pass.
     """
-    selected, parameters = focus_selection(focus, near)
-    unread = f"""OR (EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
-                    AND m.article_url NOT IN (SELECT url FROM ({selected})))"""
+    unread = """OR (EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
+                    AND m.article_url NOT IN (SELECT unnest(?::VARCHAR[]))
+                    AND m.matched_at < ?)"""
 
     def store(con: duckdb.DuckDBPyConnection) -> int:
         removed = con.execute(
@@ -146,9 +143,13 @@ def finish_rematch(
             WHERE list_contains(?::VARCHAR[], m.claim_id)
               AND m.run_id <> ?
               AND (NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
-                   {unread if focus is not None else ""})
+                   {unread if read is not None else ""})
             """,
-            [list(claims), REVIEW_RUN, *(parameters if focus is not None else [])],
+            [
+                list(claims),
+                REVIEW_RUN,
+                *([list(read), stats.started_at] if read is not None else []),
+            ],
         ).fetchone()
         insert_run(con, stats)
         return int(removed[0]) if removed else 0
