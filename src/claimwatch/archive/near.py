@@ -2,15 +2,14 @@
 lies near a wording of the focus claims in meaning, in any language.
 
 Sentences within NEAR_BITS of a wording's sign bits (of 512) are re-scored by their int8
-vectors, as a search re-scores its candidates;
-an article counts when one reaches MIN_COSINE. Of the suggestions the detector makes in
-the devset's sentences, the labelled articles and the sample and corpus pages, the
-lowest had a sentence at 0.459 with its claim; at 0.5, a focused re-match lost 5 of the
-346 matches and suggestions of the devset and labelled articles, at 0.42 none (a match
-lies near in meaning, or holds enough of the claim's terms: matching/focus.py). Over
-the 127 sample and corpus pages, a claim's sentences at 0.42 or more lay in 1-12
-articles (median 6); within 205 bits, in 15-47 (cosine 0.4 and up lies within 207 bits;
-unrelated sentences near 256).
+vectors, as a search re-scores its candidates; an article counts when one reaches
+MIN_COSINE. Of the suggestions the detector makes in the devset's sentences, the
+labelled articles and the sample and corpus pages, the lowest had a sentence at 0.459
+with its claim; at 0.5, a focused re-match lost 5 of the 346 matches and suggestions of
+the devset and labelled articles, at 0.42 none (a match lies near in meaning, or holds
+enough of the claim's terms: matching/focus.py). Over the 127 sample and corpus pages, a
+claim's sentences at 0.42 or more lay in 1-12 articles (median 6); within 205 bits, in
+15-47 (cosine 0.4 and up lies within 207 bits; unrelated sentences near 256).
 """
 
 from __future__ import annotations
