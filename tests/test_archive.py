@@ -12,7 +12,6 @@ import pyarrow as pa
 import pytest
 from prefect.flows import load_flow_from_entrypoint
 
-from claimwatch.archive import near as archive_near
 from claimwatch.archive import search as archive_search
 from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
@@ -156,7 +155,6 @@ def test_search_and_near_read_the_index_a_range_at_a_time(
     whole = [search(warehouse, encoder, q, limit=3) for q, _ in QUERIES]
     near = near_articles(warehouse, focus, encoder)
     monkeypatch.setattr(archive_search, "SCAN", 4)
-    monkeypatch.setattr(archive_near, "SCAN", 4)
     # The best hit (the filler sentences, alike in every article, tie among themselves).
     assert [search(warehouse, encoder, q, limit=3)[0] for q, _ in QUERIES] == [
         hits[0] for hits in whole

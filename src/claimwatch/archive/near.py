@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
-from claimwatch.archive.schema import read_or_explain
+from claimwatch.archive.search import sign_bits
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect
@@ -29,10 +29,6 @@ NEAR_BITS = 205
 MIN_COSINE = 0.42
 # Sentence numbers written into one query (see search.py: DuckDB prunes row groups).
 FETCH = 5000
-# Sentences' sign bits compared at a time (72 MB of them).
-SCAN = 1_000_000
-
-_CODES = ", ".join(f"h{w}" for w in range(WORDS))
 
 
 def near_articles(db: Path, catalog: Catalog, encoder: Encoder, *, wait: float = 0.0) -> Near:
@@ -46,17 +42,8 @@ def near_articles(db: Path, catalog: Catalog, encoder: Encoder, *, wait: float =
     urls: set[str] = set()
     with connect(db, read_only=True, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")  # one snapshot for both reads
-        row = read_or_explain(db, con, "SELECT max(sentence_no) FROM sentence_index").fetchone()
-        last = int(row[0]) if row and row[0] is not None else 0
         numbers = []
-        # A range of sentence numbers at a time (their row groups alone are read): the
-        # sign bits of 10^6 articles would take 3 GB at once.
-        for first in range(0, last, SCAN):
-            batch = con.execute(
-                f"""SELECT sentence_no, {_CODES} FROM sentence_index
-                    WHERE sentence_no > ? AND sentence_no <= ?""",
-                [first, first + SCAN],
-            ).to_arrow_table()
+        for batch in sign_bits(db, con):
             columns = [batch.column(f"h{w}").to_numpy() for w in range(WORDS)]
             nearest = np.full(batch.num_rows, WORDS * 64, dtype=np.int32)
             for code in codes:

@@ -11,12 +11,14 @@ of the number scanned every row group (1 s at 4x10^6 sentences).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
 from claimwatch.archive.schema import read_or_explain
@@ -52,25 +54,31 @@ class SentenceHit:
     claims: tuple[str, ...] = ()  # claims the matcher found in this sentence
 
 
-def nearest_numbers(
-    db: Path, con: duckdb.DuckDBPyConnection, code: np.ndarray, count: int
-) -> np.ndarray:
-    """The numbers of the `count` sentences nearest to `code` in Hamming distance, read a
-    range of sentence numbers at a time (their row groups alone): the sign bits of 10^6
-    articles would take 3 GB at once."""
+def sign_bits(db: Path, con: duckdb.DuckDBPyConnection) -> Iterator[pa.Table]:
+    """The index's sentence numbers and sign bits (h0..h7), SCAN sentence numbers at a
+    time (their row groups alone are read): the sign bits of 10^6 articles would take
+    3 GB at once."""
     row = read_or_explain(db, con, "SELECT max(sentence_no) FROM sentence_index").fetchone()
     last = int(row[0]) if row and row[0] is not None else 0
-    numbers, distances = np.array([], dtype=np.int64), np.array([], dtype=np.int32)
     for first in range(0, last, SCAN):
-        batch = con.execute(
+        yield con.execute(
             f"""SELECT sentence_no, {_CODES} FROM sentence_index
                 WHERE sentence_no > ? AND sentence_no <= ?""",
             [first, first + SCAN],
         ).to_arrow_table()
+
+
+def nearest_numbers(
+    db: Path, con: duckdb.DuckDBPyConnection, code: np.ndarray, count: int
+) -> np.ndarray:
+    """The numbers of the `count` sentences nearest to `code` in Hamming distance, the
+    nearest so far kept from one range of sign bits to the next."""
+    numbers, distances = np.array([], dtype=np.int64), np.array([], dtype=np.int32)
+    for batch in sign_bits(db, con):
         distance = column_hamming([batch.column(f"h{w}").to_numpy() for w in range(WORDS)], code)
         numbers = np.concatenate([numbers, batch.column("sentence_no").to_numpy()])
         distances = np.concatenate([distances, distance])
-        if len(distances) > count:  # the nearest so far, and the next range's
+        if len(distances) > count:
             kept = np.argpartition(distances, count - 1)[:count]
             numbers, distances = numbers[kept], distances[kept]
     return numbers
