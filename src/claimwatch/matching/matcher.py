@@ -17,6 +17,7 @@ Detection runs in two steps:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -106,7 +107,9 @@ class Matcher:
                 self._claim_of_row.append(claim.id)
                 self._wordings.append(wording)
                 self._normalized.append(normalize_text(wording))
-        self._names = [cut_names(w) for w in self._wordings]
+        # Each wording's names, worked out when a hit on it is first scored (_hit): for
+        # every wording of a catalog of 20,000 claims they tripled the time to build it.
+        self._names: dict[int, tuple[tuple[frozenset[str], re.Pattern[str]], ...]] = {}
         self._lengths = np.array([len(w) for w in self._normalized])
         self._thresholds = {
             c.id: c.threshold if c.threshold is not None else threshold for c in catalog.claims
@@ -342,6 +345,8 @@ class Matcher:
         matched = window.text[start:end]
         read = window.text[start : end + CJK_TAIL] if CJK.search(wording) else matched
         penalty = NEGATION_PENALTY if negated(wording) != negated(read) else 0.0
+        if row not in self._names:
+            self._names[row] = cut_names(self._wordings[row])
         unnamed = NAME_PENALTY if name_cut(self._names[row], matched, window_terms) else 0.0
         norm_start, norm_end = window.to_norm(start, end)
         orig_start, orig_end = norm.original_span(norm_start, norm_end)
