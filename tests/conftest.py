@@ -23,6 +23,7 @@ from claimwatch.sample_server import serve_directory
 from tests.browser import browser, page  # noqa: F401 (fixtures)
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.postgres import postgres_catalog, postgres_server  # noqa: F401 (fixtures)
+from tests.scheduling import CrashSafeGroupScheduling
 
 # A failing property test reports its shrunk example without Hypothesis's explain phase,
 # which re-ran the test under a line tracer: one failure took over 15 minutes of the run.
@@ -123,6 +124,13 @@ SLOW_TESTS = {
     "tests/test_catalog_tables.py::test_a_yaml_catalog_too_large_says_to_use_a_table",
 }
 SLOW_FIXTURES = {("tests/test_cli.py", "warehouse"), ("tests/test_corpora.py", "corpus_server")}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` that survives a crashed worker (tests/scheduling.py)."""
+    if config.getvalue("dist") == "loadgroup":
+        return CrashSafeGroupScheduling(config, log)  # type: ignore[arg-type]
+    return None
 
 
 def _rank(item: pytest.Item) -> int:
