@@ -27,9 +27,10 @@ class CrashSafeGroupScheduling(LoadGroupScheduling):
         }
         if not unfinished:
             return None
-        group, tests = next(iter(unfinished.items()))
-        crashed = next(nodeid for nodeid, done in tests.items() if not done)
-        tests[crashed] = True
+        # The worker runs its groups, and their tests, in the order they were given.
+        running = next(iter(unfinished.values()))
+        crashed = next(nodeid for nodeid, done in running.items() if not done)
+        running[crashed] = True
         self.workqueue.update(
             (group, tests) for group, tests in unfinished.items() if not all(tests.values())
         )
