@@ -22,9 +22,7 @@ class CrashSafeGroupScheduling(LoadGroupScheduling):
         it again would most likely take the new worker down too.
         """
         workload = self.assigned_work.pop(node)
-        unfinished = {
-            group: tests for group, tests in workload.items() if not all(tests.values())
-        }
+        unfinished = {group: tests for group, tests in workload.items() if not all(tests.values())}
         if not unfinished:
             return None
         # The worker runs its groups, and their tests, in the order they were given.

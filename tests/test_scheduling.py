@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Groups run in this order on one worker: "before" finishes, then the worker dies in
 # "crash", leaving a test of that group and two single-test groups to a new worker.
-SUITE = '''
+SUITE = """
 import os
 import pytest
 
@@ -32,7 +32,7 @@ def test_single_1(): pass
 
 @pytest.mark.xdist_group("single-2")
 def test_single_2(): pass
-'''
+"""
 
 CONFTEST = """
 from tests.scheduling import CrashSafeGroupScheduling
