@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 import time
@@ -221,3 +222,52 @@ def test_a_machine_that_never_ran_duckdb_opens_a_new_warehouse(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "42"
     assert any((home / ".duckdb").rglob("sqlite_scanner.duckdb_extension"))
+
+
+# DuckDB 1.5.5 fails this now and then with an internal error (a race in its parallel
+# window, duckdb/duckdb#22352), which leaves its database unusable.
+RACE = """
+WITH one AS (SELECT i AS x FROM range(1) t(i)),
+both_halves AS (
+    SELECT * FROM one WHERE x >= 5000
+    UNION ALL
+    SELECT * FROM one WHERE NOT EXISTS (SELECT 1 FROM one WHERE x >= 5000)
+)
+SELECT x, count() OVER () AS total FROM both_halves ORDER BY x DESC LIMIT 5
+"""
+
+
+def test_a_process_reads_on_after_an_internal_error_in_duckdb(tmp_path: Path) -> None:
+    """A long-lived process (the workbench) starts DuckDB anew once an internal error has
+    left it unusable, instead of failing every later request."""
+    script = (
+        "import duckdb\n"
+        "from pathlib import Path\n"
+        "from claimwatch.store.connection import connect\n"
+        f"RACE = {RACE!r}\n"
+        "with connect(Path('lake')) as con:\n"
+        "    con.execute('CREATE TABLE kept AS SELECT 42 AS answer')\n"
+        "with connect(Path('lake'), read_only=True) as con:\n"
+        "    for tries in range(20_000):\n"
+        "        try:\n"
+        "            con.execute(RACE).fetchall()\n"
+        "        except duckdb.InternalException:\n"
+        "            print('internal error')\n"
+        "            break\n"
+        "with connect(Path('lake'), read_only=True) as con:\n"
+        "    print(con.execute('SELECT answer FROM kept').fetchone()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["internal", "error", "42"]
+
+
+def test_no_query_counts_its_rows_with_a_window_over_all_of_them() -> None:
+    """`count(*) OVER ()` is what fails in DuckDB 1.5.5 (see RACE): the workbench's review
+    queue failed so now and then (1 time in 633 in a loop); totals come from subqueries."""
+    root = Path(__file__).resolve().parents[1]
+    files = [*(root / "src").rglob("*.py"), *(root / "warehouse").rglob("*.sql")]
+    window = re.compile(r"count\s*\(\s*\*?\s*\)\s+OVER\s*\(\s*\)", re.IGNORECASE)
+    assert [str(f) for f in files if window.search(f.read_text(encoding="utf-8"))] == []

@@ -30,10 +30,14 @@ WHERE ($claim = '' OR claim_id = $claim)
   AND ($below::DOUBLE IS NULL OR score < $below)
 """
 ORDER = "ORDER BY score DESC, suggested_at, id"
-AT = f"SELECT id, count(*) OVER () AS total {OF_FILTER} {ORDER} LIMIT 1 OFFSET $skip"
+# The count of them all by a subquery: a window count over every row here failed now and
+# then in DuckDB 1.5.5 ("INTERNAL Error: Attempted to access index 0 within vector of
+# size 0", a race in its parallel window; duckdb/duckdb#25713), and an internal error
+# leaves the process's database unusable (store/lake.py then starts it anew).
+TOTAL = f"(SELECT count(*) {OF_FILTER}) AS total"
+AT = f"SELECT id, {TOTAL} {OF_FILTER} {ORDER} LIMIT 1 OFFSET $skip"
 LISTED = f"""
-SELECT id, claim_id, claim_text, article_url, score, matched_text, outlet,
-    count(*) OVER () AS total
+SELECT id, claim_id, claim_text, article_url, score, matched_text, outlet, {TOTAL}
 {OF_FILTER} {ORDER} LIMIT $limit
 """
 # One suggestion as pending_details gives it, with the stored text around its sentence.

@@ -110,14 +110,15 @@ class Search:
         return " AND ".join(conditions) or "true", params
 
     def sql(self) -> tuple[str, dict[str, Any]]:
-        """One page of results newest first, each row with the count of them all."""
+        """One page of results newest first, each row with the count of them all (by a
+        subquery: see web/queue.py on window counts)."""
         where, params = self.where()
         params |= {"limit": PER_PAGE, "offset": (self.page - 1) * PER_PAGE}
         return (
             f"""
             SELECT a.url, a.title, a.outlet, a.source, a.language,
                 coalesce(a.published_at, a.fetched_at) AS seen_at, a.text,
-                count(*) OVER () AS total
+                (SELECT count(*) FROM articles AS a WHERE {where}) AS total
             FROM articles AS a
             WHERE {where}
             ORDER BY seen_at DESC, a.url
