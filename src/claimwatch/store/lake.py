@@ -222,13 +222,8 @@ class _Engine:
                         self._con.execute(f"DETACH DATABASE IF EXISTS {alias}")
 
     def _instance(self) -> duckdb.DuckDBPyConnection:
-        if self._con is not None and self._pid == os.getpid() and _invalidated(self._con):
-            # An internal error in DuckDB leaves its database unusable until it is started
-            # again: a long-lived process (the workbench, a worker) starts a new one.
-            with suppress(duckdb.Error):
-                self._con.close()
-            self._con = None
-        if self._con is None or self._pid != os.getpid():  # a forked child starts anew
+        # Anew in a forked child, and once an internal error has left DuckDB unusable.
+        if self._con is None or self._pid != os.getpid() or _invalidated(self._con):
             # DuckDB checks a loaded extension's signature, a quarter of a second per
             # process for ours; this instance skips it. Only claimwatch's own SQL runs
             # here, loading only its own extensions from DuckDB's folder in the user's
@@ -273,7 +268,7 @@ _ENGINE = _Engine()
 
 
 def _invalidated(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether a fatal or internal error has left `con`'s database unusable."""
+    """Whether an internal error has left `con`'s database unusable until restarted."""
     try:
         con.execute("SELECT 1")
     except duckdb.FatalException:
