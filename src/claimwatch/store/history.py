@@ -17,13 +17,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from claimwatch.records import FeedItem, Validator
 from claimwatch.sources.config import Source
 from claimwatch.store.connection import connect, has_table
 from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
+from claimwatch.store.writers import url_table
 
 # A page that failed to fetch is tried again after 1, 2, 4 hours; then given up.
 RETRY_FIRST = timedelta(hours=1)
@@ -206,7 +206,7 @@ def among(con: duckdb.DuckDBPyConnection, urls: list[str], query: str) -> list[t
     """Rows of `query`, its `{}` naming a table of `urls` (one column, url). The URLs are
     the small side of each join: the warehouse's tables are scanned, never loaded."""
     name = "recall_urls"
-    con.register(name, pa.table({"url": pa.array(urls, pa.string())}))
+    con.register(name, url_table(urls))
     try:
         return con.execute(query.format(name)).fetchall()
     finally:

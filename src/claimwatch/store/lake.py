@@ -18,7 +18,6 @@ nothing here needs DuckDB's extension repository.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 import sqlite3
@@ -30,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from claimwatch.exceptions import WarehouseError
+from claimwatch.store.extensions import load_extensions
 
 __all__ = [
     "LAKE",
@@ -179,7 +179,7 @@ class _Engine:
         self._lock = threading.Lock()
         self._pid = -1
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._sqlite_set = False
+        self._sqlite_set = self._remote_cache = False
         self._attached: dict[tuple[str, bool], tuple[str, object, Location]] = {}
         self._names = itertools.count(1)
 
@@ -195,6 +195,9 @@ class _Engine:
                 # it to know the setting, and fail on a machine that never had it.
                 con.execute("SET GLOBAL sqlite_disable_multithreaded_scans = true")
                 self._sqlite_set = True
+            if location.folder is None and not self._remote_cache:
+                con.execute("SET GLOBAL enable_external_file_cache = true")
+                self._remote_cache = True
             if location.folder is not None and not read_only and as_of is None:
                 _create_folder(location.folder)
             if as_of is not None:
@@ -230,8 +233,15 @@ class _Engine:
             # home, where load_extensions installs them from their wheels (files pip
             # checked against the lock's hashes). SQL a user typed runs in a checked
             # instance (open_sandboxed).
-            self._con = duckdb.connect(config={"allow_unsigned_extensions": True})
+            # DuckDB keeps the Parquet it reads in its own cache, up to its memory limit
+            # (80% of RAM): a process that scans the sentence index or the texts held a
+            # copy that grew with the archive (84 MB of 10^5 articles). The OS caches a
+            # local file as well; remote data (a catalog server's) turns it back on.
+            self._con = duckdb.connect(
+                config={"allow_unsigned_extensions": True, "enable_external_file_cache": False}
+            )
             self._pid, self._attached, self._sqlite_set = os.getpid(), {}, False
+            self._remote_cache = False
         return self._con
 
     def _alias(self) -> str:
@@ -318,49 +328,6 @@ def _attach(
         with suppress(duckdb.Error):
             con.execute(f"DETACH DATABASE IF EXISTS {alias}")
         raise
-
-
-def load_extensions(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> None:
-    """Load DuckDB extensions, installing any missing one from its PyPI wheel."""
-    if not os.environ.get("HOME"):
-        # DuckDB finds its extension folder (~/.duckdb) through HOME alone, which a service,
-        # a cron job or a scrubbed environment may lack; Python also asks the user database.
-        con.execute("SET home_directory = ?", [str(Path.home())])
-    installed = {
-        name
-        for (name,) in con.execute(
-            "SELECT extension_name FROM duckdb_extensions() WHERE installed OR loaded"
-        ).fetchall()
-    }
-    for name in names:
-        canonical = _CANONICAL.get(name, name)
-        if canonical not in installed:
-            con.execute(f"INSTALL {_literal(str(_wheel_binary(con, name)))}")
-        con.execute(f"LOAD {canonical}")
-
-
-# The extensions' own names, under which DuckDB lists them once installed.
-_CANONICAL = {"sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}
-
-
-def _wheel_binary(con: duckdb.DuckDBPyConnection, name: str) -> Path:
-    try:
-        module = importlib.import_module(f"duckdb_extension_{name}")
-    except ImportError:
-        raise WarehouseError(
-            f"DuckDB extension {name!r} is not installed; run `make setup` "
-            f"(or pip install duckdb-extension-{name})"
-        ) from None
-    # PRAGMA version has more columns than the version (source id, codename).
-    row = con.execute("SELECT library_version FROM pragma_version()").fetchone()
-    version = str(row[0]) if row else "?"
-    path = Path(str(module.__file__)).parent / "extensions" / version / f"{name}.duckdb_extension"
-    if not path.is_file():
-        raise WarehouseError(
-            f"{path}: no {name} extension for DuckDB {version}; install the "
-            f"duckdb-extension-{name} release that matches duckdb"
-        )
-    return path
 
 
 def _create_folder(folder: Path) -> None:

@@ -14,6 +14,7 @@ from claimwatch.store.connection import connect
 from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
 from claimwatch.store.sentence_near import Near
+from claimwatch.store.writers import url_table
 
 # Text lowered in SQL and folded as normalize_text folds it, as far as Latin and Cyrillic
 # terms go (ё to е, ß to ss). Traditional Chinese characters are not folded here: a
@@ -104,6 +105,8 @@ def iter_stored_texts(
     """
     query, parameters = focus_selection(focus, near)
     with connect(db, read_only=True) as con:
+        if near is not None:
+            near.register(con)
         cursor = con.execute(query, parameters)
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
@@ -117,6 +120,8 @@ def select_stored(
     (iter_selected_texts), its complement removed at the end (finish_rematch)."""
     query, parameters = focus_selection(focus, near)
     with connect(db, read_only=True, wait=wait) as con:
+        if near is not None:
+            near.register(con)
         rows = con.execute(
             f"SELECT url, meaning FROM ({query})",
             parameters,
@@ -130,9 +135,9 @@ def iter_selected_texts(
     """The texts of the articles `select_stored` chose, in batches, streamed (see
     iter_stored_texts); an article removed since is skipped."""
     with connect(db, read_only=True) as con:
+        con.register("selected", url_table(selected))
         cursor = con.execute(
-            "SELECT url, title, text FROM articles WHERE url IN (SELECT unnest(?::VARCHAR[]))",
-            [list(selected)],
+            "SELECT url, title, text FROM articles WHERE url IN (SELECT url FROM selected)"
         )
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(url, title, text, selected[url]) for url, title, text in rows]
@@ -142,6 +147,8 @@ def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | N
     """How many articles iter_stored_texts reads with `focus` and `near`."""
     query, parameters = focus_selection(focus, near)
     with connect(db, read_only=True) as con:
+        if near is not None:
+            near.register(con)
         row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
     return int(row[0]) if row else 0
 

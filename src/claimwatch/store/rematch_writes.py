@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
@@ -29,6 +28,7 @@ from claimwatch.store.writers import (
     insert_suggestions,
     matches_table,
     upsert_claims,
+    url_table,
 )
 
 
@@ -77,7 +77,7 @@ def commit_batch(
     now = utcnow()
 
     def store(con: duckdb.DuckDBPyConnection) -> Committed:
-        con.register("reread", pa.table({"url": pa.array(list(urls), pa.string())}))
+        con.register("reread", url_table(urls))
         con.register("rematched", matches_table(matches, run_id, now))
         try:
             removed = con.execute(
@@ -133,24 +133,30 @@ def finish_rematch(
     began, say) are left to that pass.
     """
     unread = """OR (EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
-                    AND m.article_url NOT IN (SELECT unnest(?::VARCHAR[]))
+                    AND m.article_url NOT IN (SELECT url FROM read)
                     AND m.matched_at < ?)"""
 
     def store(con: duckdb.DuckDBPyConnection) -> int:
-        removed = con.execute(
-            f"""
-            DELETE FROM matches AS m
-            WHERE list_contains(?::VARCHAR[], m.claim_id)
-              AND m.run_id <> ?
-              AND (NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
-                   {unread if read is not None else ""})
-            """,
-            [
-                list(claims),
-                REVIEW_RUN,
-                *([list(read), stats.started_at] if read is not None else []),
-            ],
-        ).fetchone()
+        if read is not None:
+            con.register("read", url_table(read))
+        try:
+            removed = con.execute(
+                f"""
+                DELETE FROM matches AS m
+                WHERE list_contains(?::VARCHAR[], m.claim_id)
+                  AND m.run_id <> ?
+                  AND (NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.url = m.article_url)
+                       {unread if read is not None else ""})
+                """,
+                [
+                    list(claims),
+                    REVIEW_RUN,
+                    *([stats.started_at] if read is not None else []),
+                ],
+            ).fetchone()
+        finally:
+            if read is not None:
+                con.unregister("read")
         insert_run(con, stats)
         return int(removed[0]) if removed else 0
 

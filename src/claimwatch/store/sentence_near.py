@@ -11,6 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
+
+from claimwatch.store.writers import url_table
+
+# The name under which `Near.register` hands a connection the near articles' URLs.
+NEAR_TABLE = "near_urls"
+
 
 @dataclass(frozen=True)
 class Near:
@@ -25,5 +32,10 @@ class Near:
         return "url IN (SELECT article_url FROM indexed_articles WHERE model = ?)", [self.model]
 
     def near(self) -> tuple[str, list[object]]:
-        """An SQL condition on an article's `url`: one of its sentences is near."""
-        return "url IN (SELECT unnest(?::VARCHAR[]))", [list(self.urls)]
+        """An SQL condition on an article's `url`: one of its sentences is near. The URLs
+        are a table the connection must have (`register`)."""
+        return f"url IN (SELECT url FROM {NEAR_TABLE})", []
+
+    def register(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Hand the connection the URLs, as a table (see url_table)."""
+        con.register(NEAR_TABLE, url_table(self.urls))

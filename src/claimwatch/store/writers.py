@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -147,6 +147,12 @@ def match_rows(matches: Sequence[Match], run_id: str, now: datetime) -> list[dic
         }
         for m in matches
     ]
+
+
+def url_table(urls: Iterable[str]) -> pa.Table:
+    """URLs as a one-column Arrow table (`url`) for a connection to register and join
+    with: bound as a list parameter instead, 60,000 URLs took DuckDB 8 s, a table 0.1 s."""
+    return pa.table({"url": pa.array(list(urls), pa.string())})
 
 
 def matches_table(matches: Sequence[Match], run_id: str, now: datetime) -> pa.Table:
