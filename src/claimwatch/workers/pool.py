@@ -18,8 +18,10 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -30,6 +32,7 @@ from claimwatch.workers.config import WorkerConfig
 from claimwatch.workers.job import PageOutcome, detect_texts, process_page, start_worker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Not `fork`: the pass has threads (fetching, Prefect), and a forked child inherits
 # their locks in whatever state they were.
@@ -146,6 +149,24 @@ class PagePool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def in_own_process(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` run in a process started for it and ended after, so that what
+    it took in memory goes back to the system; a stop asked meanwhile (Ctrl-C, SIGTERM)
+    ends that process too."""
+    pool = ProcessPool(
+        max_workers=1,
+        initializer=start_worker,
+        initargs=(None, os.getpid()),
+        context=multiprocessing.get_context(START_METHOD),
+    )
+    try:
+        result: T = pool.schedule(function, args=args).result()
+        return result
+    finally:
+        pool.stop()
+        pool.join()
 
 
 def _failed(item: FeedItem, reason: str) -> PageOutcome:
