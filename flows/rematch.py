@@ -40,7 +40,7 @@ from claimwatch.store.rematch_writes import (
     finish_rematch,
 )
 from claimwatch.store.warehouse_sql import migrations_dir
-from claimwatch.workers.job import choose_articles
+from claimwatch.workers.choose import choose_articles
 from claimwatch.workers.pool import close_shared_pools, in_own_process, shared_pool
 from claimwatch.workers.window import detected, grouped
 

@@ -18,17 +18,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from claimwatch.archive.near import near_articles
 from claimwatch.fetching.client import Page
 from claimwatch.fetching.extract import ExtractError, extract_article
-from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import Detection, Detector, DetectorSpec
-from claimwatch.matching.encoder import archive_encoder
-from claimwatch.matching.focus import FocusTerms
 from claimwatch.records import Article, Failure, FeedItem, Match, StoredText, Suggestion
-from claimwatch.store.rematch import select_stored
 from claimwatch.store.stories import Halves, simhashes
 
 # Tests set this to make a worker crash or hang on a page that carries a fault marker.
@@ -67,17 +61,6 @@ def detect_texts(texts: list[StoredText]) -> Detection:
     return Detection.combined(
         _detector.detect(t.url, t.text, title=t.title, meaning=t.meaning) for t in texts
     )
-
-
-def choose_articles(
-    db: Path, focus: Catalog, terms: FocusTerms, encoder: tuple[str, Path], wait: float
-) -> dict[str, bool]:
-    """The articles a re-match for the claims of `focus` reads (store/rematch.py's
-    select_stored), with the sentence index's answer when there is one (`encoder`: the
-    CLAIMWATCH_ENCODER setting and the cache folder)."""
-    model = archive_encoder(*encoder)
-    near = near_articles(db, focus, model, wait=wait) if model is not None else None
-    return select_stored(db, terms, near, wait=wait)
 
 
 def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
