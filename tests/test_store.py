@@ -284,10 +284,10 @@ def test_reading_a_local_warehouse_keeps_no_copy_of_its_files(tmp_path: Path) ->
         "from claimwatch.store.connection import connect\n"
         "with connect(Path('lake')) as con:  # more rows than are inlined: a Parquet file\n"
         "    con.execute(\"CREATE TABLE t AS SELECT range AS n, repeat('x', 200) AS s\"\n"
-        "                \" FROM range(200000)\")\n"
+        '                " FROM range(200000)")\n'
         "with connect(Path('lake'), read_only=True) as con:\n"
         "    assert con.execute('SELECT sum(length(s)) FROM t').fetchone()[0] == 40_000_000\n"
-        "    print(con.execute(\"SELECT sum(memory_usage_bytes) FROM duckdb_memory()\"\n"
+        '    print(con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()"\n'
         "                      \" WHERE tag = 'EXTERNAL_FILE_CACHE'\").fetchone()[0])\n"
     )
     done = subprocess.run(

@@ -15,7 +15,7 @@ from claimwatch.records import FeedItem
 from claimwatch.store.connection import connect
 from claimwatch.store.stories import simhashes
 from claimwatch.workers.job import FAULT_MARKER, FAULTS_VARIABLE, PageOutcome
-from claimwatch.workers.pool import PagePool, WorkerConfig
+from claimwatch.workers.pool import PagePool, WorkerConfig, in_own_process
 from tests.commands import claimwatch
 from tests.conftest import SAMPLE, SEEDS, write_sources
 from tests.httpserver import Reply, ScriptedServer
@@ -145,3 +145,12 @@ def test_a_pass_records_crashed_and_hung_pages_and_exits_0(
     again = claimwatch(*args, "--db", str(db), env=env)
     assert again.returncode == 0, again.stderr[-3000:]
     assert server.hits("/abort") == 1 and server.hits("/sleep") == 1
+
+
+def test_a_job_in_a_process_of_its_own_returns_its_result_and_its_errors() -> None:
+    """A focused re-match chooses its articles this way, so that what DuckDB took for it
+    goes back to the system when that process ends."""
+    assert in_own_process(os.getpid) != os.getpid()
+    assert in_own_process(divmod, 7, 2) == (3, 1)
+    with pytest.raises(ZeroDivisionError):
+        in_own_process(divmod, 1, 0)
