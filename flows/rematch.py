@@ -129,7 +129,7 @@ def _selected(settings: Settings, spec: DetectorSpec, focus: Catalog) -> dict[st
 
     Chosen in a process of its own: DuckDB keeps the memory its scans of the index and
     of every text took, and the flow's process held 810 MB through the rest of a
-    re-match of 10^6 articles."""
+    re-match of 10^6 articles, against 712 MB so."""
     terms = spec.focus_terms()
     assert terms is not None  # a focused spec
     encoder = settings.encoder, settings.cache_dir
