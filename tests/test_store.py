@@ -200,6 +200,21 @@ def test_a_reader_held_open_does_not_delay_a_store(tmp_path: Path, catalog: Cata
     assert count(db, "articles") == 1
 
 
+def python_in(folder: Path, script: str, **environment: str) -> str:
+    """What `script` prints, run by this Python in a process of its own (a DuckDB
+    instance of its own) in `folder`; it must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=folder,
+        env=os.environ | environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 def test_a_machine_that_never_ran_duckdb_opens_a_new_warehouse(tmp_path: Path) -> None:
     """The extensions install from their wheels into an empty home: nothing is downloaded
     (this machine has no route out), and no setting asks for an extension not yet there."""
@@ -211,16 +226,7 @@ def test_a_machine_that_never_ran_duckdb_opens_a_new_warehouse(tmp_path: Path) -
         "with connect(Path('lake')) as con:\n"
         "    print(con.execute('SELECT 42').fetchone()[0])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=os.environ | {"HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "42"
+    assert python_in(tmp_path, script, HOME=str(home)).strip() == "42"
     assert any((home / ".duckdb").rglob("sqlite_scanner.duckdb_extension"))
 
 
@@ -258,12 +264,9 @@ def test_a_process_reads_on_after_an_internal_error_in_duckdb(tmp_path: Path) ->
         "with connect(Path('lake'), read_only=True) as con:\n"
         "    print(con.execute('SELECT answer FROM kept').fetchone()[0])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "internal error" in done.stdout, "DuckDB's race did not happen in 20,000 runs"
-    assert done.stdout.split() == ["internal", "error", "42"]
+    printed = python_in(tmp_path, script)
+    assert "internal error" in printed, "DuckDB's race did not happen in 20,000 runs"
+    assert printed.split() == ["internal", "error", "42"]
 
 
 def test_no_query_counts_its_rows_with_a_window_over_all_of_them() -> None:
@@ -290,8 +293,4 @@ def test_reading_a_local_warehouse_keeps_no_copy_of_its_files(tmp_path: Path) ->
         '    print(con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()"\n'
         "                      \" WHERE tag = 'EXTERNAL_FILE_CACHE'\").fetchone()[0])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["0"]
+    assert python_in(tmp_path, script).split() == ["0"]
