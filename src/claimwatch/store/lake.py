@@ -240,8 +240,8 @@ class _Engine:
             self._con = duckdb.connect(
                 config={"allow_unsigned_extensions": True, "enable_external_file_cache": False}
             )
-            self._pid, self._attached, self._sqlite_set = os.getpid(), {}, False
-            self._remote_cache = False
+            self._pid, self._attached = os.getpid(), {}
+            self._sqlite_set = self._remote_cache = False
         return self._con
 
     def _alias(self) -> str:

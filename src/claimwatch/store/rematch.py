@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+
+from duckdb import DuckDBPyConnection
 
 from claimwatch.matching.focus import FocusTerms
 from claimwatch.matching.terms import CJK, PREFIX
@@ -93,6 +96,16 @@ def _alternatives(terms: list[str]) -> str:
     return "|".join(re.escape(t) for t in terms)
 
 
+@contextmanager
+def _reading(db: Path, near: Near | None, *, wait: float = 0.0) -> Iterator[DuckDBPyConnection]:
+    """A read-only connection holding the table of `near`'s URLs, which the SQL of
+    focus_selection names."""
+    with connect(db, read_only=True, wait=wait) as con:
+        if near is not None:
+            near.register(con)
+        yield con
+
+
 def iter_stored_texts(
     db: Path, batch_size: int, focus: FocusTerms | None = None, near: Near | None = None
 ) -> Iterator[list[StoredText]]:
@@ -104,9 +117,7 @@ def iter_stored_texts(
     took 14 s to return its first row sorted, 0.02 s unsorted).
     """
     query, parameters = focus_selection(focus, near)
-    with connect(db, read_only=True) as con:
-        if near is not None:
-            near.register(con)
+    with _reading(db, near) as con:
         cursor = con.execute(query, parameters)
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
@@ -119,9 +130,7 @@ def select_stored(
     whether to look for meaning in it: the selection made once, its texts read after
     (iter_selected_texts), its complement removed at the end (finish_rematch)."""
     query, parameters = focus_selection(focus, near)
-    with connect(db, read_only=True, wait=wait) as con:
-        if near is not None:
-            near.register(con)
+    with _reading(db, near, wait=wait) as con:
         rows = con.execute(
             f"SELECT url, meaning FROM ({query})",
             parameters,
@@ -146,9 +155,7 @@ def iter_selected_texts(
 def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | None = None) -> int:
     """How many articles iter_stored_texts reads with `focus` and `near`."""
     query, parameters = focus_selection(focus, near)
-    with connect(db, read_only=True) as con:
-        if near is not None:
-            near.register(con)
+    with _reading(db, near) as con:
         row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
     return int(row[0]) if row else 0
 
