@@ -21,6 +21,7 @@ from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.store import rematch as stored_texts
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.rematch import (
@@ -226,7 +227,7 @@ def test_the_index_flow_catches_up_with_the_archive(
 
 
 def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through(
-    warehouse: Path, encoder: Encoder, catalog: Catalog
+    warehouse: Path, encoder: Encoder, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     german = [
         ("http://d.example/krieg", "Kommentar",
@@ -273,6 +274,11 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]
     texts = [t for batch in iter_selected_texts(warehouse, 2, selected) for t in batch]
     assert {(t.url, t.meaning) for t in texts} == set(selected.items())
+    # Read one text per query, in whole batches all the same.
+    monkeypatch.setattr(stored_texts, "READ_AT_ONCE", 1)
+    batches = list(iter_selected_texts(warehouse, 2, selected))
+    assert [len(b) for b in batches] == [2] * (len(selected) // 2) + [1] * (len(selected) % 2)
+    assert sorted(t.url for b in batches for t in b) == sorted(selected)
 
 
 def test_a_warehouse_without_the_index_says_so_and_index_migrates_it(warehouse: Path) -> None:

@@ -18,12 +18,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from claimwatch.fetching.client import Page
-from claimwatch.fetching.extract import ExtractError, extract_article
 from claimwatch.matching.detector import Detection, Detector, DetectorSpec
 from claimwatch.records import Article, Failure, FeedItem, Match, StoredText, Suggestion
 from claimwatch.store.stories import Halves, simhashes
+
+if TYPE_CHECKING:
+    from claimwatch.fetching.client import Page
 
 # Tests set this to make a worker crash or hang on a page that carries a fault marker.
 FAULTS_VARIABLE = "CLAIMWATCH_TEST_FAULTS"
@@ -66,6 +68,10 @@ def detect_texts(texts: list[StoredText]) -> Detection:
 def process_page(page: Page, item: FeedItem, cpu_seconds: float) -> PageOutcome:
     """Extract `page` within `cpu_seconds` of CPU (the kernel ends the worker past it), then
     find the worker's catalog in the article."""
+    # Imported here: a re-match's workers never extract, and trafilatura, lxml and httpx
+    # took 22 MB in each of them.
+    from claimwatch.fetching.extract import ExtractError, extract_article
+
     try:
         with cpu_limit(cpu_seconds):
             _test_fault(page)
