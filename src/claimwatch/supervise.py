@@ -81,8 +81,8 @@ def main(args: Sequence[str]) -> int:
     status = run_supervised(args)
     if status > 128:
         print(
-            f"Error: the pass was ended by signal {status - 128}; nothing it started is left"
-            " running",
+            f"Error: claimwatch {args[0] if args else ''} was ended by signal {status - 128};"
+            " nothing it started is left running",
             file=sys.stderr,
         )
         return 1

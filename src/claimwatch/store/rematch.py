@@ -151,7 +151,8 @@ def iter_selected_texts(
     streamed result of long texts than its streaming buffer allows (duckdb-python issue
     617), and one query over the 173,228 texts chosen of 10^6 held 230 MB in the flow's
     process while it ran. Queries of 2,000 held 50 MB, and took 10 s rather than 3 s:
-    a query's URLs lie close in order, so DuckDB reads few texts besides theirs.
+    a query's URLs lie close in order, so DuckDB reads few texts besides theirs (in the
+    order chosen, 176 MB and 16 s).
     """
     urls = sorted(selected)
     batch: list[StoredText] = []
