@@ -1,5 +1,6 @@
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -213,6 +214,36 @@ def python_in(folder: Path, script: str, **environment: str) -> str:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def test_a_reader_waits_for_the_catalog_another_process_is_creating(tmp_path: Path) -> None:
+    """A process that opens a new warehouse while another creates it can find the catalog
+    file before the DuckLake in it: it waits rather than fail (one of four passes started
+    at once on a new folder failed so, "creating a new DuckLake is explicitly disabled")."""
+    lake = tmp_path / "lake"
+    (lake / "data").mkdir(parents=True)
+    sqlite3.connect(lake / "catalog.sqlite").close()  # created, its DuckLake not yet
+    creator = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from pathlib import Path\n"
+            "from claimwatch.store.connection import connect\n"
+            "time.sleep(1)\n"
+            "with connect(Path('lake')) as con:\n"
+            "    con.execute('CREATE TABLE t AS SELECT 42 AS n')\n",
+        ],
+        cwd=tmp_path,
+    )
+    try:
+        started = time.monotonic()
+        with connect(lake, read_only=True, wait=60) as con:
+            assert con.execute("SELECT 1").fetchone() == (1,)
+        assert time.monotonic() - started > 0.5  # it did wait for the creator
+    finally:
+        assert creator.wait(timeout=120) == 0
+    assert count(lake, "t") == 1
 
 
 def test_a_machine_that_never_ran_duckdb_opens_a_new_warehouse(tmp_path: Path) -> None:

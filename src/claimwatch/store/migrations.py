@@ -33,6 +33,12 @@ def retryable(exc: BaseException) -> bool:
         return False
     if any(marker in text for marker in _RETRYABLE):
         return True
+    # A warehouse folder whose catalog file another process has just created and not yet
+    # filled: for a moment, a read-only open finds no DuckLake there (one of four passes
+    # started at once on a new folder failed so). connect() asks lake.exists() first, so
+    # an empty folder or a catalog server without a warehouse is not waited for.
+    if "creating a new ducklake is explicitly disabled" in text:
+        return True
     # Two processes creating a PostgreSQL catalog at once: one fails on the other's tables.
     return "failed to initialize ducklake" in text and (
         "already exists" in text or "duplicate key value" in text
