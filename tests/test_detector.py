@@ -43,6 +43,8 @@ def detector(catalog: Catalog, encoder: Encoder) -> Detector:
         "Related: 'Ukraine today, Asia tomorrow' — what the slogan means",
         "Most read: Where NATO goes, war is most likely",
         "We use cookies to improve your experience.",
+        "MANAGE COOKIE-SETTINGS",
+        "当サイトではクッキーを使用しています。",
         "Subscribe to our Asia newsletter for daily updates.",
         "À lire aussi : l'OTAN en Asie",
         "Relacionado: «Ucrania hoy, Asia mañana»",
