@@ -272,13 +272,15 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     selected = select_stored(warehouse, terms, near)
     assert selected.keys() == read
     assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]
-    texts = [t for batch in iter_selected_texts(warehouse, 2, selected) for t in batch]
-    assert {(t.url, t.meaning) for t in texts} == set(selected.items())
-    # Read one text per query, in whole batches all the same.
-    monkeypatch.setattr(stored_texts, "READ_AT_ONCE", 1)
-    batches = list(iter_selected_texts(warehouse, 2, selected))
-    assert [len(b) for b in batches] == [2] * (len(selected) // 2) + [1] * (len(selected) % 2)
-    assert sorted(t.url for b in batches for t in b) == sorted(selected)
+    # Whole batches, whether the texts come in one query or in several.
+    whole = [2] * (len(selected) // 2) + [1] * (len(selected) % 2)
+    for read_at_once in (stored_texts.READ_AT_ONCE, 3, 1):
+        monkeypatch.setattr(stored_texts, "READ_AT_ONCE", read_at_once)
+        batches = list(iter_selected_texts(warehouse, 2, selected))
+        assert [len(b) for b in batches] == whole
+        texts = [t for b in batches for t in b]
+        assert sorted((t.url, t.meaning) for t in texts) == sorted(selected.items())
+        assert all(t.text for t in texts)
 
 
 def test_a_warehouse_without_the_index_says_so_and_index_migrates_it(warehouse: Path) -> None:
