@@ -272,6 +272,17 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     selected = select_stored(warehouse, terms, near)
     assert selected.keys() == read
     assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]
+    # The chooser's process scans on one thread: the same choice.
+    threads = "SELECT current_setting('threads')"
+    with connect(warehouse, read_only=True) as con:
+        before = con.execute(threads).fetchone()
+    try:
+        assert select_stored(warehouse, terms, near, threads=1) == selected
+        with connect(warehouse, read_only=True) as con:
+            assert con.execute(threads).fetchone() == (1,)
+    finally:  # the setting is the process's: give it back to the other tests
+        with connect(warehouse, read_only=True) as con:
+            con.execute(f"SET threads = {before[0]}")
     # Whole batches, whether the texts come in one query or in several.
     whole = [2] * (len(selected) // 2) + [1] * (len(selected) % 2)
     for read_at_once in (stored_texts.READ_AT_ONCE, 3, 1):

@@ -127,13 +127,23 @@ def iter_stored_texts(
 
 
 def select_stored(
-    db: Path, focus: FocusTerms, near: Near | None = None, *, wait: float = 0.0
+    db: Path,
+    focus: FocusTerms,
+    near: Near | None = None,
+    *,
+    wait: float = 0.0,
+    threads: int | None = None,
 ) -> dict[str, bool]:
     """The URLs of the articles a focused re-match reads (focus_selection), each with
     whether to look for meaning in it: the selection made once, its texts read after
-    (iter_selected_texts), its complement removed at the end (finish_rematch)."""
+    (iter_selected_texts), its complement removed at the end (finish_rematch).
+
+    `threads`: DuckDB's threads for the scan, set for the whole process (each thread
+    keeps the memory its share of the texts took)."""
     query, parameters = focus_selection(focus, near)
     with _reading(db, near, wait=wait) as con:
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
         rows = con.execute(
             f"SELECT url, meaning FROM ({query})",
             parameters,
