@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import claimwatch.matching.matcher as matcher_module
+from claimwatch.matching import screen
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.matcher import Matcher
 
@@ -39,7 +40,7 @@ def planted(wording: str) -> list[str]:
 
 def unscreened(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Matcher:
     with monkeypatch.context() as patch:
-        patch.setattr(matcher_module, "SCREEN_MAX_WORDINGS", 0)
+        patch.setattr(screen, "MAX_WORDINGS", 0)
         return Matcher(catalog)
 
 

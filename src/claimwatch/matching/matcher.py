@@ -6,7 +6,7 @@ windows (one sentence, two adjacent ones, and the quoted parts of a window with
 the attribution cut out: '"Where NATO goes," he said, "war is most likely"'),
 never on a whole article, where long texts saturate fuzzy scores (windows.py).
 
-Detection runs in two steps, after a screen when there are few wordings (SCREEN_SHARE):
+Detection runs in two steps, after a screen when there are few wordings (screen.py):
 1. candidates: a term index over every wording of every claim (terms.py) keeps
    the (window, wording) pairs where the window holds enough of the wording's
    rare terms, so the cost follows the text, not text × catalog;
@@ -30,6 +30,7 @@ from claimwatch.matching.names import cut_names, name_cut
 from claimwatch.matching.negation import CJK_TAIL, negated
 from claimwatch.matching.normalize import Normalized, normalize, normalize_text
 from claimwatch.matching.required import RequiredTerms
+from claimwatch.matching.screen import Screen
 from claimwatch.matching.terms import CJK, TermIndex, terms
 from claimwatch.matching.windows import (
     MAX_SLOGAN_WORDS,
@@ -57,21 +58,6 @@ RESCUE_MARGIN = 12.5
 NEGATION_PENALTY = 15.0
 # So does a span that cuts one of the wording's names out (names.py).
 NAME_PENALTY = 15.0
-# A matcher looking for this many wordings or fewer (a re-match for a claim just added)
-# first asks of each field whether any wording could be in it at all: one partial_ratio
-# of each wording over the whole field (0.04 ms a wording on a real page), where reading
-# the field's windows costs 1-2 ms. Over more wordings the term index is the cheaper
-# screen.
-SCREEN_MAX_WORDINGS = 24
-# A field passes when a wording scores this share of its rescue floor over it. Over
-# the 437 hits in the devset, the labelled articles and the real pages, the least was
-# 1.06 of the floor (slogan halves swapped); of 3,630 wordings planted in real pages
-# (quoted, split by an attribution, in capitals, a word dropped or added), the screen
-# lost none; without the quotes' bridges (below) it lost 13, all of them quotes in
-# Cyrillic split by an attribution in English.
-SCREEN_SHARE = 0.85
-# From a closing quote to the next opening one: what a window's quoted parts leave out.
-_BRIDGE = re.compile(r'(?<=\S)"[^"]*"(?=\S)')
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +134,7 @@ class Matcher:
                 for c, w in zip(self._claim_of_row, self._normalized, strict=True)
             ]
         )
-        self._screens = len(self._normalized) <= SCREEN_MAX_WORDINGS
-        self._screen_cutoff = self._rescue_floor * SCREEN_SHARE
+        self._screen = Screen(self._normalized, self._rescue_floor)
 
     @property
     def term_index(self) -> TermIndex:
@@ -237,7 +222,7 @@ class Matcher:
 
     def _score_field(self, field_name: str, original: str, detect: bool) -> list[Hit]:
         norm = normalize(original)
-        if detect and self._screens and not self._may_hold(norm.text):
+        if detect and not self._screen.may_hold(norm.text):
             return []
         windows = candidate_windows(norm.text)
         if not windows:
@@ -250,20 +235,6 @@ class Matcher:
             self._hit(claim_id, b.row, windows[b.window], norm, original, field_name, b.score)
             for claim_id, b in best.items()
         ]
-
-    def _may_hold(self, text: str) -> bool:
-        """Whether some wording could reach its rescue floor in a window of `text`: a
-        wording near enough anywhere in it (a pair of sentences reads its line break as a
-        space), or in it with the attributions between its quotes cut out, as a window's
-        quoted parts are read."""
-        flat = text.replace("\n", " ")
-        unquoted, bridges = _BRIDGE.subn(" ", flat)
-        for wording, cutoff in zip(self._normalized, self._screen_cutoff, strict=True):
-            if fuzz.partial_ratio(wording, flat, score_cutoff=cutoff):
-                return True
-            if bridges and fuzz.partial_ratio(wording, unquoted, score_cutoff=cutoff):
-                return True
-        return False
 
     def _lacks_required(self, text: str, windows: list[Window], rows: np.ndarray) -> np.ndarray:
         """[window, column]: the wording of rows[column] needs a term the window lacks."""
