@@ -28,7 +28,8 @@ _BRIDGE = re.compile(r'(?<=\S)"[^"]*"(?=\S)')
 
 
 class Screen:
-    """Built from the matcher's normalised wordings and their rescue floors."""
+    """Whether a text could hold one of a matcher's wordings (normalised), each with
+    its rescue floor; over MAX_WORDINGS wordings, it lets every text through."""
 
     def __init__(self, wordings: Sequence[str], floors: np.ndarray) -> None:
         self._wordings = list(wordings) if len(wordings) <= MAX_WORDINGS else []
@@ -43,7 +44,7 @@ class Screen:
             return True
         flat = text.replace("\n", " ")
         unquoted, bridges = _BRIDGE.subn(" ", flat)
-        for wording, cutoff in zip(self._wordings, self._cutoffs, strict=False):
+        for wording, cutoff in zip(self._wordings, self._cutoffs, strict=True):
             if fuzz.partial_ratio(wording, flat, score_cutoff=cutoff):
                 return True
             if bridges and fuzz.partial_ratio(wording, unquoted, score_cutoff=cutoff):
