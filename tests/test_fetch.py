@@ -1,5 +1,4 @@
 import gzip
-import itertools
 import socket
 import threading
 import time
@@ -309,13 +308,14 @@ def test_requests_to_one_host_start_host_delay_apart(server: ScriptedServer) -> 
     starts = starts_of(server, "/paced")
     config = FAST.model_copy(update={"host_delay": 0.25, "max_per_host": 2})
     with Fetcher(config) as fetcher:
+        asked = time.monotonic()
         get_at_once(fetcher, server.url("/paced"), 4)
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(gaps) == 3
-    # Pacing holds where requests start, in the client; their arrival here also
-    # varies with connection set-up (one gap was once 0.22 s under load).
-    assert min(gaps) >= 0.2
-    assert starts[-1] - starts[0] >= 3 * 0.24
+    assert len(starts) == 4
+    # The k-th request may not start before k turns of host_delay from when all were
+    # asked. A loaded machine only delays arrivals, so this bound holds under any load
+    # (gaps between arrivals do not: a late first arrival shortens the next gap).
+    offsets = [start - asked for start in sorted(starts)]
+    assert all(offset >= k * 0.25 for k, offset in enumerate(offsets)), offsets
 
 
 def test_host_delay_is_per_host_and_robots_txt_is_not_paced(server: ScriptedServer) -> None:
