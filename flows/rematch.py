@@ -28,8 +28,8 @@ from claimwatch.stopping import StopRequest, stop_requests
 from claimwatch.store.fact_checks import with_stored_fact_checks
 from claimwatch.store.rematch import (
     count_stored_texts,
+    iter_all_texts,
     iter_selected_texts,
-    iter_stored_texts,
     read_decided,
 )
 from claimwatch.store.rematch_writes import (
@@ -160,7 +160,7 @@ def _detected(
         texts = (
             iter_selected_texts(settings.db, settings.batch_size, selected)
             if selected is not None
-            else iter_stored_texts(settings.db, settings.batch_size)
+            else iter_all_texts(settings.db, settings.batch_size)
         )
         yield from detected(pool, texts, IN_FLIGHT_PER_WORKER * pool.workers, stop)
     finally:

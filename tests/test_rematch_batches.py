@@ -22,6 +22,7 @@ from prefect.flows import load_flow_from_entrypoint
 from claimwatch.dates import utcnow
 from claimwatch.matching.catalog import Catalog
 from claimwatch.records import Match, RunStats
+from claimwatch.store import rematch
 from claimwatch.store.connection import connect, write
 from claimwatch.store.rematch_writes import commit_batch, finish_rematch
 from claimwatch.store.reviews import REVIEW_RUN
@@ -95,6 +96,36 @@ def test_a_batch_changes_its_own_articles_and_the_last_step_spares_a_pass_s(
 # --- a real `claimwatch rematch` stopped by SIGTERM ------------------------------------
 
 COPIES = 20  # the sample's 17 articles stored 20 times: 340 articles, 85 batches of 4
+
+
+def test_a_full_rematch_reads_every_article_once_in_whole_batches(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "lake"
+    articles = [article(f"a{i}", "Wire", i, f"Text {i}.") for i in range(8)]
+    store(db, catalog, "pass-1", 1, articles[:4], [])
+    store(db, catalog, "pass-2", 2, articles[4:], [])
+
+    def change(con: Any) -> None:  # an update keeps the row's id; a deletion leaves a gap
+        updated = "UPDATE articles SET text = 'Text 1, updated.' WHERE url = ?"
+        con.execute(updated, [articles[1].url])
+        con.execute("DELETE FROM articles WHERE url = ?", [articles.pop(2).url])
+
+    write(db, "test", change)
+    for read_at_once in (rematch.READ_AT_ONCE, 3, 1):
+        monkeypatch.setattr(rematch, "READ_AT_ONCE", read_at_once)
+        batches = list(rematch.iter_all_texts(db, 2))
+        assert [len(b) for b in batches] == [2, 2, 2, 1]
+        texts = {t.url: t.text for b in batches for t in b if t.meaning}
+        assert sorted(texts) == sorted(a.url for a in articles)
+        assert texts[articles[1].url] == "Text 1, updated."
+    # An article stored once the reading has begun waits for the next re-match.
+    monkeypatch.setattr(rematch, "READ_AT_ONCE", 1)
+    reading = rematch.iter_all_texts(db, 1)
+    read = [t.url for t in next(reading)]
+    store(db, catalog, "pass-4", 4, [article("late", "Wire", 4, "Late.")], [])
+    read += [t.url for b in reading for t in b]
+    assert sorted(read) == sorted(a.url for a in articles)
 
 
 @pytest.fixture(scope="module")

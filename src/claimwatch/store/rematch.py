@@ -4,10 +4,11 @@ commits what is found in them, batch by batch)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
 from claimwatch.matching.focus import FocusTerms
@@ -151,6 +152,31 @@ def select_stored(
     return {str(url): bool(meaning) for url, meaning in rows}
 
 
+def iter_all_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
+    """Every stored article's text, in batches, each to be looked at for meaning: what a
+    full re-match reads.
+
+    Read READ_AT_ONCE row ids at a time: DuckLake keeps a row's id when an update or a
+    compaction moves it, and skips the files a range misses. One query streaming every
+    text took the flow's process from 306 MB to 485 MB at once at 10^6 articles (see
+    iter_selected_texts); read so, it stayed at 377-439 MB. Articles stored after the
+    first query wait for the next re-match: the pass that stored them matched them.
+    """
+    with connect(db, read_only=True) as con:
+        row = con.execute("SELECT max(rowid) FROM articles").fetchone()
+        last = row[0] if row else None
+        if last is None:  # no article
+            return
+        reads = (
+            con.execute(
+                "SELECT url, title, text FROM articles WHERE rowid >= ? AND rowid < ?",
+                [first, first + READ_AT_ONCE],
+            ).to_arrow_table()
+            for first in range(0, int(last) + 1, READ_AT_ONCE)
+        )
+        yield from _in_batches(reads, batch_size, lambda url: True)
+
+
 def iter_selected_texts(
     db: Path, batch_size: int, selected: Mapping[str, bool]
 ) -> Iterator[list[StoredText]]:
@@ -162,28 +188,42 @@ def iter_selected_texts(
     617), and one query over the 173,228 texts chosen of 10^6 held 230 MB in the flow's
     process while it ran. Queries of 2,000 held 50 MB, and took 10 s rather than 3 s:
     a query's URLs lie close in order, so DuckDB reads few texts besides theirs (in the
-    order chosen, 176 MB and 16 s). Each query's texts stay in Arrow until their batch
-    is due: as Python strings (two or four bytes a character, once a text holds one
-    outside Latin-1) the 2,000 took the flow's process from about 415 MB to 460 at 10^5.
+    order chosen, 176 MB and 16 s).
     """
     urls = sorted(selected)
-    batch: list[StoredText] = []
     with connect(db, read_only=True) as con:
-        for first in range(0, len(urls), READ_AT_ONCE):
-            con.register("selected", url_table(urls[first : first + READ_AT_ONCE]))
-            read = con.execute(
-                "SELECT url, title, text FROM articles WHERE url IN (SELECT url FROM selected)"
-            ).to_arrow_table()
-            start = 0
-            while start < read.num_rows:
-                part = read.slice(start, batch_size - len(batch))
-                start += part.num_rows
-                columns = (part.column(name).to_pylist() for name in ("url", "title", "text"))
-                for url, title, text in zip(*columns, strict=True):
-                    batch.append(StoredText(url, title, text, selected[url]))
-                if len(batch) == batch_size:
-                    yield batch
-                    batch = []
+
+        def reads() -> Iterator[pa.Table]:
+            for first in range(0, len(urls), READ_AT_ONCE):
+                con.register("selected", url_table(urls[first : first + READ_AT_ONCE]))
+                yield con.execute(
+                    "SELECT url, title, text FROM articles WHERE url IN (SELECT url FROM selected)"
+                ).to_arrow_table()
+
+        yield from _in_batches(reads(), batch_size, selected.__getitem__)
+
+
+def _in_batches(
+    reads: Iterator[pa.Table], batch_size: int, meaning: Callable[[str], bool]
+) -> Iterator[list[StoredText]]:
+    """The rows of `reads` (url, title, text) in batches of `batch_size`, the last one
+    shorter, each with `meaning(url)`.
+
+    Each table stays in Arrow until its batch is due: as Python strings (two or four
+    bytes a character, once a text holds one outside Latin-1) 2,000 texts took the flow's
+    process from about 415 MB to 460 at 10^5."""
+    batch: list[StoredText] = []
+    for read in reads:
+        start = 0
+        while start < read.num_rows:
+            part = read.slice(start, batch_size - len(batch))
+            start += part.num_rows
+            columns = (part.column(name).to_pylist() for name in ("url", "title", "text"))
+            for url, title, text in zip(*columns, strict=True):
+                batch.append(StoredText(url, title, text, meaning(url)))
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
     if batch:
         yield batch
 
