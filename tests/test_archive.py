@@ -21,6 +21,7 @@ from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
+from claimwatch.matching.focus import FocusTerms
 from claimwatch.store import rematch as stored_texts
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
@@ -292,6 +293,31 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
         texts = [t for b in batches for t in b]
         assert sorted((t.url, t.meaning) for t in texts) == sorted(selected.items())
         assert all(t.text for t in texts)
+
+
+def test_terms_are_found_in_any_case_and_folded_as_the_matcher_folds_them(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "lake"
+    with connect(db) as con:
+        apply_migrations(con, migrations_dir())
+    holding = {
+        "upper": "THE NATO SUMMIT OPENS TODAY.",
+        "eszett": "Die Straße bleibt gesperrt.",  # folded "strasse": the term "strass"
+        "cut": "Ein Walzer von Strauß.",  # "strauss" cut at six letters: "straus"
+        "capital-yo": "Ёлка стоит на площади.",  # ё folded to е
+    }
+    lacking = {
+        "longer": "Natoire painted the ceiling.",  # "natoir", not "nato"
+        "other": "Strauch und Baum.",
+        "none": "The treaty was signed long ago.",
+    }
+    texts = holding | lacking
+    store_articles(db, [(f"http://f.example/{k}", "", text) for k, text in texts.items()])
+    terms = ("nato", "strass", "straus", "елка")
+    focus = FocusTerms(terms, tuple(((term, 1.0),) for term in terms))
+    read = {t.url for batch in iter_stored_texts(db, 10, focus) for t in batch}
+    assert read == {f"http://f.example/{k}" for k in holding}
 
 
 def test_a_warehouse_without_the_index_says_so_and_index_migrates_it(warehouse: Path) -> None:
