@@ -20,7 +20,7 @@ from claimwatch.store.reviews import Decided, decided
 from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import url_table
 
-# Texts a focused re-match reads per query (iter_selected_texts).
+# Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
 
 # Text as RE2 reads it, unfolded: terms are looked for ignoring case, and a word found
