@@ -273,7 +273,7 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     selected = select_stored(warehouse, terms, near)
     assert selected.keys() == read
     assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]
-    # The chooser's process scans on one thread: the same choice.
+    # A scan on fewer threads (the chooser sets its own) makes the same choice.
     threads = "SELECT current_setting('threads')"
     with connect(warehouse, read_only=True) as con:
         before = con.execute(threads).fetchone()
