@@ -1,4 +1,5 @@
-"""The index flow: the stored articles' sentences embedded for search by meaning.
+"""The index flow: the stored articles' terms stored (archive/terms.py), and their sentences
+embedded for search by meaning.
 
 Scheduled between passes (CLAIMWATCH_INDEX_CRON, twice an hour by default); the same
 work as `claimwatch index`. A pass does not embed every sentence (that would cost more
@@ -8,9 +9,12 @@ Each batch commits alone: stopped, it keeps what it stored, and the next run goe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger
 
 from claimwatch.archive.index import IndexStats, index_archive
+from claimwatch.archive.terms import TermStats, index_terms
 from claimwatch.logs import set_levels
 from claimwatch.matching.encoder import archive_encoder
 from claimwatch.settings import load_settings
@@ -24,9 +28,12 @@ PROGRESS_EVERY = 2000
 
 @flow(name="index")
 def index(db: str | None = None, limit: int | None = None) -> int:
-    """Index the stored articles the sentence index lacks; returns how many it indexed."""
+    """Store the terms of the articles that lack them, then index the stored articles the
+    sentence index lacks; returns how many it indexed."""
     logger = get_run_logger()
     settings = load_settings(db=db)
+    if not _terms_stored(settings.db, settings.lock_wait):
+        return 0
     encoder = archive_encoder(settings.encoder, settings.cache_dir)
     if encoder is None:
         logger.info("CLAIMWATCH_ENCODER=%s: no index by meaning to keep", settings.encoder)
@@ -54,3 +61,17 @@ def index(db: str | None = None, limit: int | None = None) -> int:
         f"; stopped with {stats.left} left" if stats.stopped else "",
     )
     return stats.articles
+
+
+def _terms_stored(db: Path, wait: float) -> bool:
+    """Store the terms the archive lacks; False when stopped before the end."""
+    logger = get_run_logger()
+
+    def progress(stats: TermStats, total: int) -> None:
+        logger.info("stored the terms of %d of %d articles", stats.articles, total)
+
+    with stop_requests() as stop:
+        stats = index_terms(db, stop=stop, progress=progress, wait=wait)
+    if stats.stopped:
+        logger.info("%s: stopped with the terms of %d articles left to store", db, stats.left)
+    return not stats.stopped

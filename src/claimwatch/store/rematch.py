@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
+from claimwatch.archive.terms import CJK_LANGUAGE, FOLDED, SEARCHED, uncovered
 from claimwatch.matching.focus import FocusTerms
 from claimwatch.matching.terms import CJK, PREFIX
 from claimwatch.records import StoredText
@@ -23,19 +24,9 @@ from claimwatch.store.writers import url_table
 # Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
 
-# Text as RE2 reads it, unfolded: terms are looked for ignoring case, and a word found
-# is folded (_FOLDED) as normalize_text folds it, as far as Latin and Cyrillic terms go.
-# Lowering and folding every text before the search took 14.4-18.6 s at 10^5 articles on
-# one thread, against 10.1-10.6 s so. Traditional Chinese characters are not folded: a
-# translate() over every text doubled the cost of the query, and a quote in them lies
-# near its wording in meaning, which the index answers for.
-_TEXT = "coalesce(title, '') || ' ' || text"
-_FOLDED = "replace(replace(lower(w), 'ё', 'е'), 'ß', 'ss')"
-
-
 def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
-    """A query of the articles a focused re-match reads (url, title, text, and whether
-    to look for meaning in it), and its parameters; without `focus`, every article.
+    """A query of the articles a focused re-match reads (url, and whether to look for
+    meaning in it), and its parameters; without `focus`, every article.
 
     An article is read when it holds `focus.min_share` of a focus wording's term weight
     anywhere (terms are word beginnings, "pacifi"; CJK ones, two characters, stand
@@ -44,30 +35,13 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     the terms or is not in English (where a translation shares no term). An article the
     index covers, read for its terms alone, is only looked at for quotes: what the
     detector suggests or confirms on meaning lies near in meaning (archive/near.py).
+
+    The terms an article holds are looked up in its stored terms (archive/terms.py); the
+    texts of articles without them, or whose text changed since, are scanned.
     """
     if focus is None:
-        return "SELECT url, title, text, true AS meaning FROM articles", []
-    latin = [t for t in focus.terms if not CJK.search(t)]
-    cjk = [t for t in focus.terms if CJK.search(t)]
-    found: list[str] = []
-    parameters: list[object] = []
-    if latin:
-        # The words that begin with a term, cut to their first letters as terms.py cuts
-        # them ("warship" is "warshi", not "war"), kept when one is a term: one pass of
-        # RE2 over the text.
-        found.append(
-            f"list_intersect(list_transform(regexp_extract_all(searched, ?, 1),"
-            f" w -> left({_FOLDED}, {PREFIX})), ?::VARCHAR[])"
-        )
-        alternatives = "|".join(_unfolded(t) for t in latin)
-        parameters += [f"(?i)(?:^|[^\\pL\\pN_])((?:{alternatives})[\\pL\\pN_]*)", latin]
-    if cjk:  # character pairs stand anywhere, looked for in texts that may hold them
-        found.append(
-            "CASE WHEN language IS NULL OR language LIKE 'zh%' OR language LIKE 'ja%'"
-            " THEN regexp_extract_all(searched, ?, 1) ELSE [] END"
-        )
-        parameters.append(f"({_alternatives(cjk)})")
-    held = f"list_distinct({' || '.join(found) or '[]::VARCHAR[]'})"
+        return "SELECT url, true AS meaning FROM articles", []
+    held, held_parameters = _scanned_terms(focus)
     shares = [
         " + ".join(
             f"(CASE WHEN list_contains(found, ?) THEN {share!r} ELSE 0 END)" for _, share in wording
@@ -85,19 +59,55 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
         # Read for its words alone (no sentence near in meaning), it needs no embedding.
         meaning, meaning_parameters = (
             f"({close} OR NOT {indexed})",
-            [
-                *close_parameters,
-                *indexed_parameters,
-            ],
+            [*close_parameters, *indexed_parameters],
         )
         condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
         condition_parameters = [*share_parameters, *close_parameters, *indexed_parameters]
     query = f"""
-        SELECT url, title, text, {meaning} AS meaning FROM (
-            SELECT url, title, text, language, {held} AS found
-            FROM (SELECT *, {_TEXT} AS searched FROM articles))
-        WHERE coalesce({condition}, false)"""
-    return query, [*meaning_parameters, *parameters, *condition_parameters]
+        WITH posted AS (
+            SELECT article_url AS url, list(DISTINCT term) AS found FROM article_terms
+            WHERE term IN (SELECT unnest(?::VARCHAR[])) GROUP BY article_url
+        ), looked AS (
+            SELECT a.url, a.language, coalesce(p.found, []::VARCHAR[]) AS found
+            FROM articles AS a LEFT JOIN posted AS p ON p.url = a.url
+            WHERE NOT {uncovered("a")}
+            UNION ALL
+            SELECT url, language, {held} AS found FROM (
+                SELECT url, language, {SEARCHED} AS searched FROM articles AS a
+                WHERE {uncovered("a")})
+        )
+        SELECT url, {meaning} AS meaning FROM looked WHERE coalesce({condition}, false)"""
+    return query, [list(focus.terms), *held_parameters, *meaning_parameters, *condition_parameters]
+
+
+def _scanned_terms(focus: FocusTerms) -> tuple[str, list[object]]:
+    """An SQL expression of the focus terms a stored text (`searched`, as terms.py reads
+    it) holds, found by RE2, and its parameters: as archive/terms.py would store them.
+
+    RE2 reads the text unfolded: terms are looked for ignoring case, and a word found is
+    folded as terms.py folds it. Lowering and folding every text before the search took
+    14.4-18.6 s at 10^5 articles on one thread, against 10.1-10.6 s so.
+    """
+    latin = [t for t in focus.terms if not CJK.search(t)]
+    cjk = [t for t in focus.terms if CJK.search(t)]
+    found: list[str] = []
+    parameters: list[object] = []
+    if latin:
+        # The words that begin with a term, cut to their first letters as terms.py cuts
+        # them ("warship" is "warshi", not "war"), kept when one is a term: one pass of
+        # RE2 over the text.
+        found.append(
+            f"list_intersect(list_transform(regexp_extract_all(searched, ?, 1),"
+            f" w -> left({FOLDED}, {PREFIX})), ?::VARCHAR[])"
+        )
+        alternatives = "|".join(_unfolded(t) for t in latin)
+        parameters += [f"(?i)(?:^|[^\\pL\\pN_])((?:{alternatives})[\\pL\\pN_]*)", latin]
+    if cjk:  # character pairs stand anywhere, looked for in texts that may hold them
+        found.append(
+            f"CASE WHEN {CJK_LANGUAGE} THEN regexp_extract_all(searched, ?, 1) ELSE [] END"
+        )
+        parameters.append(f"({_alternatives(cjk)})")
+    return f"list_distinct({' || '.join(found) or '[]::VARCHAR[]'})", parameters
 
 
 def _alternatives(terms: list[str]) -> str:
@@ -124,16 +134,14 @@ def _reading(db: Path, near: Near | None, *, wait: float = 0.0) -> Iterator[Duck
 def iter_stored_texts(
     db: Path, batch_size: int, focus: FocusTerms | None = None, near: Near | None = None
 ) -> Iterator[list[StoredText]]:
-    """The stored articles' URL, title and text, in batches, streamed: memory holds one.
-
-    With `focus`, only the articles `focus_selection` lets through: DuckDB scans the
-    column, and the rest are never read into Python. In storage order, unsorted: an
-    ORDER BY would sort every text before the first batch (a query over 3*10^7 short rows
-    took 14 s to return its first row sorted, 0.02 s unsorted).
-    """
-    query, parameters = focus_selection(focus, near)
-    with _reading(db, near) as con:
-        cursor = con.execute(query, parameters)
+    """The stored articles' URL, title and text, in batches: every article, streamed in
+    storage order; or, with `focus`, those `focus_selection` lets through, chosen first
+    (select_stored) and read after (iter_selected_texts)."""
+    if focus is not None:
+        yield from iter_selected_texts(db, batch_size, select_stored(db, focus, near))
+        return
+    with connect(db, read_only=True) as con:
+        cursor = con.execute("SELECT url, title, text, true FROM articles")
         while rows := cursor.fetchmany(batch_size):
             yield [StoredText(*row) for row in rows]
 
@@ -150,16 +158,13 @@ def select_stored(
     whether to look for meaning in it: the selection made once, its texts read after
     (iter_selected_texts), its complement removed at the end (finish_rematch).
 
-    `threads`: DuckDB's threads for the scan, set for the whole process (each thread
-    keeps the memory its share of the texts took)."""
+    `threads`: DuckDB's threads for the query, set for the whole process (each thread
+    keeps the memory its share of the texts scanned took)."""
     query, parameters = focus_selection(focus, near)
     with _reading(db, near, wait=wait) as con:
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        rows = con.execute(
-            f"SELECT url, meaning FROM ({query})",
-            parameters,
-        ).fetchall()
+        rows = con.execute(query, parameters).fetchall()
     return {str(url): bool(meaning) for url, meaning in rows}
 
 
@@ -240,7 +245,7 @@ def _in_batches(
 
 
 def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | None = None) -> int:
-    """How many articles iter_stored_texts reads with `focus` and `near`."""
+    """How many articles a re-match reads with `focus` and `near` (every one without)."""
     query, parameters = focus_selection(focus, near)
     with _reading(db, near) as con:
         row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
