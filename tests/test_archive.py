@@ -17,6 +17,7 @@ from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
 from claimwatch.archive.near import near_articles
 from claimwatch.archive.search import search
+from claimwatch.archive.terms import pending_terms
 from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
@@ -206,7 +207,9 @@ def test_search_command_shows_the_claims_found_in_the_sentence(warehouse: Path) 
     write(warehouse, "match failed", match)
     unindexed = claimwatch("search", "NATO bringt Krieg", "--db", str(warehouse))
     assert unindexed.returncode == 0 and "3 stored articles not indexed yet" in unindexed.stderr
-    assert claimwatch("index", "--db", str(warehouse)).returncode == 0
+    indexed = claimwatch("index", "--db", str(warehouse))
+    assert indexed.returncode == 0 and pending_terms(warehouse) == 0
+    assert f"stored the terms of {len(ARTICLES)} of {len(ARTICLES)} articles" in indexed.stderr
     found = claimwatch(
         "search", "NATO bringt Krieg", "--db", str(warehouse), "--format", "json", "--limit", "2"
     )
@@ -222,8 +225,10 @@ def test_the_index_flow_catches_up_with_the_archive(
     prefect_harness: None, warehouse: Path, encoder: Encoder
 ) -> None:
     index = load_flow_from_entrypoint(f"{ROOT / 'flows' / 'index.py'}:index")
+    assert pending_terms(warehouse) == len(ARTICLES)
     assert index(db=str(warehouse), limit=2) == 2
     assert pending(warehouse, encoder.version) == 1
+    assert pending_terms(warehouse) == 0  # the terms of all, first: they cost little
     assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0
 
 

@@ -30,8 +30,9 @@ def _encoder(settings: Any) -> Any:
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), help="Index at most this many articles.")
 def index_command(db: Path | None, limit: int | None) -> None:
-    """Store the terms of the stored articles that lack them, then embed the sentences
-    that the index lacks, so that `search` finds them. A pass does not (it would take longer than extracting its pages);
+    """Store the terms of the stored articles that lack them (`rematch --claim` looks
+    them up), then embed the sentences the index lacks, so that `search` finds them.
+    A pass does neither (embedding would take longer than extracting its pages);
     scheduled runs (`claimwatch serve`) index after each pass. Stopped (Ctrl-C,
     SIGTERM), it keeps every whole batch it stored; run it again to go on.
 
@@ -44,7 +45,6 @@ def index_command(db: Path | None, limit: int | None) -> None:
     from claimwatch.stopping import stop_requests
 
     settings = settings_from(db=db)
-    encoder = _encoder(settings)
 
     def stored(stats: TermStats, total: int) -> None:
         click.echo(f"stored the terms of {stats.articles} of {total} articles", err=True)
@@ -56,6 +56,7 @@ def index_command(db: Path | None, limit: int | None) -> None:
             f"stopped by {stop.name}: the terms of {terms.articles} articles stored, "
             f"{terms.left} left; run `claimwatch index` again to go on"
         )
+    encoder = _encoder(settings)
 
     def progress(stats: IndexStats, total: int) -> None:
         click.echo(
