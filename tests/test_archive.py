@@ -17,8 +17,8 @@ from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
 from claimwatch.archive.near import near_articles
 from claimwatch.archive.search import search
-from claimwatch.archive.terms import pending_terms
 from claimwatch.archive.sentences import indexed_sentences
+from claimwatch.archive.terms import pending_terms
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder

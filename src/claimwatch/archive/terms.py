@@ -46,7 +46,6 @@ _TERMS = f"""list_distinct(
        ELSE []::VARCHAR[] END)"""
 
 
-
 def uncovered(alias: str) -> str:
     """An SQL condition on the article `alias`: its terms are missing, or were read from
     another text."""

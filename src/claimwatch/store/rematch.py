@@ -24,6 +24,7 @@ from claimwatch.store.writers import url_table
 # Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
 
+
 def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
     """A query of the articles a focused re-match reads (url, and whether to look for
     meaning in it), and its parameters; without `focus`, every article.
