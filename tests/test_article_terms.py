@@ -98,3 +98,8 @@ def test_terms_are_looked_up_and_a_changed_text_is_scanned(lake: Path, catalog: 
     assert {"http://f.example/yo", "http://f.example/new"} <= chosen.keys()
     index_terms(lake)
     assert select_stored(lake, focus) == chosen
+    with connect(lake, read_only=True) as con:  # the terms of the older text are gone
+        yo = con.execute(
+            "SELECT list(term) FROM article_terms WHERE article_url = 'http://f.example/yo'"
+        ).fetchone()
+    assert yo is not None and "nato" in yo[0] and "елки" not in yo[0]
