@@ -28,8 +28,7 @@ PROGRESS_EVERY = 2000
 
 @flow(name="index")
 def index(db: str | None = None, limit: int | None = None) -> int:
-    """Store the terms of the articles that lack them, then index the stored articles the
-    sentence index lacks; returns how many it indexed."""
+    """Store the terms, then the sentences, the archive lacks; returns articles indexed."""
     logger = get_run_logger()
     settings = load_settings(db=db)
     if not _terms_stored(settings.db, settings.lock_wait):
