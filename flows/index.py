@@ -9,6 +9,7 @@ Each batch commits alone: stopped, it keeps what it stored, and the next run goe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from prefect import flow, get_run_logger
@@ -37,19 +38,14 @@ def index(db: str | None = None, limit: int | None = None) -> int:
     if encoder is None:
         logger.info("CLAIMWATCH_ENCODER=%s: no index by meaning to keep", settings.encoder)
         return 0
-
-    logged = [0]  # articles at the last progress line
-
-    def progress(stats: IndexStats, total: int) -> None:
-        if stats.articles - logged[0] >= PROGRESS_EVERY or stats.articles == total:
-            logged[0] = stats.articles
-            logger.info(
-                "indexed %d of %d articles (%d sentences)", stats.articles, total, stats.sentences
-            )
-
     with stop_requests() as stop:
         stats = index_archive(
-            settings.db, encoder, limit=limit, stop=stop, progress=progress, wait=settings.lock_wait
+            settings.db,
+            encoder,
+            limit=limit,
+            stop=stop,
+            progress=_progress_lines(),
+            wait=settings.lock_wait,
         )
     logger.info(
         "%s: %d articles indexed (%d sentences) in %.0f s%s",
@@ -60,6 +56,21 @@ def index(db: str | None = None, limit: int | None = None) -> int:
         f"; stopped with {stats.left} left" if stats.stopped else "",
     )
     return stats.articles
+
+
+def _progress_lines() -> Callable[[IndexStats, int], None]:
+    """A progress line every PROGRESS_EVERY articles indexed, and at the end."""
+    logger = get_run_logger()
+    logged = [0]  # articles at the last progress line
+
+    def progress(stats: IndexStats, total: int) -> None:
+        if stats.articles - logged[0] >= PROGRESS_EVERY or stats.articles == total:
+            logged[0] = stats.articles
+            logger.info(
+                "indexed %d of %d articles (%d sentences)", stats.articles, total, stats.sentences
+            )
+
+    return progress
 
 
 def _terms_stored(db: Path, wait: float) -> bool:
