@@ -21,6 +21,9 @@ from claimwatch.store.reviews import Decided, decided
 from claimwatch.store.sentence_near import Near
 from claimwatch.store.writers import url_table
 
+# The name under which `_reading` hands a connection the URLs of the articles whose terms
+# are not stored for their text: those focus_selection scans.
+UNSTORED_TABLE = "unstored_urls"
 # Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
 
@@ -42,17 +45,25 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     """
     if focus is None:
         return "SELECT url, true AS meaning FROM articles", []
-    held, held_parameters = _scanned_terms(focus)
-    shares = [
-        " + ".join(
-            f"(CASE WHEN list_contains(found, ?) THEN {share!r} ELSE 0 END)" for _, share in wording
-        )
-        for wording in focus.wordings
+    terms: list[object] = [term for wording in focus.wordings for term, _ in wording]
+    # Each article's best share of a wording's weight: summed over its stored terms (one
+    # row a term), or over the terms a scan found in its text (`found`).
+    summed = [
+        "sum(CASE term " + " ".join(f"WHEN ? THEN {share!r}" for _, share in w) + " ELSE 0 END)"
+        for w in focus.wordings
     ]
-    share_parameters: list[object] = [term for wording in focus.wordings for term, _ in wording]
-    covered = f"greatest({', '.join(shares)}) >= {focus.min_share!r}" if shares else "false"
-    before_index = "(len(found) > 0 OR coalesce(language, '') NOT LIKE 'en%')"
-    condition, condition_parameters = f"({covered} OR {before_index})", share_parameters
+    listed = [
+        " + ".join(
+            f"(CASE WHEN list_contains(found, ?) THEN {share!r} ELSE 0 END)" for _, share in w
+        )
+        for w in focus.wordings
+    ]
+    posted_share = f"greatest({', '.join(summed)})" if summed else "0"
+    scanned_share = f"greatest({', '.join(listed)})" if listed else "0"
+    held, held_parameters = _scanned_terms(focus)
+    covered = f"share >= {focus.min_share!r}"
+    before_index = "(held > 0 OR coalesce(language, '') NOT LIKE 'en%')"
+    condition, condition_parameters = f"({covered} OR {before_index})", []
     meaning, meaning_parameters = "true", []
     if near is not None:
         indexed, indexed_parameters = near.indexed()
@@ -63,22 +74,27 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
             [*close_parameters, *indexed_parameters],
         )
         condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
-        condition_parameters = [*share_parameters, *close_parameters, *indexed_parameters]
+        condition_parameters = [*close_parameters, *indexed_parameters]
+    # Shares, not lists of terms: at 10^6 articles, 881,888 of which hold a term of
+    # "Where NATO goes, war is most likely", the lists took the query to 821 MB.
     query = f"""
         WITH posted AS (
-            SELECT article_url AS url, list(DISTINCT term) AS found FROM article_terms
-            WHERE term IN (SELECT unnest(?::VARCHAR[])) GROUP BY article_url
+            SELECT article_url AS url, {posted_share} AS share, count(*) AS held
+            FROM article_terms WHERE term IN (SELECT unnest(?::VARCHAR[]))
+            GROUP BY article_url
         ), looked AS (
-            SELECT a.url, a.language, coalesce(p.found, []::VARCHAR[]) AS found
+            SELECT a.url, a.language, coalesce(p.share, 0) AS share, coalesce(p.held, 0) AS held
             FROM articles AS a LEFT JOIN posted AS p ON p.url = a.url
-            WHERE NOT {uncovered("a")}
+            WHERE a.url NOT IN (SELECT url FROM {UNSTORED_TABLE})
             UNION ALL
-            SELECT url, language, {held} AS found FROM (
-                SELECT url, language, {SEARCHED} AS searched FROM articles AS a
-                WHERE {uncovered("a")})
+            SELECT url, language, {scanned_share} AS share, len(found) AS held FROM (
+                SELECT url, language, {held} AS found FROM (
+                    SELECT url, language, {SEARCHED} AS searched FROM articles
+                    WHERE url IN (SELECT url FROM {UNSTORED_TABLE})))
         )
         SELECT url, {meaning} AS meaning FROM looked WHERE coalesce({condition}, false)"""
-    return query, [list(focus.terms), *held_parameters, *meaning_parameters, *condition_parameters]
+    parameters = [*terms, list(focus.terms), *terms, *held_parameters]
+    return query, [*parameters, *meaning_parameters, *condition_parameters]
 
 
 def _scanned_terms(focus: FocusTerms) -> tuple[str, list[object]]:
@@ -123,12 +139,22 @@ def _unfolded(term: str) -> str:
 
 
 @contextmanager
-def _reading(db: Path, near: Near | None, *, wait: float = 0.0) -> Iterator[DuckDBPyConnection]:
-    """A read-only connection holding the table of `near`'s URLs, which the SQL of
-    focus_selection names."""
+def _reading(
+    db: Path, near: Near | None, *, wait: float = 0.0, threads: int | None = None
+) -> Iterator[DuckDBPyConnection]:
+    """A read-only connection in a transaction, holding the tables the SQL of
+    focus_selection names: `near`'s URLs, and those of the articles whose terms are not
+    stored for their text (UNSTORED_TABLE). Found once: each of the query's two branches
+    finding them took its own hash table of every article's URL and hash (about 200 MB
+    at 10^6 articles)."""
     with connect(db, read_only=True, wait=wait) as con:
+        if threads is not None:
+            con.execute(f"SET threads = {int(threads)}")
+        con.execute("BEGIN TRANSACTION")  # one snapshot for the URLs and the query
         if near is not None:
             near.register(con)
+        unstored = con.execute(f"SELECT url FROM articles AS a WHERE {uncovered('a')}")
+        con.register(UNSTORED_TABLE, unstored.to_arrow_table())
         yield con
 
 
@@ -162,9 +188,7 @@ def select_stored(
     `threads`: DuckDB's threads for the query, set for the whole process (each thread
     keeps the memory its share of the texts scanned took)."""
     query, parameters = focus_selection(focus, near)
-    with _reading(db, near, wait=wait) as con:
-        if threads is not None:
-            con.execute(f"SET threads = {int(threads)}")
+    with _reading(db, near, wait=wait, threads=threads) as con:
         rows = con.execute(query, parameters).fetchall()
     return {str(url): bool(meaning) for url, meaning in rows}
 
@@ -247,9 +271,13 @@ def _in_batches(
 
 def count_stored_texts(db: Path, focus: FocusTerms | None = None, near: Near | None = None) -> int:
     """How many articles a re-match reads with `focus` and `near` (every one without)."""
-    query, parameters = focus_selection(focus, near)
-    with _reading(db, near) as con:
-        row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
+    if focus is None:
+        with connect(db, read_only=True) as con:
+            row = con.execute("SELECT count(*) FROM articles").fetchone()
+    else:
+        query, parameters = focus_selection(focus, near)
+        with _reading(db, near) as con:
+            row = con.execute(f"SELECT count(*) FROM ({query})", parameters).fetchone()
     return int(row[0]) if row else 0
 
 
