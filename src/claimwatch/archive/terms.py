@@ -5,7 +5,9 @@ terms by looking them up, not by scanning every stored text.
 They are the terms the matcher weighs (matching/terms.py), read from the text as stored:
 each word's first PREFIX letters, folded as the matcher folds them (ё as е, ß as ss);
 and, in an article in Chinese or Japanese or of no known language, each pair of adjacent
-CJK characters. SQL writes them from the stored text, a batch of articles per
+CJK characters, not folded from traditional to simplified (a translate() over every text
+doubled the cost of a scan, and a quote in them lies near its wording in meaning, which
+the sentence index answers for). SQL writes them from the stored text, a batch of articles per
 transaction, so that a stopped run keeps whole batches; each article's terms are kept
 for the text they came from (content_sha256), and an article whose text changed is
 scanned until its terms are written again. At 10^5 stored articles they took 91 MB of
