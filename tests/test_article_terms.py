@@ -14,6 +14,7 @@ from claimwatch.matching.focus import focus_terms
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
 from claimwatch.store.rematch import select_stored
+from claimwatch.store.sentence_near import Near
 from claimwatch.store.warehouse_sql import migrations_dir
 from tests.test_archive import FILLER, store_articles
 
@@ -37,6 +38,13 @@ def wordings_as_articles(catalog: Catalog) -> dict[str, list[tuple[str, str, str
     return by_language
 
 
+def mark_indexed(con):  # type: ignore[no-untyped-def]
+    """Every article covered by a sentence index of model "m" (as Near("m", ...) asks)."""
+    con.execute(
+        "INSERT INTO indexed_articles SELECT url, content_sha256, 'm', 1, now() FROM articles"
+    )
+
+
 @pytest.fixture
 def lake(tmp_path: Path, catalog: Catalog) -> Path:
     db = tmp_path / "lake"
@@ -57,11 +65,20 @@ def test_stored_terms_choose_what_a_scan_of_every_text_chooses(
     lake: Path, catalog: Catalog
 ) -> None:
     focuses = [focus_terms(catalog, (claim.id,)) for claim in catalog.claims]
-    scanned = [select_stored(lake, focus) for focus in focuses if focus is not None]
+    every = focus_terms(catalog, tuple(claim.id for claim in catalog.claims))
+    assert every is not None and len(every.terms) > 128  # stored terms, gathered in 3+ words
+    focuses.append(every)
+    # Without a sentence index an article holding any term is read; with one that covers
+    # every article, one holding a wording's share of its weight.
+    write(lake, "index failed", mark_indexed)
+    nears = [None, Near("m", ())]
+    chosen = [(f, n) for f in focuses for n in nears if f is not None]
+    scanned = [select_stored(lake, focus, near) for focus, near in chosen]
     assert all(scanned) and pending_terms(lake) > 0
+    assert sum(map(len, scanned[1::2])) < sum(map(len, scanned[::2]))
     stats = index_terms(lake, batch=7)  # several transactions
     assert stats.articles == pending_terms(lake) + stats.articles and pending_terms(lake) == 0
-    looked_up = [select_stored(lake, focus) for focus in focuses if focus is not None]
+    looked_up = [select_stored(lake, focus, near) for focus, near in chosen]
     assert looked_up == scanned
     # Run again, nothing is left to store, and nothing is stored twice.
     assert index_terms(lake).articles == 0
@@ -103,3 +120,23 @@ def test_terms_are_looked_up_and_a_changed_text_is_scanned(lake: Path, catalog: 
             "SELECT list(term) FROM article_terms WHERE article_url = 'http://f.example/yo'"
         ).fetchone()
     assert yo is not None and "nato" in yo[0] and "елки" not in yo[0]
+
+
+def test_each_stored_term_counts_once(lake: Path, catalog: Catalog) -> None:
+    where = "http://f.example/where"
+    store_articles(lake, [(where, "", "This is where it happens. " + FILLER)], language="en")
+    index_terms(lake)
+
+    write(lake, "index failed", mark_indexed)
+    focus = focus_terms(catalog, (WAR,))
+    assert focus is not None
+    near = Near("m", ())
+    chosen = select_stored(lake, focus, near)
+    quoted = [url for url, _, text in wordings_as_articles(catalog)["en"] if "NATO goes" in text]
+    assert quoted and set(quoted) <= chosen.keys()
+    assert where not in chosen  # "where" alone: a third of the wording's weight
+    # Its terms stored twice (two rows of one URL, say) weigh no more.
+    write(lake, "copy failed", lambda con: con.execute(
+        "INSERT INTO article_terms SELECT * FROM article_terms WHERE article_url = ?", [where]
+    ))  # fmt: skip
+    assert where not in select_stored(lake, focus, near)

@@ -40,12 +40,14 @@ FOLDED = "replace(replace(lower(w), 'ё', 'е'), 'ß', 'ss')"
 CJK_LANGUAGE = "(language IS NULL OR language LIKE 'zh%' OR language LIKE 'ja%')"
 WORD = r"[\pL\pN_]+"
 
+# Every pair of adjacent CJK characters of `searched`, as terms.py pairs them.
+CJK_PAIRS = f"""flatten(list_transform(
+    regexp_extract_all(searched, '[{CJK_CHARACTERS}]{{2,}}'),
+    r -> list_transform(range(1, length(r)), i -> substr(r, i, 2))))"""
+
 _TERMS = f"""list_distinct(
     list_transform(regexp_extract_all(searched, '{WORD}'), w -> left({FOLDED}, {PREFIX}))
-    || CASE WHEN {CJK_LANGUAGE} THEN flatten(list_transform(
-           regexp_extract_all(searched, '[{CJK_CHARACTERS}]{{2,}}'),
-           r -> list_transform(range(1, length(r)), i -> substr(r, i, 2))))
-       ELSE []::VARCHAR[] END)"""
+    || CASE WHEN {CJK_LANGUAGE} THEN {CJK_PAIRS} ELSE []::VARCHAR[] END)"""
 
 
 def uncovered(alias: str) -> str:

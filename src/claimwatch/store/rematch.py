@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
-from claimwatch.archive.terms import CJK_LANGUAGE, FOLDED, SEARCHED, uncovered
+from claimwatch.archive.terms import CJK_LANGUAGE, CJK_PAIRS, FOLDED, SEARCHED, uncovered
 from claimwatch.matching.focus import FocusTerms
 from claimwatch.matching.terms import CJK, PREFIX
 from claimwatch.records import StoredText
@@ -24,6 +24,8 @@ from claimwatch.store.writers import url_table
 # The name under which `_reading` hands a connection the URLs of the articles whose terms
 # are not stored for their text: those focus_selection scans.
 UNSTORED_TABLE = "unstored_urls"
+# The same for the articles the sentence index does not cover.
+UNINDEXED_TABLE = "unindexed_urls"
 # Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
 
@@ -46,10 +48,22 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     if focus is None:
         return "SELECT url, true AS meaning FROM articles", []
     terms: list[object] = [term for wording in focus.wordings for term, _ in wording]
-    # Each article's best share of a wording's weight: summed over its stored terms (one
-    # row a term), or over the terms a scan found in its text (`found`).
+    # Each article's best share of a wording's weight: over the terms a scan found in its
+    # text (`found`), or over its stored terms, gathered as one bit a term in words of 64
+    # bits (`m0`, `m1`...: one aggregate an article, a term counted once however often it
+    # is stored; an aggregate a term took the choice to 798 MB at 10^6 articles).
+    bit = {term: divmod(i, 64) for i, term in enumerate(focus.terms)}
+    masks = [
+        "bit_or(CASE term "
+        + " ".join(f"WHEN ? THEN {1 << b}::UBIGINT" for b in range(len(chunk)))
+        + f" ELSE 0::UBIGINT END) AS m{c}"
+        for c, chunk in enumerate(_chunks(list(focus.terms), 64))
+    ]
     summed = [
-        "sum(CASE term " + " ".join(f"WHEN ? THEN {share!r}" for _, share in w) + " ELSE 0 END)"
+        " + ".join(
+            f"(CASE WHEN (m{bit[t][0]} >> {bit[t][1]}) & 1 = 1 THEN {share!r} ELSE 0 END)"
+            for t, share in w
+        )
         for w in focus.wordings
     ]
     listed = [
@@ -62,39 +76,53 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     scanned_share = f"greatest({', '.join(listed)})" if listed else "0"
     held, held_parameters = _scanned_terms(focus)
     covered = f"share >= {focus.min_share!r}"
-    before_index = "(held > 0 OR coalesce(language, '') NOT LIKE 'en%')"
+    not_english = "coalesce(language, '') NOT LIKE 'en%'"
+    before_index = f"(held > 0 OR {not_english})"
+    # Without the sentence index, an article holding a term (every one with stored terms
+    # found) or not in English.
     condition, condition_parameters = f"({covered} OR {before_index})", []
     meaning, meaning_parameters = "true", []
+    posted_condition, posted_parameters = "true", []
+    unposted_condition, unposted_parameters = not_english, []
     if near is not None:
-        indexed, indexed_parameters = near.indexed()
+        unindexed = f"url IN (SELECT url FROM {UNINDEXED_TABLE})"
         close, close_parameters = near.near()
         # Read for its words alone (no sentence near in meaning), it needs no embedding.
-        meaning, meaning_parameters = (
-            f"({close} OR NOT {indexed})",
-            [*close_parameters, *indexed_parameters],
-        )
-        condition = f"({covered} OR {close} OR (NOT {indexed} AND {before_index}))"
-        condition_parameters = [*close_parameters, *indexed_parameters]
-    # Shares, not lists of terms: at 10^6 articles, 881,888 of which hold a term of
-    # "Where NATO goes, war is most likely", the lists took the query to 821 MB.
+        meaning, meaning_parameters = f"({close} OR {unindexed})", close_parameters
+        condition = f"({covered} OR {close} OR ({unindexed} AND {before_index}))"
+        condition_parameters = close_parameters
+        # The same condition, where held > 0 (an article found among the stored terms)
+        # or held = 0 (the others).
+        posted_condition = f"({covered} OR {close} OR {unindexed})"
+        posted_parameters = close_parameters
+        unposted_condition = f"({close} OR ({unindexed} AND {not_english}))"
+        unposted_parameters = close_parameters
+    # The articles found among the stored terms are chosen by their shares alone, and the
+    # others by their URL and language, never all of them joined with their shares: at
+    # 10^6 articles, of which 881,888 hold a term of "Where NATO goes, war is most
+    # likely", that join took the choice from 375 MB to 623 MB, the query so to 480.
     query = f"""
         WITH posted AS (
-            SELECT article_url AS url, {posted_share} AS share, count(*) AS held
-            FROM article_terms WHERE term IN (SELECT unnest(?::VARCHAR[]))
-            GROUP BY article_url
-        ), looked AS (
-            SELECT a.url, a.language, coalesce(p.share, 0) AS share, coalesce(p.held, 0) AS held
-            FROM articles AS a LEFT JOIN posted AS p ON p.url = a.url
-            WHERE a.url NOT IN (SELECT url FROM {UNSTORED_TABLE})
-            UNION ALL
+            SELECT url, {posted_share} AS share FROM (
+                SELECT article_url AS url, {", ".join(masks)} FROM article_terms
+                WHERE term IN (SELECT unnest(?::VARCHAR[])) GROUP BY article_url)
+        ), stored AS (
+            SELECT url FROM posted WHERE {posted_condition}
+            UNION
+            SELECT url FROM articles WHERE {unposted_condition}
+        ), scanned AS (
             SELECT url, language, {scanned_share} AS share, len(found) AS held FROM (
                 SELECT url, language, {held} AS found FROM (
                     SELECT url, language, {SEARCHED} AS searched FROM articles
                     WHERE url IN (SELECT url FROM {UNSTORED_TABLE})))
         )
-        SELECT url, {meaning} AS meaning FROM looked WHERE coalesce({condition}, false)"""
-    parameters = [*terms, list(focus.terms), *terms, *held_parameters]
-    return query, [*parameters, *meaning_parameters, *condition_parameters]
+        SELECT url, {meaning} AS meaning FROM (
+            SELECT url FROM stored WHERE url NOT IN (SELECT url FROM {UNSTORED_TABLE})
+            UNION ALL
+            SELECT url FROM scanned WHERE coalesce({condition}, false))"""
+    parameters = [*focus.terms, list(focus.terms), *posted_parameters, *unposted_parameters]
+    parameters += [*terms, *held_parameters, *condition_parameters]
+    return query, [*parameters, *meaning_parameters]
 
 
 def _scanned_terms(focus: FocusTerms) -> tuple[str, list[object]]:
@@ -121,14 +149,15 @@ def _scanned_terms(focus: FocusTerms) -> tuple[str, list[object]]:
         parameters += [f"(?i)(?:^|[^\\pL\\pN_])((?:{alternatives})[\\pL\\pN_]*)", latin]
     if cjk:  # character pairs stand anywhere, looked for in texts that may hold them
         found.append(
-            f"CASE WHEN {CJK_LANGUAGE} THEN regexp_extract_all(searched, ?, 1) ELSE [] END"
+            f"CASE WHEN {CJK_LANGUAGE} THEN list_intersect({CJK_PAIRS}, ?::VARCHAR[])"
+            " ELSE []::VARCHAR[] END"
         )
-        parameters.append(f"({_alternatives(cjk)})")
+        parameters.append(cjk)
     return f"list_distinct({' || '.join(found) or '[]::VARCHAR[]'})", parameters
 
 
-def _alternatives(terms: list[str]) -> str:
-    return "|".join(re.escape(t) for t in terms)
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _unfolded(term: str) -> str:
@@ -143,16 +172,18 @@ def _reading(
     db: Path, near: Near | None, *, wait: float = 0.0, threads: int | None = None
 ) -> Iterator[DuckDBPyConnection]:
     """A read-only connection in a transaction, holding the tables the SQL of
-    focus_selection names: `near`'s URLs, and those of the articles whose terms are not
-    stored for their text (UNSTORED_TABLE). Found once: each of the query's two branches
-    finding them took its own hash table of every article's URL and hash (about 200 MB
-    at 10^6 articles)."""
+    focus_selection names: `near`'s URLs, those of the articles the sentence index does
+    not cover (UNINDEXED_TABLE), and those of the articles whose terms are not stored for
+    their text (UNSTORED_TABLE). Found once, before the query: each condition of the
+    query that found them took its own hash table of every article's URL (at 10^6
+    articles, the choice peaked at 763 MB so, 546 MB found once)."""
     with connect(db, read_only=True, wait=wait) as con:
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
         con.execute("BEGIN TRANSACTION")  # one snapshot for the URLs and the query
         if near is not None:
             near.register(con)
+            con.register(UNINDEXED_TABLE, con.execute(*near.unindexed()).to_arrow_table())
         unstored = con.execute(f"SELECT url FROM articles AS a WHERE {uncovered('a')}")
         con.register(UNSTORED_TABLE, unstored.to_arrow_table())
         yield con

@@ -27,9 +27,13 @@ class Near:
     model: str
     urls: tuple[str, ...]
 
-    def indexed(self) -> tuple[str, list[object]]:
-        """An SQL condition on an article's `url`: the index covers it."""
-        return "url IN (SELECT article_url FROM indexed_articles WHERE model = ?)", [self.model]
+    def unindexed(self) -> tuple[str, list[object]]:
+        """An SQL query of the URLs of the articles the index does not cover (`url`)."""
+        return (
+            "SELECT url FROM articles"
+            " WHERE url NOT IN (SELECT article_url FROM indexed_articles WHERE model = ?)",
+            [self.model],
+        )
 
     def near(self) -> tuple[str, list[object]]:
         """An SQL condition on an article's `url`: one of its sentences is near. The URLs
