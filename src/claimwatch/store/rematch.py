@@ -51,7 +51,8 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     # Each article's best share of a wording's weight: over the terms a scan found in its
     # text (`found`), or over its stored terms, gathered as one bit a term in words of 64
     # bits (`m0`, `m1`...: one aggregate an article, a term counted once however often it
-    # is stored; an aggregate a term took the choice to 798 MB at 10^6 articles).
+    # is stored; an aggregate a term took the choice to 798 MB at 10^6 articles, one bit a
+    # term 395 MB).
     bit = {term: divmod(i, 64) for i, term in enumerate(focus.terms)}
     masks = [
         "bit_or(CASE term "
@@ -100,7 +101,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     # The articles found among the stored terms are chosen by their shares alone, and the
     # others by their URL and language, never all of them joined with their shares: at
     # 10^6 articles, of which 881,888 hold a term of "Where NATO goes, war is most
-    # likely", that join took the choice from 375 MB to 623 MB, the query so to 480.
+    # likely", that join took the choice to 635 MB, and 553 MB without it.
     query = f"""
         WITH posted AS (
             SELECT url, {posted_share} AS share FROM (
@@ -176,7 +177,7 @@ def _reading(
     not cover (UNINDEXED_TABLE), and those of the articles whose terms are not stored for
     their text (UNSTORED_TABLE). Found once, before the query: each condition of the
     query that found them took its own hash table of every article's URL (at 10^6
-    articles, the choice peaked at 763 MB so, 546 MB found once)."""
+    articles, the choice peaked at 763 MB so, 635 MB found once)."""
     with connect(db, read_only=True, wait=wait) as con:
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")

@@ -23,7 +23,7 @@ from claimwatch.store.sentence_near import Near
 # to 662 MB at 10^6 articles, and the command to 988 MiB. Searched as stored, the scan
 # of 10^5 takes 243-257 MB and 4.5-6.6 s on two threads (205-208 MB and 7.9-8.3 s on
 # one), and the process peaked at 539 MB at 10^6; with the terms stored, the choice
-# takes 1.2-1.4 s at 10^5.
+# takes 0.7-1.4 s at 10^5 and 5.4-6.2 s at 10^6.
 SCAN_THREADS = 2
 
 
