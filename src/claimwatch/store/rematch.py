@@ -75,7 +75,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     ]
     posted_share = f"greatest({', '.join(summed)})" if summed else "0"
     scanned_share = f"greatest({', '.join(listed)})" if listed else "0"
-    held, held_parameters = _scanned_terms(focus)
+    found, found_parameters = _scanned_terms(focus)
     covered = f"share >= {focus.min_share!r}"
     not_english = "coalesce(language, '') NOT LIKE 'en%'"
     before_index = f"(held > 0 OR {not_english})"
@@ -113,7 +113,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
             SELECT url FROM articles WHERE {unposted_condition}
         ), scanned AS (
             SELECT url, language, {scanned_share} AS share, len(found) AS held FROM (
-                SELECT url, language, {held} AS found FROM (
+                SELECT url, language, {found} AS found FROM (
                     SELECT url, language, {SEARCHED} AS searched FROM articles
                     WHERE url IN (SELECT url FROM {UNSTORED_TABLE})))
         )
@@ -122,7 +122,7 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
             UNION ALL
             SELECT url FROM scanned WHERE coalesce({condition}, false))"""
     parameters = [*focus.terms, list(focus.terms), *posted_parameters, *unposted_parameters]
-    parameters += [*terms, *held_parameters, *condition_parameters]
+    parameters += [*terms, *found_parameters, *condition_parameters]
     return query, [*parameters, *meaning_parameters]
 
 
