@@ -35,15 +35,17 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
     meaning in it), and its parameters; without `focus`, every article.
 
     An article is read when it holds `focus.min_share` of a focus wording's term weight
-    anywhere (terms are word beginnings, "pacifi"; CJK ones, two characters, stand
-    anywhere); or, with `near` (the sentence index's answer), when the index covers it
-    and one of its sentences is near a wording; or, not covered, when it holds one of
-    the terms or is not in English (where a translation shares no term). An article the
-    index covers, read for its terms alone, is only looked at for quotes: what the
-    detector suggests or confirms on meaning lies near in meaning (archive/near.py).
+    (terms are word beginnings, "pacifi"; CJK ones, two characters, stand anywhere); or,
+    with `near` (the sentence index's answer), when the index covers it and one of its
+    sentences is near a wording; or, not covered, when it holds one of the terms or is
+    not in English (where a translation shares no term). An article the index covers,
+    read for its terms alone, is only looked at for quotes: what the detector suggests
+    or confirms on meaning lies near in meaning (archive/near.py).
 
-    The terms an article holds are looked up in its stored terms (archive/terms.py); the
-    texts of articles without them, or whose text changed since, are scanned.
+    The terms are looked up in each article's stored terms (archive/terms.py), where the
+    share must stand within two adjacent sentences, as a quote does; the texts of
+    articles without them, or whose text changed since, are scanned, and the share may
+    stand anywhere in them.
     """
     if focus is None:
         return "SELECT url, true AS meaning FROM articles", []
@@ -94,19 +96,37 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
         condition_parameters = close_parameters
         # The same condition, where held > 0 (an article found among the stored terms)
         # or held = 0 (the others).
-        posted_condition = f"({covered} OR {close} OR {unindexed})"
+        together = "url IN (SELECT url FROM together)"
+        posted_condition = f"({together} OR {close} OR {unindexed})"
         posted_parameters = close_parameters
         unposted_condition = f"({close} OR ({unindexed} AND {not_english}))"
         unposted_parameters = close_parameters
     # The articles found among the stored terms are chosen by their shares alone, and the
     # others by their URL and language, never all of them joined with their shares: at
     # 10^6 articles, of which 881,888 hold a term of "Where NATO goes, war is most
-    # likely", that join took the choice to 635 MB, and 553 MB without it.
+    # likely", that join took the choice to 635 MB, and 553 MB without it. The shares of
+    # pairs of adjacent sentences (`first` and the one after it) are summed only in the
+    # articles holding a wording's share anywhere (`anywhere`): in all of them, each
+    # sentence with a term would be a group of its own, twice.
+    mask_columns = ", ".join(masks)
     query = f"""
-        WITH posted AS (
+        WITH wanted AS (
+            SELECT unnest(?::VARCHAR[]) AS term
+        ), posted AS (
             SELECT url, {posted_share} AS share FROM (
-                SELECT article_url AS url, {", ".join(masks)} FROM article_terms
-                WHERE term IN (SELECT unnest(?::VARCHAR[])) GROUP BY article_url)
+                SELECT article_url AS url, {mask_columns} FROM sentence_terms
+                WHERE term IN (SELECT term FROM wanted) GROUP BY article_url)
+        ), anywhere AS (
+            SELECT url FROM posted WHERE {covered}
+        ), together AS (
+            SELECT DISTINCT url FROM (
+                SELECT url, {posted_share} AS share FROM (
+                    SELECT article_url AS url, {mask_columns}
+                    FROM sentence_terms, unnest([sentence, sentence - 1]) AS pair(first)
+                    WHERE term IN (SELECT term FROM wanted)
+                      AND article_url IN (SELECT url FROM anywhere)
+                    GROUP BY article_url, first))
+            WHERE {covered}
         ), stored AS (
             SELECT url FROM posted WHERE {posted_condition}
             UNION
@@ -121,7 +141,8 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
             SELECT url FROM stored WHERE url NOT IN (SELECT url FROM {UNSTORED_TABLE})
             UNION ALL
             SELECT url FROM scanned WHERE coalesce({condition}, false))"""
-    parameters = [*focus.terms, list(focus.terms), *posted_parameters, *unposted_parameters]
+    parameters: list[object] = [list(focus.terms), *focus.terms, *focus.terms]
+    parameters += [*posted_parameters, *unposted_parameters]
     parameters += [*terms, *found_parameters, *condition_parameters]
     return query, [*parameters, *meaning_parameters]
 

@@ -1,6 +1,6 @@
-"""The archive's terms (archive/terms.py): a focused re-match looks up the articles holding
-a claim's terms, as a scan of every text would find them, and scans only the articles whose
-terms are not stored for their text."""
+"""The archive's terms (archive/terms.py): a focused re-match looks up the articles where a
+claim's terms stand within two adjacent sentences, as every quote the matcher finds does,
+and scans the texts of the articles whose terms are not stored for their text."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from claimwatch.archive.terms import index_terms, pending_terms
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.focus import focus_terms
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
@@ -19,6 +20,12 @@ from claimwatch.store.warehouse_sql import migrations_dir
 from tests.test_archive import FILLER, store_articles
 
 WAR = "where-nato-goes-war-is-most-likely"
+# The words of WAR's wording in the article, each sentences away from the others.
+SPREAD = "http://f.example/spread"
+# A near-quote of COST across a line of page furniture, which the matcher does not read:
+# neither half holds half of the wording's weight.
+COST = "china-cannot-enable-war-without-cost"
+ACROSS_FURNITURE = "http://f.example/furniture"
 
 
 def wordings_as_articles(catalog: Catalog) -> dict[str, list[tuple[str, str, str]]]:
@@ -57,17 +64,41 @@ def lake(tmp_path: Path, catalog: Catalog) -> Path:
         ("http://f.example/yo", "", "Ёлки и ёжики. " + FILLER),
     ]
     store_articles(db, folding, language="de")
-    store_articles(db, [("http://f.example/none", "", FILLER)], language="en")
+    apart = f"Where is the money? {FILLER}It goes on. {FILLER}War seems likely. {FILLER}"
+    furniture = (
+        f"{FILLER}China cannot enable the largest war in Europe in recent\n"
+        "Related: our coverage of the summit\n"
+        "history without this negatively hitting its interests and reputation."
+    )
+    english = [
+        ("http://f.example/none", "", FILLER),
+        (SPREAD, "", apart),
+        (ACROSS_FURNITURE, "", furniture),
+    ]
+    store_articles(db, english, language="en")
     return db
 
 
-def test_stored_terms_choose_what_a_scan_of_every_text_chooses(
+def found_by_the_matcher(db: Path, catalog: Catalog, focus: tuple[str, ...]) -> set[str]:
+    """The articles where the fuzzy matcher, looking for the claims `focus` names,
+    confirms one."""
+    detector = DetectorSpec(catalog, focus=focus).build()
+    with connect(db, read_only=True) as con:
+        articles = con.execute("SELECT url, title, text FROM articles").fetchall()
+    return {
+        url
+        for url, title, text in articles
+        if detector.detect(url, text, title=title or None, meaning=False).matches
+    }
+
+
+def test_stored_terms_choose_every_article_where_a_quote_can_stand(
     lake: Path, catalog: Catalog
 ) -> None:
-    focuses = [focus_terms(catalog, (claim.id,)) for claim in catalog.claims]
-    every = focus_terms(catalog, tuple(claim.id for claim in catalog.claims))
-    assert every is not None and len(every.terms) > 128  # stored terms, gathered in 3+ words
-    focuses.append(every)
+    claims = [(claim.id,) for claim in catalog.claims]
+    claims.append(tuple(claim.id for claim in catalog.claims))
+    focuses = [focus_terms(catalog, claim) for claim in claims]
+    assert all(focuses) and len(focuses[-1].terms) > 128  # type: ignore[union-attr]
     # Without a sentence index an article holding any term is read; with one that covers
     # every article, one holding a wording's share of its weight.
     write(lake, "index failed", mark_indexed)
@@ -75,16 +106,22 @@ def test_stored_terms_choose_what_a_scan_of_every_text_chooses(
     chosen = [(f, n) for f in focuses for n in nears if f is not None]
     scanned = [select_stored(lake, focus, near) for focus, near in chosen]
     assert all(scanned) and pending_terms(lake) > 0
-    assert sum(map(len, scanned[1::2])) < sum(map(len, scanned[::2]))
     stats = index_terms(lake, batch=7)  # several transactions
     assert stats.articles == pending_terms(lake) + stats.articles and pending_terms(lake) == 0
     looked_up = [select_stored(lake, focus, near) for focus, near in chosen]
-    assert looked_up == scanned
+    # Holding a term is the same looked up as scanned; a share, looked up, must stand in
+    # two adjacent sentences: fewer articles, among them every one a quote stands in.
+    assert looked_up[::2] == scanned[::2]
+    for claim, scan, lookup in zip(claims, scanned[1::2], looked_up[1::2], strict=True):
+        assert found_by_the_matcher(lake, catalog, claim) <= lookup.keys() <= scan.keys()
+    war = claims.index((WAR,))
+    assert SPREAD in scanned[2 * war + 1] and SPREAD not in looked_up[2 * war + 1]
+    assert ACROSS_FURNITURE in found_by_the_matcher(lake, catalog, (COST,))
     # Run again, nothing is left to store, and nothing is stored twice.
     assert index_terms(lake).articles == 0
     with connect(lake, read_only=True) as con:
         twice = con.execute(
-            "SELECT count(*) FROM (SELECT article_url, term FROM article_terms"
+            "SELECT count(*) FROM (SELECT article_url, sentence, term FROM sentence_terms"
             " GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()
     assert twice == (0,)
@@ -101,7 +138,7 @@ def test_terms_are_looked_up_and_a_changed_text_is_scanned(lake: Path, catalog: 
 
     def plant(con):  # type: ignore[no-untyped-def]
         for term in wording:
-            con.execute("INSERT INTO article_terms VALUES ('http://f.example/none', ?)", [term])
+            con.execute("INSERT INTO sentence_terms VALUES ('http://f.example/none', 0, ?)", [term])
 
     write(lake, "plant failed", plant)
     assert "http://f.example/none" in select_stored(lake, focus)
@@ -117,7 +154,7 @@ def test_terms_are_looked_up_and_a_changed_text_is_scanned(lake: Path, catalog: 
     assert select_stored(lake, focus) == chosen
     with connect(lake, read_only=True) as con:  # the terms of the older text are gone
         yo = con.execute(
-            "SELECT list(term) FROM article_terms WHERE article_url = 'http://f.example/yo'"
+            "SELECT list(term) FROM sentence_terms WHERE article_url = 'http://f.example/yo'"
         ).fetchone()
     assert yo is not None and "nato" in yo[0] and "елки" not in yo[0]
 
@@ -137,6 +174,6 @@ def test_each_stored_term_counts_once(lake: Path, catalog: Catalog) -> None:
     assert where not in chosen  # "where" alone: a third of the wording's weight
     # Its terms stored twice (two rows of one URL, say) weigh no more.
     write(lake, "copy failed", lambda con: con.execute(
-        "INSERT INTO article_terms SELECT * FROM article_terms WHERE article_url = ?", [where]
+        "INSERT INTO sentence_terms SELECT * FROM sentence_terms WHERE article_url = ?", [where]
     ))  # fmt: skip
     assert where not in select_stored(lake, focus, near)
