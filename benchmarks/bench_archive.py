@@ -4,7 +4,8 @@
 
 A warehouse holds the extracted pages of the offline sample and of the shared corpus,
 each stored many times under distinct URLs (as bench_rematch builds it), about N
-articles in all. One copy of the pages is indexed for real (`index_archive`, the
+articles in all, each with its sentences' terms stored (as `claimwatch index` stores
+them first, timed). One copy of the pages is indexed for real (`index_archive`, the
 multilingual encoder on one core): that gives the indexing time per article, against
 extracting the same pages with trafilatura (metadata included) in the same run. Its
 sentence rows are then copied for every other copy of the pages, so the index covers
@@ -35,6 +36,7 @@ from benchmarks.corpus import corpus_pages, sample_pages, seed_catalog  # noqa: 
 from claimwatch.archive.index import index_archive  # noqa: E402
 from claimwatch.archive.near import near_articles  # noqa: E402
 from claimwatch.archive.search import search  # noqa: E402
+from claimwatch.archive.terms import index_terms  # noqa: E402
 from claimwatch.matching.encoder import load_encoder  # noqa: E402
 from claimwatch.matching.focus import focus_terms  # noqa: E402
 from claimwatch.store.connection import connect, write  # noqa: E402
@@ -96,11 +98,11 @@ def _stored(db: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def index_bytes(db: Path) -> int:
+def table_bytes(db: Path, table: str) -> int:
     with connect(db, read_only=True) as con:
         row = con.execute(
-            "SELECT sum(data_file_size_bytes) FROM "
-            "ducklake_list_files(current_database(), 'sentence_index')"
+            "SELECT sum(data_file_size_bytes) FROM ducklake_list_files(current_database(), ?)",
+            [table],
         ).fetchone()
     return int(row[0] or 0) if row else 0
 
@@ -132,9 +134,10 @@ def main() -> None:
             con.execute("DELETE FROM articles WHERE url NOT LIKE 'http://h0.example/%'")
         first = index_archive(db, encoder)
         # Measured before the copies: Parquet would store identical copies' vectors once.
-        disk = index_bytes(db)
-        build_warehouse(db, copies)  # every copy stored again (copy 0 replaces itself)
+        disk = table_bytes(db, "sentence_index")
+        build_warehouse(db, copies, first=1)  # the other copies stored again
         sentences = replicate(db, copies)
+        terms = index_terms(db)  # what `claimwatch index` stores before embedding
         print(
             f"archive: {total:,} articles ({copies} copies of {document_count()} pages), "
             f"medians of {args.repeat}"
@@ -148,6 +151,12 @@ def main() -> None:
         print(
             f"  index on disk: {disk / first.articles / 1024:.1f} KiB an article, "
             f"{disk / first.sentences:.0f} bytes a sentence; searched: {sentences:,} sentences"
+        )
+        per_article = max(terms.articles, 1)
+        print(
+            f"  sentence terms: {terms.articles:,} articles in {terms.seconds:.0f} s, "
+            f"{terms.seconds / per_article * 1000:.2f} ms an article; on disk "
+            f"{table_bytes(db, 'sentence_terms') / per_article / 1024:.2f} KiB an article"
         )
         search(db, encoder, QUERIES[0])  # warm the file cache
         for query in QUERIES:

@@ -44,8 +44,9 @@ from claimwatch.store.rematch import iter_stored_texts  # noqa: E402
 from claimwatch.store.warehouse_sql import migrations_dir  # noqa: E402
 
 
-def build_warehouse(db: Path, copies: int) -> int:
-    """Pages extracted as a pass extracts them (title, text, language), stored `copies` times."""
+def build_warehouse(db: Path, copies: int, first: int = 0) -> int:
+    """Pages extracted as a pass extracts them (title, text, language), stored `copies`
+    times (copies `first` to `copies - 1`, when the first ones are stored already)."""
     docs = []
     for i, body in enumerate(sample_pages() + corpus_pages()):
         url = f"http://h.example/{i}"
@@ -56,14 +57,15 @@ def build_warehouse(db: Path, copies: int) -> int:
         except ExtractError:
             continue
     now = datetime.now(UTC).replace(tzinfo=None)
-    urls = [f"http://h{copy}.example/{i}" for copy in range(copies) for i in range(len(docs))]
+    stored = range(first, copies)
+    urls = [f"http://h{copy}.example/{i}" for copy in stored for i in range(len(docs))]
     # Through Arrow: row by row, 10^5 articles took minutes.
     rows = pa.table(
         {
             "url": urls,
-            "title": [d.title for _ in range(copies) for d in docs],
-            "text": [d.text for _ in range(copies) for d in docs],
-            "language": [d.language for _ in range(copies) for d in docs],
+            "title": [d.title for _ in stored for d in docs],
+            "text": [d.text for _ in stored for d in docs],
+            "language": [d.language for _ in stored for d in docs],
         }
     )
     with connect(db) as con:
