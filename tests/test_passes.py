@@ -3,6 +3,7 @@
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,11 +24,12 @@ from claimwatch.store.passes import (
     page_attempts,
     store_batch,
 )
-from claimwatch.store.writers import insert_articles
+from claimwatch.store.writers import insert_articles, insert_run
 from tests.conftest import MIGRATIONS
 
 NOW = datetime(2026, 11, 25, 12, 0)
 SOURCE = FeedSource(name="s", url="https://x.example/feed")  # type: ignore[arg-type]
+DEAD = FeedSource(name="dead", url="https://dead.example/feed")  # type: ignore[arg-type]
 
 
 def _article(url: str, text: str = "NATO met in Brussels.", language: str = "en") -> Article:
@@ -302,3 +304,29 @@ def test_passes_at_once_store_each_article_and_match_once(tmp_path: Path, catalo
     assert sorted(urls) == sorted(a.url for a in [*shared, *own])
     assert len(pairs) == len(set(pairs)) == len(urls)
     assert runs == {f"r{n}" for n in range(len(own))}
+
+
+def test_a_re_match_is_not_the_latest_pass_a_source_is_judged_by(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A re-match reads no source: a page that failed in the last pass still shows after
+    one, and a feed failing pass after pass still counts its failures in a row."""
+    db = tmp_path / "w.duckdb"
+    begin_pass(db, MIGRATIONS, sources=SourceList(sources=(SOURCE, DEAD)), catalog=catalog)
+    page = Failure("s", "https://x.example/a", "fetch", "HTTP 503 (after 3 attempts)")
+    feed = Failure("dead", str(DEAD.url), "discover", "connection refused")
+    for number in (1, 2):
+        run = replace(_stats(f"pass-{number}"), started_at=NOW + timedelta(hours=number))
+        store_batch(db, run_id=run.run_id, articles=[], matches=[], failures=[page], attempts=[])
+        finish_pass(db, stats=run, polled=[], log=[], failures=[feed])
+    query = "SELECT source, status, failed_passes_in_a_row FROM source_health ORDER BY source"
+
+    def health() -> list[tuple[str, str, int]]:
+        with connect(db, read_only=True) as con:
+            return con.execute(query).fetchall()
+
+    before = health()
+    assert before == [("dead", "failing", 2), ("s", "degraded", 0)]
+    later = NOW + timedelta(hours=3)
+    write(db, "recording failed", lambda con: insert_run(con, RunStats.rematch("rm", later, later)))
+    assert health() == before

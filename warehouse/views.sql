@@ -202,17 +202,21 @@ LEFT JOIN (
 -- history of three or more), 'off-topic' (in the last 7 days it yielded pages, all of
 -- them left out by its filters), 'degraded' (pages failed in the latest pass), 'ok'.
 CREATE OR REPLACE VIEW source_health AS
-WITH latest AS (
-    SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1
+-- Passes only: a re-match (status 'rematch') reads no source.
+WITH passes AS (
+    SELECT * FROM runs WHERE status <> 'rematch'
+),
+latest AS (
+    SELECT run_id FROM passes ORDER BY started_at DESC LIMIT 1
 ),
 feed_failed AS (
     SELECT DISTINCT f.source, r.run_id, r.started_at
-    FROM fetch_failures AS f JOIN runs AS r USING (run_id)
+    FROM fetch_failures AS f JOIN passes AS r USING (run_id)
     WHERE f.stage = 'discover'
 ),
 last_ok AS (
     SELECT s.name AS source, max(r.started_at) AS last_ok_pass
-    FROM sources AS s CROSS JOIN runs AS r
+    FROM sources AS s CROSS JOIN passes AS r
     WHERE NOT EXISTS (
         SELECT 1 FROM feed_failed AS ff WHERE ff.source = s.name AND ff.run_id = r.run_id
     )
@@ -300,7 +304,7 @@ SELECT
     s.is_sample,
     CASE
         WHEN NOT s.enabled THEN 'paused'
-        WHEN (SELECT count(*) FROM runs) = 0 THEN 'unknown'
+        WHEN (SELECT count(*) FROM passes) = 0 THEN 'unknown'
         WHEN coalesce(pl.last_poll_failed, f.feed_failed_latest_pass > 0, false) THEN 'failing'
         WHEN rh.yields >= 3 AND date_diff('second', rh.last_new_item_at, now() AT TIME ZONE 'UTC')
              / 3600.0 > 3 * rh.usual_gap_hours THEN 'silent'

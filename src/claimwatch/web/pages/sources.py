@@ -19,7 +19,9 @@ FAILURES_SHOWN = 5
 # source_health's own columns, with the fetch log's last poll (of any age: the view's
 # last_polled_at covers 7 days) and the last pass's new articles.
 SOURCES = """
-WITH latest AS (SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1),
+WITH latest AS (
+    SELECT run_id FROM runs WHERE status <> 'rematch' ORDER BY started_at DESC LIMIT 1
+),
 log AS (
     SELECT source,
         max(logged_at) FILTER (WHERE polled) AS last_poll_at,
@@ -49,7 +51,9 @@ WHERE nth <= $shown
 ORDER BY source, failed_at DESC, url
 """
 
-LAST_PASS = "SELECT run_id, started_at, status FROM runs ORDER BY started_at DESC LIMIT 1"
+# A re-match (status 'rematch') reads no source: it is no pass here.
+LAST_PASS = """SELECT run_id, started_at, status FROM runs WHERE status <> 'rematch'
+    ORDER BY started_at DESC LIMIT 1"""
 
 
 async def sources_page(request: Request) -> Response:
