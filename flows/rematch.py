@@ -19,6 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from claimwatch.dates import utcnow
+from claimwatch.exceptions import ClaimwatchError
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import Catalog, load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
@@ -38,6 +39,7 @@ from claimwatch.store.rematch_writes import (
     begin_rematch,
     commit_batch,
     finish_rematch,
+    record_stopped_rematch,
 )
 from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.workers.choose import choose_articles
@@ -114,9 +116,12 @@ def rematch(
             done = store_batch(settings.db, run_id, urls, found, touched, wait)
             if line := tally.add(batches, len(urls), done, len(found.suggestions)):
                 logger.info(line)
-        if stop() and tally.articles < tally.total:  # asked during the last batch: finish
+        # Stopped before its end (asked during the last batch, it finishes).
+        stopped = stop() and tally.articles < tally.total
+        stats = tally.stats(RunStats.rematch(run_id, started_at, utcnow(), stopped=stopped))
+        if stopped:
+            _record_stopped(settings, stats)
             raise tally.stopped(stop.name)
-        stats = tally.stats(RunStats.rematch(run_id, started_at, utcnow()))
         removed = finish(settings.db, stats, touched, selected, wait)
     logger.info(tally.done_line(removed))
     return stats
@@ -134,6 +139,15 @@ def _selected(settings: Settings, spec: DetectorSpec, focus: Catalog) -> dict[st
     assert terms is not None  # a focused spec
     encoder = settings.encoder, settings.cache_dir
     return in_own_process(choose_articles, settings.db, focus, terms, encoder, settings.lock_wait)
+
+
+def _record_stopped(settings: Settings, stats: RunStats) -> None:
+    """Record a stopped re-match's run, so that what it committed names a recorded run;
+    failing that, say so and stop all the same."""
+    try:
+        record_stopped_rematch(settings.db, stats, wait=settings.lock_wait)
+    except ClaimwatchError as error:
+        get_run_logger().warning("%s", error)
 
 
 def _tally(

@@ -328,5 +328,9 @@ def test_a_re_match_is_not_the_latest_pass_a_source_is_judged_by(
     before = health()
     assert before == [("dead", "failing", 2), ("s", "degraded", 0)]
     later = NOW + timedelta(hours=3)
-    write(db, "recording failed", lambda con: insert_run(con, RunStats.rematch("rm", later, later)))
+    for run in (
+        RunStats.rematch("rm", later, later),
+        RunStats.rematch("s", later, later, stopped=True),
+    ):
+        write(db, "recording failed", lambda con, run=run: insert_run(con, run))
     assert health() == before

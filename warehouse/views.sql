@@ -202,9 +202,9 @@ LEFT JOIN (
 -- history of three or more), 'off-topic' (in the last 7 days it yielded pages, all of
 -- them left out by its filters), 'degraded' (pages failed in the latest pass), 'ok'.
 CREATE OR REPLACE VIEW source_health AS
--- Passes only: a re-match (status 'rematch') reads no source.
+-- Passes only: a re-match (status 'rematch', or 'rematch stopped') reads no source.
 WITH passes AS (
-    SELECT * FROM runs WHERE status <> 'rematch'
+    SELECT * FROM runs WHERE status NOT LIKE 'rematch%'
 ),
 latest AS (
     SELECT run_id FROM passes ORDER BY started_at DESC LIMIT 1

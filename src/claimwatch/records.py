@@ -115,6 +115,12 @@ class Discovery:
     fact_checks: list[FactCheck] = field(default_factory=list)
 
 
+# The `runs` status of a re-match, which reads no source (so the views of sources' health
+# pass over it: status LIKE 'rematch%'), and of one stopped before its end.
+REMATCH = "rematch"
+REMATCH_STOPPED = "rematch stopped"
+
+
 @dataclass(frozen=True, slots=True)
 class RunStats:
     """One monitoring pass, as recorded in the `runs` table."""
@@ -138,10 +144,14 @@ class RunStats:
         return str(flow_run_id or f"local-{started_at:%Y%m%dT%H%M%S}")
 
     @classmethod
-    def rematch(cls, run_id: str, started_at: datetime, finished_at: datetime) -> RunStats:
+    def rematch(
+        cls, run_id: str, started_at: datetime, finished_at: datetime, *, stopped: bool = False
+    ) -> RunStats:
         """A re-matching run: it reads no source and fetches no page, so every count is 0
-        (the store step fills in the matches it added)."""
-        return cls(run_id, started_at, finished_at, "rematch", 0, 0, 0, 0, 0, 0, 0, 0)
+        (the store step fills in the matches it added). Its status is REMATCH, or
+        REMATCH_STOPPED for one stopped before its end."""
+        status = REMATCH_STOPPED if stopped else REMATCH
+        return cls(run_id, started_at, finished_at, status, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,18 @@ def finish_rematch(
     return write(db, f"{db}: re-match could not finish, its batches kept", store, wait=wait)
 
 
+def record_stopped_rematch(db: Path, stats: RunStats, *, wait: float = 0.0) -> None:
+    """Record a re-match stopped before its end (`stats`, status REMATCH_STOPPED): the
+    matches its batches committed carry its run id. Nothing is removed: the batches it
+    did not reach could still find what they would have removed."""
+    write(
+        db,
+        f"{db}: the stopped re-match could not be recorded, its batches kept",
+        lambda con: insert_run(con, stats),
+        wait=wait,
+    )
+
+
 @dataclass
 class RematchTally:
     """A re-match's running counts, its progress lines, and the line it stops with."""

@@ -20,7 +20,7 @@ FAILURES_SHOWN = 5
 # last_polled_at covers 7 days) and the last pass's new articles.
 SOURCES = """
 WITH latest AS (
-    SELECT run_id FROM runs WHERE status <> 'rematch' ORDER BY started_at DESC LIMIT 1
+    SELECT run_id FROM runs WHERE status NOT LIKE 'rematch%' ORDER BY started_at DESC LIMIT 1
 ),
 log AS (
     SELECT source,
@@ -51,8 +51,8 @@ WHERE nth <= $shown
 ORDER BY source, failed_at DESC, url
 """
 
-# A re-match (status 'rematch') reads no source: it is no pass here.
-LAST_PASS = """SELECT run_id, started_at, status FROM runs WHERE status <> 'rematch'
+# A re-match (status 'rematch' or 'rematch stopped') reads no source: it is no pass here.
+LAST_PASS = """SELECT run_id, started_at, status FROM runs WHERE status NOT LIKE 'rematch%'
     ORDER BY started_at DESC LIMIT 1"""
 
 
