@@ -1,6 +1,7 @@
 import pytest
 
 from claimwatch.matching.normalize import normalize, sentence_spans
+from claimwatch.matching.terms import terms
 
 
 def test_quotes_dashes_case_and_spaces() -> None:
@@ -24,6 +25,12 @@ def test_every_normalised_character_maps_back(text: str) -> None:
     for i, char in enumerate(norm.text):
         original = text[norm.origins[i]]
         assert char == " " or char in normalize(original).text or original.isspace()
+
+
+def test_turkish_dotted_capital_i_folds_to_one_letter() -> None:
+    # Lowered as Python lowers it (i and a combining dot), "İstanbul" lost its first term.
+    assert normalize("İSTANBUL, İzmir").text == "istanbul, izmir"
+    assert terms(normalize("İstanbul").text) == terms(normalize("Istanbul").text) == {"istanb"}
 
 
 def test_original_span_round_trip() -> None:

@@ -22,6 +22,10 @@ _TYPOGRAPHIC = re.compile(f"[{re.escape(_QUOTES + _DOUBLE_QUOTES + _DASHES)}]")
 # Letters written two ways in one language, folded to one: Russian prints "е" for "ё" more
 # often than not, and Chinese is written in traditional or simplified characters (hanzi.py).
 _SPELLINGS = TO_SIMPLIFIED | str.maketrans("ё", "е")
+# Letters whose lower case is two characters: Turkish İ lowers to i and a combining dot,
+# which splits the word for the term index ("i̇stanbul" read as "stanbul"); folded as
+# DuckDB's lower() folds it, and as a reader reads it.
+_LOWER = {"İ": "i"}
 # Invisible characters that split words in copy-pasted text.
 _DROP = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 _LINE_BREAKS = frozenset("\n\r\u2028\u2029")
@@ -99,7 +103,11 @@ def _fold(char: str) -> str:
     spelling of letters written two ways."""
     if char in _DROP or unicodedata.category(char) == "Cc":
         return ""
-    mapped = _TRANSLATE.get(ord(char)) or unicodedata.normalize("NFKC", char).casefold()
+    mapped = (
+        _TRANSLATE.get(ord(char))
+        or _LOWER.get(char)
+        or unicodedata.normalize("NFKC", char).casefold()
+    )
     return "".join(m for m in mapped if not m.isspace()).translate(_SPELLINGS)
 
 
