@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import traceback
@@ -22,6 +23,8 @@ from claimwatch.cli import cli
 from tests.conftest import ROOT
 
 OWN_PROCESS = frozenset({"run", "serve", "rematch"})
+# Seconds a command run as a process may take.
+TIMEOUT = 300
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,26 @@ def piped_environment() -> dict[str, str]:
 def claimwatch_process(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> Outcome:
-    """Run one command as `python -m claimwatch` in the project folder."""
-    done = subprocess.run(
+    """Run one command as `python -m claimwatch` in the project folder. Over TIMEOUT
+    seconds, it is killed with every process it started (its pass's process, workers and
+    Prefect's temporary server), not left to run on after the test."""
+    with subprocess.Popen(
         [sys.executable, "-m", "claimwatch", *args],
-        input=stdin,
-        capture_output=True,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
         env=env,
-        timeout=300,
-    )
-    return Outcome(done.returncode, done.stdout, done.stderr)
+        start_new_session=True,  # a process group of its own, to kill whole
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return Outcome(process.returncode, stdout, stderr)
 
 
 def pending(db: Path) -> list[dict]:
