@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import traceback
@@ -23,8 +22,9 @@ from claimwatch.cli import cli
 from tests.conftest import ROOT
 
 OWN_PROCESS = frozenset({"run", "serve", "rematch"})
-# Seconds a command run as a process may take.
+# Seconds a command run as a process may take, and then to stop once told to.
 TIMEOUT = 300
+STOP_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,9 @@ def claimwatch_process(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> Outcome:
     """Run one command as `python -m claimwatch` in the project folder. Over TIMEOUT
-    seconds, it is killed with every process it started (its pass's process, workers and
-    Prefect's temporary server), not left to run on after the test."""
+    seconds, it is stopped as a user stops it, with SIGTERM (its supervisor passes the
+    signal on, then kills whatever its pass started: workers, Prefect's temporary
+    server), and killed only if that fails: killed at once, it left the server running."""
     with subprocess.Popen(
         [sys.executable, "-m", "claimwatch", *args],
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -74,13 +75,16 @@ def claimwatch_process(
         text=True,
         cwd=ROOT,
         env=env,
-        start_new_session=True,  # a process group of its own, to kill whole
     ) as process:
         try:
             stdout, stderr = process.communicate(stdin, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+            process.terminate()
+            try:
+                process.communicate(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
             raise
     return Outcome(process.returncode, stdout, stderr)
 
