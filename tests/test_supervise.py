@@ -89,3 +89,36 @@ def test_a_killed_pass_leaves_nothing_running(
     out, _ = again.communicate(timeout=300)
     assert again.returncode == 0, out.decode()[-3000:]
     assert b"Pass completed" in out
+
+
+def test_a_command_killed_as_its_api_server_starts_leaves_nothing_running(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Killed while Prefect's temporary server starts, by a caller that then closes its end
+    of the output (a harness giving up on a command): the server was left running."""
+    sources = write_sources(tmp_path / "sources.yaml", ("sample", serve_sample_slowly(server, 0.5)))
+    command = _pass(sources, tmp_path / "w.duckdb", tmp_path / "prefect")
+    assert command.stdout is not None
+    try:
+        for line in command.stdout:
+            if b"Starting temporary server" in line:
+                break
+        deadline = time.monotonic() + 30
+        while True:  # until the pass has started the server's process
+            tree = psutil.Process(command.pid).children(recursive=True)
+            if len(tree) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(tree) >= 2, "the pass has started its API server"
+        command.kill()
+        command.stdout.close()
+        command.wait(timeout=60)
+        _, alive = psutil.wait_procs(tree, timeout=30)
+        assert alive == [], f"left running: {[(p.pid, p.cmdline()[:4]) for p in alive]}"
+    finally:
+        for process in psutil.Process().children(recursive=True):
+            if command.pid in {p.pid for p in process.parents()}:
+                process.kill()
+        if command.poll() is None:
+            command.kill()
+        command.wait()

@@ -11,6 +11,7 @@ stopping what it started, as on any other exit.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
@@ -68,6 +69,18 @@ def stop_on_sigterm() -> None:
     """In the child: SIGTERM ends the pass like Ctrl-C, so exit handlers stop its servers
     and workers (Python's default would end the process on the spot)."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    if supervised():
+        # Registered first, so run last, after the handlers that stop what they started.
+        atexit.register(_sweep_if_orphaned, os.getppid())
+
+
+def _sweep_if_orphaned(supervisor: int) -> None:
+    """At the child's exit, once its supervisor is gone (killed: it would have swept the
+    child's session itself), kill what is left of the session, the child included. A
+    supervisor killed while Prefect's temporary server was starting left it running: the
+    SIGTERM its death sends came before the server's own exit handler was set."""
+    if os.getppid() != supervisor:
+        os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def _end_with_parent() -> None:
