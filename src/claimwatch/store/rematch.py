@@ -4,6 +4,7 @@ commits what is found in them, batch by batch)."""
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,17 +197,30 @@ def _unfolded(term: str) -> str:
 
 @contextmanager
 def _reading(
-    db: Path, near: Near | None, *, wait: float = 0.0, threads: int | None = None
+    db: Path,
+    near: Near | None,
+    *,
+    wait: float = 0.0,
+    threads: int | None = None,
+    memory: str | None = None,
 ) -> Iterator[DuckDBPyConnection]:
     """A read-only connection in a transaction, holding the tables the SQL of
     focus_selection names: `near`'s URLs, those of the articles the sentence index does
     not cover (UNINDEXED_TABLE), and those of the articles whose terms are not stored for
     their text (UNSTORED_TABLE). Found once, before the query: each condition of the
     query that found them took its own hash table of every article's URL (at 10^6
-    articles, the choice peaked at 763 MB so, 635 MB found once)."""
-    with connect(db, read_only=True, wait=wait) as con:
+    articles, the choice peaked at 763 MB so, 635 MB found once). With `memory`, DuckDB
+    keeps to it, writing what does not fit to a temporary folder, removed after."""
+    with (
+        tempfile.TemporaryDirectory(prefix="claimwatch-choice-") as spill,
+        connect(db, read_only=True, wait=wait) as con,
+    ):
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
+        if memory is not None:
+            con.execute(f"SET memory_limit = '{memory}'")
+            quoted = spill.replace("'", "''")
+            con.execute(f"SET temp_directory = '{quoted}'")
         con.execute("BEGIN TRANSACTION")  # one snapshot for the URLs and the query
         if near is not None:
             near.register(con)
@@ -238,15 +252,17 @@ def select_stored(
     *,
     wait: float = 0.0,
     threads: int | None = None,
+    memory: str | None = None,
 ) -> dict[str, bool]:
     """The URLs of the articles a focused re-match reads (focus_selection), each with
     whether to look for meaning in it: the selection made once, its texts read after
     (iter_selected_texts), its complement removed at the end (finish_rematch).
 
     `threads`: DuckDB's threads for the query, set for the whole process (each thread
-    keeps the memory its share of the texts scanned took)."""
+    keeps the memory its share of the texts scanned took); `memory`: DuckDB's memory
+    limit for it ("400MB"), past which it writes to a temporary folder."""
     query, parameters = focus_selection(focus, near)
-    with _reading(db, near, wait=wait, threads=threads) as con:
+    with _reading(db, near, wait=wait, threads=threads, memory=memory) as con:
         rows = con.execute(query, parameters).fetchall()
     return {str(url): bool(meaning) for url, meaning in rows}
 

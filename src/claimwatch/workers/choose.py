@@ -22,9 +22,13 @@ from claimwatch.store.sentence_near import Near
 # was lowered and folded before the search, two threads took this process from 441 MB
 # to 662 MB at 10^6 articles, and the command to 988 MiB. Searched as stored, the scan
 # of 10^5 takes 243-257 MB and 4.5-6.6 s on two threads (205-208 MB and 7.9-8.3 s on
-# one), and the process peaked at 539 MB at 10^6; with the terms stored, the choice
-# takes 0.7-1.4 s at 10^5 and 5.4-6.2 s at 10^6.
+# one), and the process peaked at 539 MB at 10^6. With the terms of each sentence stored,
+# the choice takes 1.8-2.0 s at 10^5 and 21-22 s at 10^6.
 SCAN_THREADS = 2
+# DuckDB's memory for the choice, past which it writes to a temporary folder: summing the
+# terms of each pair of adjacent sentences (store/rematch.py) took 1.8 GB of it at 10^6
+# articles, and the process 1,337 MB; limited so, 645-654 MB, in the same 21-22 s.
+MEMORY = "400MB"
 
 
 def choose_articles(
@@ -34,7 +38,7 @@ def choose_articles(
     select_stored), with the sentence index's answer when there is one (`encoder`: the
     CLAIMWATCH_ENCODER setting and the cache folder)."""
     near = _near(db, focus, encoder, wait)
-    return select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS)
+    return select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS, memory=MEMORY)
 
 
 def _near(db: Path, focus: Catalog, encoder: tuple[str, Path], wait: float) -> Near | None:
