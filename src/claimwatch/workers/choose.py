@@ -27,8 +27,10 @@ from claimwatch.store.sentence_near import Near
 SCAN_THREADS = 2
 # DuckDB's memory for the choice, past which it writes to a temporary folder: summing the
 # terms of each pair of adjacent sentences (store/rematch.py) took 1.8 GB of it at 10^6
-# articles, and the process 1,337 MB; limited so, 645-654 MB, in the same 21-22 s.
-MEMORY = "400MB"
+# articles, and the process 1,337 MB. At 10^6 the process took 638 MB limited to 400 MB,
+# 559-561 MB to 250-300 MB, in about the same time; at 150 MB, reading DuckLake's
+# catalog failed for want of memory.
+MEMORY = "300MB"
 
 
 def choose_articles(
