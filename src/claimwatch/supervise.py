@@ -76,9 +76,10 @@ def stop_on_sigterm() -> None:
 
 def _sweep_if_orphaned(supervisor: int) -> None:
     """At the child's exit, once its supervisor is gone (killed: it would have swept the
-    child's session itself), kill what is left of the session, the child included. A
-    supervisor killed while Prefect's temporary server was starting left it running: the
-    SIGTERM its death sends came before the server's own exit handler was set."""
+    child's session itself), kill what is left of the session, the child included.
+    Without this, a supervisor killed while Prefect's temporary server was starting, by a
+    caller that then closed its end of the output, left the server running
+    (tests/test_supervise.py)."""
     if os.getppid() != supervisor:
         os.killpg(os.getpgrp(), signal.SIGKILL)
 

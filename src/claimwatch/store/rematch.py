@@ -260,7 +260,7 @@ def select_stored(
 
     `threads`: DuckDB's threads for the query, set for the whole process (each thread
     keeps the memory its share of the texts scanned took); `memory`: DuckDB's memory
-    limit for it ("400MB"), past which it writes to a temporary folder."""
+    limit for it ("300MB"), past which it writes to a temporary folder."""
     query, parameters = focus_selection(focus, near)
     with _reading(db, near, wait=wait, threads=threads, memory=memory) as con:
         rows = con.execute(query, parameters).fetchall()
