@@ -12,8 +12,9 @@ where 242 hold them anywhere in the page.
 
 They are written a batch of articles per transaction, so that a stopped run keeps whole
 batches; each article's terms are kept for the text they came from (content_sha256), and
-an article whose text changed, or whose terms are not stored, is scanned for them (SQL
-below: word beginnings of the raw text, folded as the matcher folds them, anywhere in it).
+an article whose text changed, or whose terms are not stored, is scanned for them
+(store/rematch.py: word beginnings of the raw text, folded as the matcher folds them,
+anywhere in it).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import pyarrow as pa
 from claimwatch.archive.schema import read_or_explain
 from claimwatch.matching.furniture import blank_furniture
 from claimwatch.matching.normalize import normalize, normalize_text, sentence_spans
-from claimwatch.matching.terms import CJK_CHARACTERS, terms
+from claimwatch.matching.terms import terms
 from claimwatch.store.connection import connect, migrate, write
 from claimwatch.store.warehouse_sql import migrations_dir
 from claimwatch.store.writers import url_table
@@ -38,18 +39,6 @@ from claimwatch.store.writers import url_table
 BATCH = 2_000
 # The title's sentence number.
 TITLE = -1
-
-# An article's title and text, as a scan reads them (`searched`).
-SEARCHED = "coalesce(title, '') || ' ' || text"
-# A word `w` folded as normalize_text folds it, as far as Latin and Cyrillic terms go.
-FOLDED = "replace(replace(lower(w), 'ё', 'е'), 'ß', 'ss')"
-# The languages whose texts are scanned for CJK character pairs (`language`: the article's).
-CJK_LANGUAGE = "(language IS NULL OR language LIKE 'zh%' OR language LIKE 'ja%')"
-
-# Every pair of adjacent CJK characters of `searched`, as terms.py pairs them.
-CJK_PAIRS = f"""flatten(list_transform(
-    regexp_extract_all(searched, '[{CJK_CHARACTERS}]{{2,}}'),
-    r -> list_transform(range(1, length(r)), i -> substr(r, i, 2))))"""
 
 
 def sentence_terms(title: str | None, text: str) -> Iterator[tuple[int, str]]:

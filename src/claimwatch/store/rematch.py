@@ -12,9 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 from duckdb import DuckDBPyConnection
 
-from claimwatch.archive.terms import CJK_LANGUAGE, CJK_PAIRS, FOLDED, SEARCHED, uncovered
+from claimwatch.archive.terms import uncovered
 from claimwatch.matching.focus import FocusTerms
-from claimwatch.matching.terms import CJK, PREFIX
+from claimwatch.matching.terms import CJK, CJK_CHARACTERS, PREFIX
 from claimwatch.records import StoredText
 from claimwatch.store.connection import connect
 from claimwatch.store.lake import exists as warehouse_exists
@@ -29,6 +29,19 @@ UNSTORED_TABLE = "unstored_urls"
 UNINDEXED_TABLE = "unindexed_urls"
 # Texts read per query: the chosen ones (iter_selected_texts), or row ids (iter_all_texts).
 READ_AT_ONCE = 2_000
+
+# How a scan reads the articles whose terms are not stored (_scanned_terms): an article's
+# title and text (`searched`).
+SEARCHED = "coalesce(title, '') || ' ' || text"
+# A word `w` folded as normalize_text folds it, as far as Latin and Cyrillic terms go.
+FOLDED = "replace(replace(lower(w), 'ё', 'е'), 'ß', 'ss')"
+# The languages whose texts are scanned for CJK character pairs (`language`: the article's).
+CJK_LANGUAGE = "(language IS NULL OR language LIKE 'zh%' OR language LIKE 'ja%')"
+
+# Every pair of adjacent CJK characters of `searched`, as matching/terms.py pairs them.
+CJK_PAIRS = f"""flatten(list_transform(
+    regexp_extract_all(searched, '[{CJK_CHARACTERS}]{{2,}}'),
+    r -> list_transform(range(1, length(r)), i -> substr(r, i, 2))))"""
 
 
 def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple[str, list[object]]:
@@ -154,8 +167,8 @@ def focus_selection(focus: FocusTerms | None, near: Near | None = None) -> tuple
 
 
 def _scanned_terms(focus: FocusTerms) -> tuple[str, list[object]]:
-    """An SQL expression of the focus terms a stored text (`searched`, as terms.py reads
-    it) holds, found by RE2, and its parameters: as archive/terms.py would store them.
+    """An SQL expression of the focus terms a stored text (`searched`) holds, found by
+    RE2, and its parameters: terms as the matcher's (matching/terms.py).
 
     RE2 reads the text unfolded: terms are looked for ignoring case, and a word found is
     folded as terms.py folds it. Lowering and folding every text before the search took
