@@ -16,12 +16,14 @@ from claimwatch.web.exports import page
 
 FAILURES_SHOWN = 5
 
+# A re-match (status 'rematch' or 'rematch stopped') reads no source: it is no pass here.
+LAST_PASS = """SELECT run_id, started_at, status FROM runs WHERE status NOT LIKE 'rematch%'
+    ORDER BY started_at DESC LIMIT 1"""
+
 # source_health's own columns, with the fetch log's last poll (of any age: the view's
 # last_polled_at covers 7 days) and the last pass's new articles.
-SOURCES = """
-WITH latest AS (
-    SELECT run_id FROM runs WHERE status NOT LIKE 'rematch%' ORDER BY started_at DESC LIMIT 1
-),
+SOURCES = f"""
+WITH latest AS ({LAST_PASS}),
 log AS (
     SELECT source,
         max(logged_at) FILTER (WHERE polled) AS last_poll_at,
@@ -50,10 +52,6 @@ FROM (
 WHERE nth <= $shown
 ORDER BY source, failed_at DESC, url
 """
-
-# A re-match (status 'rematch' or 'rematch stopped') reads no source: it is no pass here.
-LAST_PASS = """SELECT run_id, started_at, status FROM runs WHERE status NOT LIKE 'rematch%'
-    ORDER BY started_at DESC LIMIT 1"""
 
 
 async def sources_page(request: Request) -> Response:
