@@ -186,7 +186,8 @@ def rematch_with_and_without_index(db: Path, scratch: Path, claim: str, without:
     `without`, of the same warehouse with its index emptied (articles read as before it)."""
     catalog = seed_catalog()
     started = time.perf_counter()
-    near = near_articles(db, catalog.only([claim]), load_encoder("use", scratch / "cache"))
+    cache = scratch / "cache"
+    near = near_articles(db, catalog, [claim], load_encoder("use", cache), cache)
     asked = time.perf_counter()
     read = count_stored_texts(db, focus_terms(catalog, (claim,)), near)
     print(

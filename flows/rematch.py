@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 from claimwatch.dates import utcnow
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.logs import set_levels
-from claimwatch.matching.catalog import Catalog, load_catalog
+from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
 from claimwatch.records import RunStats
 from claimwatch.settings import Settings, load_settings
@@ -107,7 +107,7 @@ def rematch(
     touched = list(only) if only else [c.id for c in catalog.claims]
     run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
     begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
-    selected = _selected(settings, spec, catalog.only(only)) if only else None
+    selected = _selected(settings, spec) if only else None
     with stop_requests() as stop:
         tally = _tally(settings, only, selected)
         logger.info(tally.reading_line(only))
@@ -127,10 +127,10 @@ def rematch(
     return stats
 
 
-def _selected(settings: Settings, spec: DetectorSpec, focus: Catalog) -> dict[str, bool]:
+def _selected(settings: Settings, spec: DetectorSpec) -> dict[str, bool]:
     """The articles a focused re-match reads, each with whether to look for meaning in it:
     those holding enough of the claims' words, and those the sentence index (when there
-    is one) says have a sentence near them in meaning.
+    is one) says have a sentence the detector could find them in by meaning.
 
     Chosen in a process of its own: DuckDB keeps the memory its scans of the index and
     of every text took, and the flow's process held 810 MB through the rest of a
@@ -138,7 +138,9 @@ def _selected(settings: Settings, spec: DetectorSpec, focus: Catalog) -> dict[st
     terms = spec.focus_terms()
     assert terms is not None  # a focused spec
     encoder = settings.encoder, settings.cache_dir
-    return in_own_process(choose_articles, settings.db, focus, terms, encoder, settings.lock_wait)
+    return in_own_process(
+        choose_articles, settings.db, spec.catalog, spec.focus, terms, encoder, settings.lock_wait
+    )
 
 
 def _record_stopped(settings: Settings, stats: RunStats) -> None:

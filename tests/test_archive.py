@@ -17,12 +17,13 @@ from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
 from claimwatch.archive.near import near_articles
 from claimwatch.archive.search import search
-from claimwatch.archive.sentences import indexed_sentences
+from claimwatch.archive.sentences import index_model, indexed_sentences
 from claimwatch.archive.terms import pending_terms
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.focus import FocusTerms
+from claimwatch.matching.normalize import normalize_text
 from claimwatch.store import rematch as stored_texts
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
@@ -32,6 +33,7 @@ from claimwatch.store.rematch import (
     iter_stored_texts,
     select_stored,
 )
+from claimwatch.store.sentence_near import Near
 from claimwatch.store.warehouse_sql import migrations_dir
 from tests.commands import claimwatch
 from tests.conftest import ROOT
@@ -116,10 +118,12 @@ def test_sign_bits_and_int8_keep_the_cosine(encoder: Encoder) -> None:
 def test_the_sentences_an_article_is_indexed_by() -> None:
     text = "Home | World | Asia\n\nShort one.\n" + FILLER + "北约走到哪里，哪里就最有可能发生战争。"
     found = indexed_sentences("Where NATO goes, war follows", text)
-    assert found[0].field == "title" and found[0].text == "Where NATO goes, war follows"
+    # Cut and normalised as the detector reads them, with their places in the stored text.
+    assert found[0].field == "title" and found[0].text == "where nato goes, war follows"
     sentences = [s.text for s in found[1:]]
-    assert "Short one." not in sentences and "北约走到哪里，哪里就最有可能发生战争。" in sentences
-    assert all(text[s.start : s.end] == s.text for s in found[1:])
+    assert "short one." not in sentences and "北约走到哪里,哪里就最有可能发生战争。" in sentences
+    assert all(normalize_text(text[s.start : s.end]) == s.text for s in found[1:])
+    assert text[found[-1].start : found[-1].end] == "北约走到哪里，哪里就最有可能发生战争。"
 
 
 QUERIES = [
@@ -131,12 +135,12 @@ QUERIES = [
 
 
 def test_search_finds_the_sentence_in_any_language(warehouse: Path, encoder: Encoder) -> None:
-    assert pending(warehouse, encoder.version) == 3
+    assert pending(warehouse, index_model(encoder)) == 3
     stats = index_archive(warehouse, encoder)
     assert (
         stats.articles == 3
         and stats.sentences >= 3 * 5
-        and pending(warehouse, encoder.version) == 0
+        and pending(warehouse, index_model(encoder)) == 0
     )
     for query, url in QUERIES:
         hits = search(warehouse, encoder, query, limit=3)
@@ -154,15 +158,15 @@ def test_search_and_near_read_the_index_a_range_at_a_time(
     read in ranges of 4, the answers are the same as read at once."""
     index_archive(warehouse, encoder)
     monkeypatch.setattr(archive_search, "CANDIDATES", 5)  # fewer than a range or two hold
-    focus = catalog.only(["where-nato-goes-war-is-most-likely"])
+    focus = ["where-nato-goes-war-is-most-likely"]
     whole = [search(warehouse, encoder, q, limit=3) for q, _ in QUERIES]
-    near = near_articles(warehouse, focus, encoder)
+    near = near_articles(warehouse, catalog, focus, encoder, CACHE)
     monkeypatch.setattr(archive_search, "SCAN", 4)
     # The best hit (the filler sentences, alike in every article, tie among themselves).
     assert [search(warehouse, encoder, q, limit=3)[0] for q, _ in QUERIES] == [
         hits[0] for hits in whole
     ]
-    assert near_articles(warehouse, focus, encoder) == near
+    assert near_articles(warehouse, catalog, focus, encoder, CACHE) == near
     assert near.urls == ("http://a.example/nato",)
 
 
@@ -172,12 +176,12 @@ def test_an_index_stopped_keeps_whole_batches_and_goes_on(
     asked = iter([False, True])
     stats = index_archive(warehouse, encoder, batch=1, stop=lambda: next(asked))
     assert stats.stopped and stats.articles == 1 and stats.left == 2
-    assert pending(warehouse, encoder.version) == 2
+    assert pending(warehouse, index_model(encoder)) == 2
     assert index_archive(warehouse, encoder, batch=1).articles == 2
     # An article whose text changed is indexed again, its old sentences gone.
     changed = ("http://b.example/rice", "Harvest report", FILLER + "Wheat exports doubled.")
     store_articles(warehouse, [changed])
-    assert pending(warehouse, encoder.version) == 1
+    assert pending(warehouse, index_model(encoder)) == 1
     index_archive(warehouse, encoder)
     hits = search(warehouse, encoder, "rice harvest falls after floods", limit=10)
     assert all("rice" not in h.sentence for h in hits)
@@ -227,9 +231,9 @@ def test_the_index_flow_catches_up_with_the_archive(
     index = load_flow_from_entrypoint(f"{ROOT / 'flows' / 'index.py'}:index")
     assert pending_terms(warehouse) == len(ARTICLES)
     assert index(db=str(warehouse), limit=2) == 2
-    assert pending(warehouse, encoder.version) == 1
+    assert pending(warehouse, index_model(encoder)) == 1
     assert pending_terms(warehouse) == 0  # the terms of all, first: they cost little
-    assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0
+    assert index(db=str(warehouse)) == 1 and pending(warehouse, index_model(encoder)) == 0
 
 
 def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through(
@@ -245,7 +249,10 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     store_articles(warehouse, german, language="de")
     english = [
         ("http://e.example/flag", "Commentary", FILLER + "Once the Atlantic alliance arrives"
-         " in a region, fighting can be expected. " + FILLER),
+         " in a region, war is the most probable consequence. " + FILLER),
+        # Near the claim in meaning (cosine 0.46), but nearer three others: its best claims.
+        ("http://e.example/fighting", "Commentary", FILLER + "Once the Atlantic alliance"
+         " arrives in a region, fighting can be expected. " + FILLER),
         ("http://e.example/budget", "Budgets", FILLER + "NATO ministers will meet in"
          " Brussels next week. " + FILLER),
     ]  # fmt: skip
@@ -256,25 +263,31 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
         [("http://d.example/neu", "Neu", "Ein neuer Artikel, noch nicht indiziert.")],
         "de",
     )
-    focus = catalog.only(["where-nato-goes-war-is-most-likely"])
-    spec = DetectorSpec(focus, focus=("where-nato-goes-war-is-most-likely",))
-    near = near_articles(warehouse, focus, encoder)
-    read = {
-        t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms(), near) for t in batch
-    }
+    spec = DetectorSpec(catalog, focus=("where-nato-goes-war-is-most-likely",))
+    near = near_articles(warehouse, catalog, spec.focus, encoder, CACHE)
+    terms = spec.focus_terms()
+    assert terms is not None
+    read = {t.url for batch in iter_stored_texts(warehouse, 10, terms, near) for t in batch}
     without = {
         t.url for batch in iter_stored_texts(warehouse, 10, spec.focus_terms()) for t in batch
     }
     assert "http://d.example/krieg" in read and "http://d.example/neu" in read
     assert "http://d.example/kinder" not in read and "http://d.example/kinder" in without
     assert "http://a.example/nato" in read and "http://b.example/rice" not in read
-    # In English too: a restatement sharing no term is read, a mere mention of NATO is not.
-    assert "http://e.example/flag" in read and "http://e.example/flag" not in without
+    # In English too: a restatement short of the claim's terms is read, as the detector
+    # suggests it; a sentence whose best claims are others is not, nor a mere mention.
+    terms_alone = select_stored(warehouse, terms, Near(index_model(encoder), ()))
+    assert "http://e.example/flag" in read and "http://e.example/flag" not in terms_alone
+    assert "http://e.example/fighting" not in read
+    detector = DetectorSpec(catalog, encoder="use", cache_dir=CACHE).build()
+    found = {
+        url: {s.claim_id for s in detector.detect(url, text, title=title).suggestions}
+        for url, title, text in english[:2]
+    }
+    assert found == {"http://e.example/flag": {spec.focus[0]}, "http://e.example/fighting": set()}
     assert "http://e.example/budget" not in read and "http://e.example/budget" in without
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
     # Chosen once by a re-match, with whether to look for meaning: near, or not indexed.
-    terms = spec.focus_terms()
-    assert terms is not None
     selected = select_stored(warehouse, terms, near)
     assert selected.keys() == read
     assert selected["http://d.example/krieg"] and selected["http://d.example/neu"]

@@ -40,5 +40,15 @@ def column_hamming(columns: list[np.ndarray], query: np.ndarray) -> np.ndarray:
 
 def cosines(blobs: list[bytes], scales: np.ndarray, query: np.ndarray) -> np.ndarray:
     """The cosine of the query with each stored int8 vector."""
-    components = np.frombuffer(b"".join(blobs), dtype=np.int8).reshape(len(blobs), -1)
-    return (components.astype(np.float32) @ query) * scales / 127
+    return (_components(blobs).astype(np.float32) @ query) * scales / 127
+
+
+def vectors(blobs: list[bytes], scales: np.ndarray) -> np.ndarray:
+    """The stored int8 vectors as float32 rows, scaled back."""
+    found = _components(blobs).astype(np.float32)
+    found *= (np.asarray(scales, np.float32) / 127)[:, None]  # in place: 40 MB a fetch
+    return found
+
+
+def _components(blobs: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(blobs), dtype=np.int8).reshape(len(blobs), -1)

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from claimwatch.archive.codes import WORDS, quantized, sign_codes
 from claimwatch.archive.schema import read_or_explain
-from claimwatch.archive.sentences import indexed_sentences
+from claimwatch.archive.sentences import index_model, indexed_sentences
 from claimwatch.dates import utcnow
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect, migrate, write
@@ -68,7 +68,8 @@ def index_archive(
     stats = IndexStats()
     started = time.perf_counter()
     migrate(db, migrations_dir())  # a warehouse an older claimwatch made gains the index
-    total = pending(db, encoder.version, wait=wait)
+    model = index_model(encoder)
+    total = pending(db, model, wait=wait)
     if limit is not None:
         total = min(total, limit)
     while stats.articles < total:
@@ -79,7 +80,7 @@ def index_archive(
             rows = con.execute(
                 f"SELECT a.url, a.title, a.text, a.content_sha256 {_PENDING} "
                 "ORDER BY a.url LIMIT $n",
-                {"model": encoder.version, "n": min(batch, total - stats.articles)},
+                {"model": model, "n": min(batch, total - stats.articles)},
             ).fetchall()
         if not rows:
             break
@@ -87,7 +88,7 @@ def index_archive(
         write(
             db,
             f"{db}: indexing failed, nothing of this batch stored",
-            _store(rows, sentences, encoder.version),
+            _store(rows, sentences, model),
             wait=wait,
         )
         stats.articles += len(rows)

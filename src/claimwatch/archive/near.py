@@ -1,48 +1,76 @@
 """The sentence index's answer for a focused re-match: the articles one of whose sentences
-lies near a wording of the focus claims in meaning, in any language.
+the detector could suggest or confirm for a focus claim on meaning, in any language.
 
-Sentences within NEAR_BITS of a wording's sign bits (of 512) are re-scored by their int8
-vectors, as a search re-scores its candidates; an article counts when one reaches
-MIN_COSINE. Of the suggestions the detector makes in the devset's sentences, the
-labelled articles and the sample and corpus pages, the lowest had a sentence at 0.459
-with its claim; at 0.5, a focused re-match lost 5 of the 346 matches and suggestions of
-the devset and labelled articles, at 0.42 none (a match lies near in meaning, or holds
-enough of the claim's terms: matching/focus.py). Over the 127 sample and corpus pages, a
-claim's sentences at 0.42 or more lay in 1-12 articles (median 6); within 205 bits, in
-15-47 (cosine 0.4 and up lies within 207 bits; unrelated sentences near 256).
+Sentences within NEAR_BITS of a focus wording's sign bits (of 512) are re-scored by their
+int8 vectors against every wording of the catalog, as the detector scores a sentence
+(suggest.py: each claim's cosine, and its lift over the others). An article counts when
+one of them reaches MIN_COSINE with a focus claim and ranks it among its TOP_CLAIMS
+claims: the detector weighs a sentence for its CLAIMS_PER_SENTENCE best claims only, and
+the index holds the vector it embeds (archive/sentences.py), give or take the int8
+rounding, hence one claim more.
+
+Measured over the devset's sentences, the labelled articles and the 127 sample and corpus
+pages, against the 28 seed claims: the 148 (text, claim) pairs a full detection finds by
+meaning alone had a sentence at 0.421 or more with their claim, ranked among its two best
+claims. A sentence at 0.38 or more lay in 2,372 pairs; ranking the claim among its three
+best kept 1,392 of them, all 148 included. Sentences at 0.38 and up lay within 218 bits,
+but an article holding one almost always holds another within 205 (1,397 pairs kept
+within 215 bits; unrelated sentences lie near 256).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
+from claimwatch.archive.codes import WORDS, column_hamming, sign_codes, vectors
 from claimwatch.archive.search import sign_bits
+from claimwatch.archive.sentences import index_model
 from claimwatch.matching.catalog import Catalog
+from claimwatch.matching.claim_vectors import claim_vectors, wording_rows
 from claimwatch.matching.encoder import Encoder
+from claimwatch.matching.suggest import CLAIMS_PER_SENTENCE, claim_scores
 from claimwatch.store.connection import connect
 from claimwatch.store.sentence_near import Near
 
 NEAR_BITS = 205
-MIN_COSINE = 0.42
+MIN_COSINE = 0.38
+TOP_CLAIMS = CLAIMS_PER_SENTENCE + 1
 # Candidates whose vectors one query fetches: handed to DuckDB as an Arrow table, their
 # range written into the SQL so that only its row groups are read (see search.py). The
 # 59,025 of 10^5 articles took 7.6 s fetched as lists of 5,000 numbers in the SQL, 1.2 s
-# so (10 MB of vectors a query).
-FETCH = 20_000
+# so. Scored as float32 (20 MB a fetch), 20,000 at a time took this process from 448 MB
+# to 558 at 10^5 articles.
+FETCH = 10_000
+# Candidates scored against every wording at a time (a catalog of 10^5 claims has some
+# 3x10^5 wordings): a few MB of vectors and cosines.
+SCORED_CELLS = 1_000_000
 
 
-def near_articles(db: Path, catalog: Catalog, encoder: Encoder, *, wait: float = 0.0) -> Near:
-    """The articles with a sentence near any wording of the catalog's claims, as the
-    index's model (`encoder`) codes them."""
-    wordings = [w for c in catalog.claims for w in c.wordings]
-    if not wordings:
-        return Near(encoder.version, ())
-    vectors = encoder.encode(wordings)
-    codes = sign_codes(vectors)
+def near_articles(
+    db: Path,
+    catalog: Catalog,
+    focus: Collection[str],
+    encoder: Encoder,
+    cache_dir: Path,
+    *,
+    wait: float = 0.0,
+) -> Near:
+    """The articles with a sentence near a wording of the `focus` claims, among the best
+    claims of the whole `catalog` for that sentence, as the index's model (`encoder`;
+    the catalog's vectors cached in `cache_dir`) codes them."""
+    model = index_model(encoder)
+    wordings, first_row = wording_rows(catalog)
+    focused = [c for c, claim in enumerate(catalog.claims) if claim.id in focus]
+    if not focused or not wordings:
+        return Near(model, ())
+    every = claim_vectors(wordings, encoder, cache_dir)
+    last = [*first_row[1:].tolist(), len(wordings)]
+    focus_rows = np.concatenate([np.arange(first_row[c], last[c]) for c in focused])
+    codes = sign_codes(every[focus_rows])
     urls: set[str] = set()
     with connect(db, read_only=True, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")  # one snapshot for both reads
@@ -62,9 +90,31 @@ def near_articles(db: Path, catalog: Catalog, encoder: Encoder, *, wait: float =
                     WHERE sentence_no BETWEEN {int(part[0])} AND {int(part[-1])}
                     AND sentence_no IN (SELECT sentence_no FROM candidates)"""
             ).fetchall()
-            if not rows:
-                continue
-            blobs, scales = [r[1] for r in rows], np.array([r[2] for r in rows])
-            best = np.max([cosines(blobs, scales, v) for v in vectors], axis=0)
-            urls.update(r[0] for r, b in zip(rows, best, strict=True) if b >= MIN_COSINE)
-    return Near(encoder.version, tuple(sorted(urls)))
+            if rows:
+                found = vectors([r[1] for r in rows], np.array([r[2] for r in rows]))
+                kept = _suggestible(found, every, first_row, focused, focus_rows)
+                urls.update(rows[i][0] for i in np.flatnonzero(kept))
+    return Near(model, tuple(sorted(urls)))
+
+
+def _suggestible(
+    found: np.ndarray,
+    every: np.ndarray,
+    first_row: np.ndarray,
+    focused: list[int],
+    focus_rows: np.ndarray,
+) -> np.ndarray:
+    """For each stored sentence vector (rows of `found`), whether some focus claim reaches
+    MIN_COSINE with it and ranks among its TOP_CLAIMS claims (`every`: the catalog's
+    wordings' vectors, `focus_rows` those of the focus claims)."""
+    kept = np.zeros(len(found), dtype=bool)
+    # Only a sentence near a focus claim is scored against every wording.
+    close = np.flatnonzero((found @ every[focus_rows].T).max(axis=1) >= MIN_COSINE)
+    step = max(1, SCORED_CELLS // max(len(every), 512))
+    for start in range(0, len(close), step):
+        rows = close[start : start + step]
+        scored = claim_scores(found[rows] @ every.T, first_row)
+        for c in focused:
+            above = (scored.scores > scored.scores[:, [c]]).sum(axis=1)
+            kept[rows] |= (scored.cosines[:, c] >= MIN_COSINE) & (above < TOP_CLAIMS)
+    return kept

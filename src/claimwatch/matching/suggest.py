@@ -49,6 +49,14 @@ class Scores:
     scores: np.ndarray
 
 
+def claim_scores(cosines: np.ndarray, first_row: np.ndarray) -> Scores:
+    """Sentences against every claim, from their cosines with every wording (sentence x
+    wording; `first_row`: where each claim's wordings start)."""
+    claim_cosines = np.maximum.reduceat(cosines, first_row, axis=1)
+    lift = claim_cosines - claim_cosines.mean(axis=1, keepdims=True)
+    return Scores(claim_cosines, lift, 100 * (claim_cosines + lift) / 2)
+
+
 class Suggester:
     """The candidates of a text, and the verifier's choice among them."""
 
@@ -77,9 +85,7 @@ class Suggester:
 
     def scores(self, cosines: np.ndarray) -> Scores:
         """`cosines`: sentence x wording."""
-        claim_cosines = np.maximum.reduceat(cosines, self.first_row, axis=1)
-        lift = claim_cosines - claim_cosines.mean(axis=1, keepdims=True)
-        return Scores(claim_cosines, lift, 100 * (claim_cosines + lift) / 2)
+        return claim_scores(cosines, self.first_row)
 
     def candidates(
         self,

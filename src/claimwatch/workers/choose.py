@@ -34,22 +34,29 @@ MEMORY = "300MB"
 
 
 def choose_articles(
-    db: Path, focus: Catalog, terms: FocusTerms, encoder: tuple[str, Path], wait: float
+    db: Path,
+    catalog: Catalog,
+    focus: tuple[str, ...],
+    terms: FocusTerms,
+    encoder: tuple[str, Path],
+    wait: float,
 ) -> dict[str, bool]:
-    """The articles a re-match for the claims of `focus` reads (store/rematch.py's
-    select_stored), with the sentence index's answer when there is one (`encoder`: the
-    CLAIMWATCH_ENCODER setting and the cache folder)."""
-    near = _near(db, focus, encoder, wait)
+    """The articles a re-match of `catalog` for the claims of `focus` reads
+    (store/rematch.py's select_stored), with the sentence index's answer when there is
+    one (`encoder`: the CLAIMWATCH_ENCODER setting and the cache folder)."""
+    near = _near(db, catalog, focus, encoder, wait)
     return select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS, memory=MEMORY)
 
 
-def _near(db: Path, focus: Catalog, encoder: tuple[str, Path], wait: float) -> Near | None:
+def _near(
+    db: Path, catalog: Catalog, focus: tuple[str, ...], encoder: tuple[str, Path], wait: float
+) -> Near | None:
     """The index's answer; its model, and what the scan of the index took, are given
     back before the texts are read."""
     model = archive_encoder(*encoder)
     if model is None:
         return None
-    near = near_articles(db, focus, model, wait=wait)
+    near = near_articles(db, catalog, focus, model, encoder[1], wait=wait)
     del model
     _give_back_freed_memory()
     return near
