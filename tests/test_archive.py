@@ -17,13 +17,12 @@ from claimwatch.archive.codes import cosines, hamming, quantized, sign_codes
 from claimwatch.archive.index import index_archive, pending
 from claimwatch.archive.near import near_articles
 from claimwatch.archive.search import search
-from claimwatch.archive.sentences import index_model, indexed_sentences
+from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.archive.terms import pending_terms
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.detector import DetectorSpec
 from claimwatch.matching.encoder import Encoder, load_encoder
 from claimwatch.matching.focus import FocusTerms
-from claimwatch.matching.normalize import normalize_text
 from claimwatch.store import rematch as stored_texts
 from claimwatch.store.connection import connect, write
 from claimwatch.store.migrations import apply_migrations
@@ -118,12 +117,10 @@ def test_sign_bits_and_int8_keep_the_cosine(encoder: Encoder) -> None:
 def test_the_sentences_an_article_is_indexed_by() -> None:
     text = "Home | World | Asia\n\nShort one.\n" + FILLER + "北约走到哪里，哪里就最有可能发生战争。"
     found = indexed_sentences("Where NATO goes, war follows", text)
-    # Cut and normalised as the detector reads them, with their places in the stored text.
-    assert found[0].field == "title" and found[0].text == "where nato goes, war follows"
+    assert found[0].field == "title" and found[0].text == "Where NATO goes, war follows"
     sentences = [s.text for s in found[1:]]
-    assert "short one." not in sentences and "北约走到哪里,哪里就最有可能发生战争。" in sentences
-    assert all(normalize_text(text[s.start : s.end]) == s.text for s in found[1:])
-    assert text[found[-1].start : found[-1].end] == "北约走到哪里，哪里就最有可能发生战争。"
+    assert "Short one." not in sentences and "北约走到哪里，哪里就最有可能发生战争。" in sentences
+    assert all(text[s.start : s.end] == s.text for s in found[1:])
 
 
 QUERIES = [
@@ -135,12 +132,12 @@ QUERIES = [
 
 
 def test_search_finds_the_sentence_in_any_language(warehouse: Path, encoder: Encoder) -> None:
-    assert pending(warehouse, index_model(encoder)) == 3
+    assert pending(warehouse, encoder.version) == 3
     stats = index_archive(warehouse, encoder)
     assert (
         stats.articles == 3
         and stats.sentences >= 3 * 5
-        and pending(warehouse, index_model(encoder)) == 0
+        and pending(warehouse, encoder.version) == 0
     )
     for query, url in QUERIES:
         hits = search(warehouse, encoder, query, limit=3)
@@ -176,12 +173,12 @@ def test_an_index_stopped_keeps_whole_batches_and_goes_on(
     asked = iter([False, True])
     stats = index_archive(warehouse, encoder, batch=1, stop=lambda: next(asked))
     assert stats.stopped and stats.articles == 1 and stats.left == 2
-    assert pending(warehouse, index_model(encoder)) == 2
+    assert pending(warehouse, encoder.version) == 2
     assert index_archive(warehouse, encoder, batch=1).articles == 2
     # An article whose text changed is indexed again, its old sentences gone.
     changed = ("http://b.example/rice", "Harvest report", FILLER + "Wheat exports doubled.")
     store_articles(warehouse, [changed])
-    assert pending(warehouse, index_model(encoder)) == 1
+    assert pending(warehouse, encoder.version) == 1
     index_archive(warehouse, encoder)
     hits = search(warehouse, encoder, "rice harvest falls after floods", limit=10)
     assert all("rice" not in h.sentence for h in hits)
@@ -231,9 +228,9 @@ def test_the_index_flow_catches_up_with_the_archive(
     index = load_flow_from_entrypoint(f"{ROOT / 'flows' / 'index.py'}:index")
     assert pending_terms(warehouse) == len(ARTICLES)
     assert index(db=str(warehouse), limit=2) == 2
-    assert pending(warehouse, index_model(encoder)) == 1
+    assert pending(warehouse, encoder.version) == 1
     assert pending_terms(warehouse) == 0  # the terms of all, first: they cost little
-    assert index(db=str(warehouse)) == 1 and pending(warehouse, index_model(encoder)) == 0
+    assert index(db=str(warehouse)) == 1 and pending(warehouse, encoder.version) == 0
 
 
 def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through(
@@ -250,9 +247,9 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     english = [
         ("http://e.example/flag", "Commentary", FILLER + "Once the Atlantic alliance arrives"
          " in a region, war is the most probable consequence. " + FILLER),
-        # Near the claim in meaning (cosine 0.46), but nearer three others: its best claims.
-        ("http://e.example/fighting", "Commentary", FILLER + "Once the Atlantic alliance"
-         " arrives in a region, fighting can be expected. " + FILLER),
+        # Near the claim in meaning (cosine 0.54), but nearer eight others.
+        ("http://e.example/consensus", "Commentary", FILLER + "NATO has no consensus on its"
+         " role in the Indo-Pacific, and war there is unlikely. " + FILLER),
         ("http://e.example/budget", "Budgets", FILLER + "NATO ministers will meet in"
          " Brussels next week. " + FILLER),
     ]  # fmt: skip
@@ -276,15 +273,16 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     assert "http://a.example/nato" in read and "http://b.example/rice" not in read
     # In English too: a restatement short of the claim's terms is read, as the detector
     # suggests it; a sentence whose best claims are others is not, nor a mere mention.
-    terms_alone = select_stored(warehouse, terms, Near(index_model(encoder), ()))
+    terms_alone = select_stored(warehouse, terms, Near(encoder.version, ()))
     assert "http://e.example/flag" in read and "http://e.example/flag" not in terms_alone
-    assert "http://e.example/fighting" not in read
+    assert "http://e.example/consensus" not in read
     detector = DetectorSpec(catalog, encoder="use", cache_dir=CACHE).build()
     found = {
         url: {s.claim_id for s in detector.detect(url, text, title=title).suggestions}
         for url, title, text in english[:2]
     }
-    assert found == {"http://e.example/flag": {spec.focus[0]}, "http://e.example/fighting": set()}
+    assert found["http://e.example/flag"] == {spec.focus[0]}
+    assert spec.focus[0] not in found["http://e.example/consensus"]
     assert "http://e.example/budget" not in read and "http://e.example/budget" in without
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
     # Chosen once by a re-match, with whether to look for meaning: near, or not indexed.

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from claimwatch.archive.codes import WORDS, quantized, sign_codes
 from claimwatch.archive.schema import read_or_explain
-from claimwatch.archive.sentences import index_model, indexed_sentences
+from claimwatch.archive.sentences import indexed_sentences
 from claimwatch.dates import utcnow
 from claimwatch.matching.encoder import Encoder
 from claimwatch.store.connection import connect, migrate, write
@@ -68,8 +68,7 @@ def index_archive(
     stats = IndexStats()
     started = time.perf_counter()
     migrate(db, migrations_dir())  # a warehouse an older claimwatch made gains the index
-    model = index_model(encoder)
-    total = pending(db, model, wait=wait)
+    total = pending(db, encoder.version, wait=wait)
     if limit is not None:
         total = min(total, limit)
     while stats.articles < total:
@@ -80,7 +79,7 @@ def index_archive(
             rows = con.execute(
                 f"SELECT a.url, a.title, a.text, a.content_sha256 {_PENDING} "
                 "ORDER BY a.url LIMIT $n",
-                {"model": model, "n": min(batch, total - stats.articles)},
+                {"model": encoder.version, "n": min(batch, total - stats.articles)},
             ).fetchall()
         if not rows:
             break
@@ -88,7 +87,7 @@ def index_archive(
         write(
             db,
             f"{db}: indexing failed, nothing of this batch stored",
-            _store(rows, sentences, model),
+            _store(rows, sentences, encoder.version),
             wait=wait,
         )
         stats.articles += len(rows)

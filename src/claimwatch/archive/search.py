@@ -23,7 +23,6 @@ import pyarrow as pa
 from claimwatch.archive.codes import WORDS, column_hamming, cosines, sign_codes
 from claimwatch.archive.schema import read_or_explain
 from claimwatch.matching.encoder import Encoder
-from claimwatch.matching.normalize import normalize_text
 from claimwatch.store.connection import connect
 
 # Sentences' sign bits compared at a time (72 MB of them).
@@ -95,8 +94,7 @@ def search(
     wait: float = 0.0,
 ) -> list[SentenceHit]:
     """The indexed sentences closest in meaning to `text`, best first."""
-    # Normalised as the stored sentences were (archive/sentences.py).
-    query = encoder.encode([normalize_text(text)])[0]
+    query = encoder.encode([text])[0]
     code = sign_codes(query[None, :])[0]
     with connect(db, read_only=True, wait=wait) as con:
         # One snapshot for both reads: a row id names the same row in each.

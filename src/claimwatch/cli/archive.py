@@ -93,7 +93,6 @@ def search_command(text: str, db: Path | None, limit: int, fmt: str) -> None:
     """
     from claimwatch.archive.index import pending
     from claimwatch.archive.search import search
-    from claimwatch.archive.sentences import index_model
 
     settings = settings_from(db=db)
     encoder = _encoder(settings)
@@ -115,7 +114,7 @@ def search_command(text: str, db: Path | None, limit: int, fmt: str) -> None:
     ]
     click.echo(render(columns, rows, fmt), nl=fmt == "table")
     if fmt == "table":
-        left = pending(settings.db, index_model(encoder), wait=settings.lock_wait)
+        left = pending(settings.db, encoder.version, wait=settings.lock_wait)
         if left:
             click.echo(
                 f"({left} stored articles not indexed yet: run `claimwatch index`)", err=True

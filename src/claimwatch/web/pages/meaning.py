@@ -23,7 +23,6 @@ from starlette.routing import Route
 
 from claimwatch.archive.index import pending
 from claimwatch.archive.search import SentenceHit, search
-from claimwatch.archive.sentences import index_model
 from claimwatch.matching.encoder import Encoder
 from claimwatch.matching.encoder import archive_encoder as load_archive_encoder
 from claimwatch.settings import load_settings
@@ -107,7 +106,7 @@ async def meaning_page(request: Request) -> Response:
             run_in_threadpool(
                 lambda: search(config.db, encoder, text, limit=limit, wait=config.wait)
             ),
-            run_in_threadpool(lambda: pending(config.db, index_model(encoder), wait=config.wait)),
+            run_in_threadpool(lambda: pending(config.db, encoder.version, wait=config.wait)),
         )
     context = {"q": text, "hits": hits, "left": left, "limit": limit}
     table = Table(COLUMNS, [_row(h, fmt) for h in hits])
