@@ -47,8 +47,8 @@ TOP_CLAIMS = 6
 # so. Scored as float32 (20 MB a fetch): at 10^5 articles, 20,000 at a time took this
 # process to 449 MB, 10,000 to 343 MB, in no more time.
 FETCH = 10_000
-# Candidates scored against every wording at a time (a catalog of 10^5 claims has some
-# 3x10^5 wordings): a few MB of vectors and cosines.
+# Numbers held at a time while candidates are scored against every wording (a catalog of
+# 10^5 claims has some 3x10^5 wordings): their vectors, then their cosines, 4 MB each.
 SCORED_CELLS = 1_000_000
 
 
@@ -112,7 +112,7 @@ def _suggestible(
     kept = np.zeros(len(found), dtype=bool)
     # Only a sentence near a focus claim is scored against every wording.
     close = np.flatnonzero((found @ every[focus_rows].T).max(axis=1) >= MIN_COSINE)
-    step = max(1, SCORED_CELLS // max(len(every), 512))
+    step = max(1, SCORED_CELLS // max(len(every), found.shape[1]))
     for start in range(0, len(close), step):
         rows = close[start : start + step]
         scored = claim_scores(found[rows] @ every.T, first_row)
