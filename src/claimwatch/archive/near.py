@@ -64,15 +64,14 @@ def near_articles(
     """The articles with a sentence near a wording of the `focus` claims, among the best
     claims of the whole `catalog` for that sentence, as the index's model (`encoder`;
     the catalog's vectors cached in `cache_dir`) codes them."""
-    model = encoder.version
     wordings, first_row = wording_rows(catalog)
     focused = [c for c, claim in enumerate(catalog.claims) if claim.id in focus]
     if not focused or not wordings:
-        return Near(model, ())
+        return Near(encoder.version, ())
     every = claim_vectors(wordings, encoder, cache_dir)
     last = [*first_row[1:].tolist(), len(wordings)]
-    focus_rows = np.concatenate([np.arange(first_row[c], last[c]) for c in focused])
-    codes = sign_codes(every[focus_rows])
+    focus_vectors = every[np.concatenate([np.arange(first_row[c], last[c]) for c in focused])]
+    codes = sign_codes(focus_vectors)
     urls: set[str] = set()
     with connect(db, read_only=True, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")  # one snapshot for both reads
@@ -94,9 +93,9 @@ def near_articles(
             ).fetchall()
             if rows:
                 found = vectors([r[1] for r in rows], np.array([r[2] for r in rows]))
-                kept = _suggestible(found, every, first_row, focused, focus_rows)
+                kept = _suggestible(found, every, first_row, focused, focus_vectors)
                 urls.update(rows[i][0] for i in np.flatnonzero(kept))
-    return Near(model, tuple(sorted(urls)))
+    return Near(encoder.version, tuple(sorted(urls)))
 
 
 def _suggestible(
@@ -104,14 +103,14 @@ def _suggestible(
     every: np.ndarray,
     first_row: np.ndarray,
     focused: list[int],
-    focus_rows: np.ndarray,
+    focus_vectors: np.ndarray,
 ) -> np.ndarray:
     """For each stored sentence vector (rows of `found`), whether some focus claim reaches
     MIN_COSINE with it and ranks among its TOP_CLAIMS claims (`every`: the catalog's
-    wordings' vectors, `focus_rows` those of the focus claims)."""
+    wordings' vectors, `focus_vectors` those of the focus claims' wordings)."""
     kept = np.zeros(len(found), dtype=bool)
     # Only a sentence near a focus claim is scored against every wording.
-    close = np.flatnonzero((found @ every[focus_rows].T).max(axis=1) >= MIN_COSINE)
+    close = np.flatnonzero((found @ focus_vectors.T).max(axis=1) >= MIN_COSINE)
     step = max(1, SCORED_CELLS // max(len(every), found.shape[1]))
     for start in range(0, len(close), step):
         rows = close[start : start + step]
