@@ -23,7 +23,7 @@ from claimwatch.exceptions import ClaimwatchError
 from claimwatch.logs import set_levels
 from claimwatch.matching.catalog import load_catalog
 from claimwatch.matching.detector import Detection, DetectorSpec
-from claimwatch.records import RunStats
+from claimwatch.records import RunStats, SentenceSpan
 from claimwatch.settings import Settings, load_settings
 from claimwatch.stopping import StopRequest, stop_requests
 from claimwatch.store.fact_checks import with_stored_fact_checks
@@ -107,11 +107,11 @@ def rematch(
     touched = list(only) if only else [c.id for c in catalog.claims]
     run_id = RunStats.new_run_id(flow_run.get_id(), started_at)
     begin_rematch(settings.db, migrations_dir(), catalog, wait=wait)
-    selected = _selected(settings, spec) if only else None
+    selected, near = _selected(settings, spec) if only else (None, {})
     with stop_requests() as stop:
         tally = _tally(settings, only, selected)
         logger.info(tally.reading_line(only))
-        finished = _detected(settings, spec, stop, selected)
+        finished = _detected(settings, spec, stop, selected, near)
         for batches, urls, found in grouped(finished, COMMIT_BATCHES):
             done = store_batch(settings.db, run_id, urls, found, touched, wait)
             if line := tally.add(batches, len(urls), done, len(found.suggestions)):
@@ -127,10 +127,13 @@ def rematch(
     return stats
 
 
-def _selected(settings: Settings, spec: DetectorSpec) -> dict[str, bool]:
+def _selected(
+    settings: Settings, spec: DetectorSpec
+) -> tuple[dict[str, bool], dict[str, tuple[SentenceSpan, ...]]]:
     """The articles a focused re-match reads, each with whether to look for meaning in it:
     those holding enough of the claims' words, and those the sentence index (when there
-    is one) says have a sentence the detector could find them in by meaning.
+    is one) says have a sentence the detector could find them in by meaning; and those
+    sentences, the only ones of their articles embedded.
 
     Chosen in a process of its own: DuckDB keeps the memory its scans of the index and
     of every text took, and the flow's process held 810 MB through the rest of a
@@ -167,14 +170,18 @@ def _tally(
 
 
 def _detected(
-    settings: Settings, spec: DetectorSpec, stop: StopRequest, selected: dict[str, bool] | None
+    settings: Settings,
+    spec: DetectorSpec,
+    stop: StopRequest,
+    selected: dict[str, bool] | None,
+    near: dict[str, tuple[SentenceSpan, ...]],
 ) -> Iterator[tuple[list[str], Detection]]:
     """Each batch of stored texts detected in this process's workers, as it finishes, a
     bounded window in flight (see workers.window); the workers stop when it ends."""
     pool = shared_pool(spec, settings.workers)
     try:
         texts = (
-            iter_selected_texts(settings.db, settings.batch_size, selected)
+            iter_selected_texts(settings.db, settings.batch_size, selected, near)
             if selected is not None
             else iter_all_texts(settings.db, settings.batch_size)
         )

@@ -283,6 +283,17 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     }
     assert found["http://e.example/flag"] == {spec.focus[0]}
     assert spec.focus[0] not in found["http://e.example/consensus"]
+    # The re-match's detector embeds only the sentences the index found near.
+    url, title, text = english[0]
+    restated = text.index("Once the Atlantic")
+    assert [(f, a) for f, a, _ in near.sentences[url]] == [("text", restated)]
+    focused = DetectorSpec(catalog, encoder="use", cache_dir=CACHE, focus=spec.focus).build()
+    _, embedded, _, _ = focused.candidates(url, text, title=title, near=near.sentences[url])
+    assert [(s.field, s.start) for s in embedded] == [("text", restated)]
+    suggested = focused.detect(url, text, title=title, near=near.sentences[url]).suggestions
+    assert [s.claim_id for s in suggested] == [spec.focus[0]]
+    elsewhere = (("text", 0, len(FILLER)), ("title", 0, len(title)))
+    assert not focused.detect(url, text, title=title, near=elsewhere).suggestions
     assert "http://e.example/budget" not in read and "http://e.example/budget" in without
     assert count_stored_texts(warehouse, spec.focus_terms(), near) == len(read)
     # Chosen once by a re-match, with whether to look for meaning: near, or not indexed.
@@ -304,11 +315,14 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     whole = [2] * (len(selected) // 2) + [1] * (len(selected) % 2)
     for read_at_once in (stored_texts.READ_AT_ONCE, 3, 1):
         monkeypatch.setattr(stored_texts, "READ_AT_ONCE", read_at_once)
-        batches = list(iter_selected_texts(warehouse, 2, selected))
+        batches = list(iter_selected_texts(warehouse, 2, selected, near.sentences))
         assert [len(b) for b in batches] == whole
         texts = [t for b in batches for t in b]
         assert sorted((t.url, t.meaning) for t in texts) == sorted(selected.items())
         assert all(t.text for t in texts)
+        # Each with its near sentences; an article the index does not cover, any.
+        assert {t.url: t.near for t in texts if t.near} == dict(near.sentences)
+        assert next(t for t in texts if t.url == "http://d.example/neu").near is None
 
 
 def test_terms_are_found_in_any_case_and_folded_as_the_matcher_folds_them(

@@ -45,6 +45,10 @@ class Article:
     content_sha256: str
 
 
+# A sentence of a stored article: its field ("title" or "text") and its offsets in it.
+SentenceSpan = tuple[str, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class StoredText:
     """What re-matching needs of a stored article."""
@@ -55,6 +59,9 @@ class StoredText:
     # False when the sentence index says no sentence of it is near the claims looked for
     # (a focused re-match): only their words are looked for, no sentence is embedded.
     meaning: bool = True
+    # With meaning, in a focused re-match: the sentences the index found near the claims
+    # looked for. Only sentences overlapping one of them are embedded (None: any sentence).
+    near: tuple[SentenceSpan, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

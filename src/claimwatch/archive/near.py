@@ -1,5 +1,6 @@
 """The sentence index's answer for a focused re-match: the articles one of whose sentences
-the detector could suggest or confirm for a focus claim on meaning, in any language.
+the detector could suggest or confirm for a focus claim on meaning, in any language, and
+those sentences (the detector embeds no other of the article).
 
 Sentences within NEAR_BITS of a focus wording's sign bits (of 512) are re-scored by their
 int8 vectors against every wording of the catalog, as the detector scores a sentence
@@ -35,6 +36,7 @@ from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.claim_vectors import claim_vectors, wording_rows
 from claimwatch.matching.encoder import Encoder
 from claimwatch.matching.suggest import claim_scores
+from claimwatch.records import SentenceSpan
 from claimwatch.store.connection import connect
 from claimwatch.store.sentence_near import Near
 
@@ -72,7 +74,7 @@ def near_articles(
     last = [*first_row[1:].tolist(), len(wordings)]
     focus_vectors = every[np.concatenate([np.arange(first_row[c], last[c]) for c in focused])]
     codes = sign_codes(focus_vectors)
-    urls: set[str] = set()
+    sentences: dict[str, list[SentenceSpan]] = {}
     with connect(db, read_only=True, wait=wait) as con:
         con.execute("BEGIN TRANSACTION")  # one snapshot for both reads
         numbers = []
@@ -87,15 +89,21 @@ def near_articles(
             part = candidates[first : first + FETCH]
             con.register("candidates", pa.table({"sentence_no": part}))
             rows = con.execute(
-                f"""SELECT article_url, vector, scale FROM sentence_index
+                f"""SELECT article_url, field, sentence_start, sentence_end, vector, scale
+                    FROM sentence_index
                     WHERE sentence_no BETWEEN {int(part[0])} AND {int(part[-1])}
                     AND sentence_no IN (SELECT sentence_no FROM candidates)"""
             ).fetchall()
             if rows:
-                found = vectors([r[1] for r in rows], np.array([r[2] for r in rows]))
+                found = vectors([r[4] for r in rows], np.array([r[5] for r in rows]))
                 kept = _suggestible(found, every, first_row, focused, focus_vectors)
-                urls.update(rows[i][0] for i in np.flatnonzero(kept))
-    return Near(encoder.version, tuple(sorted(urls)))
+                for url, field, start, end, *_ in (rows[i] for i in np.flatnonzero(kept)):
+                    sentences.setdefault(url, []).append((field, start, end))
+    return Near(
+        encoder.version,
+        tuple(sorted(sentences)),
+        {url: tuple(spans) for url, spans in sentences.items()},
+    )
 
 
 def _suggestible(

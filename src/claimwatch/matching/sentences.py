@@ -1,21 +1,31 @@
-"""The sentences detection reads by meaning, and how they become evidence of a match.
+"""The sentences detection reads by meaning, which are worth it, and how they become
+evidence of a match.
 
-Kept apart from detector.py: the detector picks and embeds sentences, suggest.py
+Kept apart from detector.py: the detector embeds the sentences picked here, suggest.py
 judges them, and both hand them on as this module's `Sentence`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from claimwatch.matching.terms import STOPWORDS
+import numpy as np
+
+from claimwatch.matching.normalize import normalize, sentence_spans
+from claimwatch.matching.required import RequiredTerms
+from claimwatch.matching.terms import STOPWORDS, TermIndex, terms
 from claimwatch.matching.windows import snippet
-from claimwatch.records import Match
+from claimwatch.records import Match, SentenceSpan
 
 # Characters read to tell a text's language (a few sentences).
 LANGUAGE_SAMPLE = 1000
 MIN_SENTENCE_WORDS = 5
+# The cheap step: a sentence is worth embedding if it holds this share of some wording's
+# rare terms, or if it is in another language (another script, or a Latin-script language
+# with hardly any English function words), where shared terms say little.
+CANDIDATE_COVERAGE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +77,64 @@ def with_snippet(match: Match, text: str) -> Match:
     if match.field != "text":
         return match
     return replace(match, snippet=snippet(text, match.start, match.end))
+
+
+def worth_embedding(
+    text: str,
+    prose: str,
+    title: str | None,
+    quoted: Sequence[SentenceSpan],
+    index: TermIndex,
+    required: RequiredTerms,
+) -> list[Sentence]:
+    """The sentences of a title and a text (`prose`: the text with its furniture blanked)
+    that share most of some wording's terms (`index`: the catalog's), or are in another
+    language, best covered first, leaving out those overlapping a match's evidence
+    (`quoted`); each says whether it names a claim's required term (`required`)."""
+    found: list[Sentence] = []
+    # Judged once per text: an article is written in one language, and a check per
+    # sentence cost more than the rest of this step.
+    foreign = not_english(prose or title or "")
+    # The text is read with its furniture blanked; evidence quotes it as stored (the
+    # offsets are the same).
+    for field, value, stored in (("title", title or "", title or ""), ("text", prose, text)):
+        norm = normalize(value)
+        spans = sentence_spans(norm.text)
+        named: list[bool] = [False] * len(spans)
+        if foreign:
+            by_group: np.ndarray = required.named(norm.text, spans)
+            named = [bool(row.any()) for row in by_group]
+        for i, (start, end) in enumerate(spans):
+            sentence = norm.text[start:end]
+            if len(sentence.split()) >= MIN_SENTENCE_WORDS:
+                coverage = index.best_coverage(terms(sentence))
+                if coverage < CANDIDATE_COVERAGE and not foreign:
+                    continue
+            elif foreign and len(sentence) >= 10:  # "北约正在印太地区煽动冲突"
+                coverage = index.best_coverage(terms(sentence))
+            else:
+                continue
+            original_start, original_end = norm.original_span(start, end)
+            if any(f == field and a < original_end and original_start < b for f, a, b in quoted):
+                continue
+            found.append(
+                Sentence(
+                    field,
+                    stored,
+                    original_start,
+                    original_end,
+                    sentence,
+                    coverage,
+                    named[i],
+                )
+            )
+    found.sort(key=lambda s: -s.coverage)
+    return found
+
+
+def overlaps(sentence: Sentence, spans: Sequence[SentenceSpan]) -> bool:
+    """Whether the sentence overlaps one of `spans` (of its field)."""
+    return any(
+        field == sentence.field and start < sentence.end and sentence.start < end
+        for field, start, end in spans
+    )

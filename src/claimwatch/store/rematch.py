@@ -15,7 +15,7 @@ from duckdb import DuckDBPyConnection
 from claimwatch.archive.terms import uncovered
 from claimwatch.matching.focus import FocusTerms
 from claimwatch.matching.terms import CJK, CJK_CHARACTERS, PREFIX
-from claimwatch.records import StoredText
+from claimwatch.records import SentenceSpan, StoredText
 from claimwatch.store.connection import connect
 from claimwatch.store.lake import exists as warehouse_exists
 from claimwatch.store.reviews import Decided, decided
@@ -302,14 +302,17 @@ def iter_all_texts(db: Path, batch_size: int) -> Iterator[list[StoredText]]:
             ).to_arrow_table()
             for first in range(0, int(last) + 1, READ_AT_ONCE)
         )
-        yield from _in_batches(reads, batch_size, lambda url: True)
+        yield from _in_batches(reads, batch_size, lambda url: True, {})
 
 
 def iter_selected_texts(
-    db: Path, batch_size: int, selected: Mapping[str, bool]
+    db: Path,
+    batch_size: int,
+    selected: Mapping[str, bool],
+    near: Mapping[str, tuple[SentenceSpan, ...]] | None = None,
 ) -> Iterator[list[StoredText]]:
-    """The texts of the articles `select_stored` chose, in batches; an article removed
-    since is skipped.
+    """The texts of the articles `select_stored` chose, in batches, each read for meaning
+    in its `near` sentences alone where it has some (an article removed since is skipped).
 
     Read READ_AT_ONCE at a time, in URL order: DuckDB (1.5.5) holds far more of a
     streamed result of long texts than its streaming buffer allows (duckdb-python issue
@@ -328,14 +331,17 @@ def iter_selected_texts(
                     "SELECT url, title, text FROM articles WHERE url IN (SELECT url FROM selected)"
                 ).to_arrow_table()
 
-        yield from _in_batches(reads(), batch_size, selected.__getitem__)
+        yield from _in_batches(reads(), batch_size, selected.__getitem__, near or {})
 
 
 def _in_batches(
-    reads: Iterator[pa.Table], batch_size: int, meaning: Callable[[str], bool]
+    reads: Iterator[pa.Table],
+    batch_size: int,
+    meaning: Callable[[str], bool],
+    near: Mapping[str, tuple[SentenceSpan, ...]],
 ) -> Iterator[list[StoredText]]:
     """The rows of `reads` (url, title, text) in batches of `batch_size`, the last one
-    shorter, each with `meaning(url)`.
+    shorter, each with `meaning(url)` and its `near` sentences.
 
     Each table stays in Arrow until its batch is due: as Python strings (two or four
     bytes a character, once a text holds one outside Latin-1) 2,000 texts took the flow's
@@ -348,7 +354,7 @@ def _in_batches(
             start += part.num_rows
             columns = (part.column(name).to_pylist() for name in ("url", "title", "text"))
             for url, title, text in zip(*columns, strict=True):
-                batch.append(StoredText(url, title, text, meaning(url)))
+                batch.append(StoredText(url, title, text, meaning(url), near.get(url)))
             if len(batch) == batch_size:
                 yield batch
                 batch = []

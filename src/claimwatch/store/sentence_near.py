@@ -9,10 +9,12 @@ terms, or is not in English.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 
+from claimwatch.records import SentenceSpan
 from claimwatch.store.writers import url_table
 
 # The name under which `Near.register` hands a connection the near articles' URLs.
@@ -26,6 +28,8 @@ class Near:
 
     model: str
     urls: tuple[str, ...]
+    # The near sentences of each of those articles.
+    sentences: Mapping[str, tuple[SentenceSpan, ...]] = field(default_factory=dict)
 
     def unindexed(self) -> tuple[str, list[object]]:
         """An SQL query of the URLs of the articles the index does not cover (`url`)."""

@@ -13,6 +13,7 @@ from claimwatch.archive.near import near_articles
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.encoder import archive_encoder
 from claimwatch.matching.focus import FocusTerms
+from claimwatch.records import SentenceSpan
 from claimwatch.store.rematch import select_stored
 from claimwatch.store.sentence_near import Near
 
@@ -40,12 +41,14 @@ def choose_articles(
     terms: FocusTerms,
     encoder: tuple[str, Path],
     wait: float,
-) -> dict[str, bool]:
-    """The articles a re-match of `catalog` for the claims of `focus` reads
-    (store/rematch.py's select_stored), with the sentence index's answer when there is
-    one (`encoder`: the CLAIMWATCH_ENCODER setting and the cache folder)."""
+) -> tuple[dict[str, bool], dict[str, tuple[SentenceSpan, ...]]]:
+    """The articles a re-match of `catalog` for the claims of `focus` reads, each with
+    whether to look for meaning in it (store/rematch.py's select_stored), and the
+    sentences of each that the sentence index, when there is one, found near (`encoder`:
+    the CLAIMWATCH_ENCODER setting and the cache folder)."""
     near = _near(db, catalog, focus, encoder, wait)
-    return select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS, memory=MEMORY)
+    chosen = select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS, memory=MEMORY)
+    return chosen, dict(near.sentences) if near is not None else {}
 
 
 def _near(

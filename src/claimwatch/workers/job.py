@@ -61,7 +61,8 @@ def detect_texts(texts: list[StoredText]) -> Detection:
     if _detector is None:
         raise RuntimeError("a re-match needs workers started with a detector")
     return Detection.combined(
-        _detector.detect(t.url, t.text, title=t.title, meaning=t.meaning) for t in texts
+        _detector.detect(t.url, t.text, title=t.title, meaning=t.meaning, near=t.near)
+        for t in texts
     )
 
 
