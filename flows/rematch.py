@@ -11,7 +11,7 @@ way is finished first, and so are the batches already detected). The last step
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -129,7 +129,7 @@ def rematch(
 
 def _selected(
     settings: Settings, spec: DetectorSpec
-) -> tuple[dict[str, bool], dict[str, tuple[SentenceSpan, ...]]]:
+) -> tuple[dict[str, bool], Mapping[str, tuple[SentenceSpan, ...]]]:
     """The articles a focused re-match reads, each with whether to look for meaning in it:
     those holding enough of the claims' words, and those the sentence index (when there
     is one) says have a sentence the detector could find them in by meaning; and those
@@ -174,7 +174,7 @@ def _detected(
     spec: DetectorSpec,
     stop: StopRequest,
     selected: dict[str, bool] | None,
-    near: dict[str, tuple[SentenceSpan, ...]],
+    near: Mapping[str, tuple[SentenceSpan, ...]],
 ) -> Iterator[tuple[list[str], Detection]]:
     """Each batch of stored texts detected in this process's workers, as it finishes, a
     bounded window in flight (see workers.window); the workers stop when it ends."""

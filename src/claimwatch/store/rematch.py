@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -224,13 +224,17 @@ def _reading(
     query that found them took its own hash table of every article's URL (at 10^6
     articles, the choice peaked at 763 MB so, 635 MB found once). With `memory`, DuckDB
     keeps to it, writing what does not fit to a temporary folder, removed after."""
-    with (
-        tempfile.TemporaryDirectory(prefix="claimwatch-choice-") as spill,
-        connect(db, read_only=True, wait=wait) as con,
-    ):
+    with ExitStack() as stack:
+        # Made before the connection, so that it is removed after DuckDB lets it go.
+        spill = (
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="claimwatch-choice-"))
+            if memory is not None
+            else None
+        )
+        con = stack.enter_context(connect(db, read_only=True, wait=wait))
         if threads is not None:
             con.execute(f"SET threads = {int(threads)}")
-        if memory is not None:
+        if spill is not None:
             con.execute(f"SET memory_limit = '{memory}'")
             quoted = spill.replace("'", "''")
             con.execute(f"SET temp_directory = '{quoted}'")

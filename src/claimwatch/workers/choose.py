@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import gc
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from claimwatch.archive.near import near_articles
@@ -41,14 +42,14 @@ def choose_articles(
     terms: FocusTerms,
     encoder: tuple[str, Path],
     wait: float,
-) -> tuple[dict[str, bool], dict[str, tuple[SentenceSpan, ...]]]:
+) -> tuple[dict[str, bool], Mapping[str, tuple[SentenceSpan, ...]]]:
     """The articles a re-match of `catalog` for the claims of `focus` reads, each with
     whether to look for meaning in it (store/rematch.py's select_stored), and the
     sentences of each that the sentence index, when there is one, found near (`encoder`:
     the CLAIMWATCH_ENCODER setting and the cache folder)."""
     near = _near(db, catalog, focus, encoder, wait)
     chosen = select_stored(db, terms, near, wait=wait, threads=SCAN_THREADS, memory=MEMORY)
-    return chosen, dict(near.sentences) if near is not None else {}
+    return chosen, near.sentences if near is not None else {}
 
 
 def _near(
