@@ -24,6 +24,7 @@ within 207 bits; unrelated sentences near 256.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def near_articles(
                 found = vectors([r[4] for r in rows], np.array([r[5] for r in rows]))
                 kept = _suggestible(found, every, first_row, focused, focus_vectors)
                 for url, field, start, end, *_ in (rows[i] for i in np.flatnonzero(kept)):
-                    sentences.setdefault(url, []).append((field, start, end))
+                    # One "text" for them all, not one string a sentence (10^5 at 10^6).
+                    sentences.setdefault(url, []).append((sys.intern(field), start, end))
     return Near(
         encoder.version,
         tuple(sorted(sentences)),
