@@ -62,9 +62,9 @@ CONFIRM_SCORE = 29.0
 # to judge.
 CONFIRM_COSINE = 0.70
 MIN_CONFIRM_WORDS = 40
-# The cheap step (sentences.py's worth_embedding) picks at most this many sentences a text
-# holding enough of some wording's rare terms (CANDIDATE_COVERAGE), or in another
-# language, where shared terms say little (and then TOPIC_GATE decides).
+# The cheap step (sentences.py's worth_embedding) picks the sentences holding enough of
+# some wording's rare terms (CANDIDATE_COVERAGE), or in another language, where shared
+# terms say little (and then TOPIC_GATE decides); at most this many a text are embedded.
 MAX_EMBEDDED = 5
 # Sentences in another language are embedded only where the text's topic (its title, or
 # else its first sentence) has at least this cosine with some wording. The lowest such

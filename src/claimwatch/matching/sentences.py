@@ -115,19 +115,11 @@ def worth_embedding(
             else:
                 continue
             original_start, original_end = norm.original_span(start, end)
-            if any(f == field and a < original_end and original_start < b for f, a, b in quoted):
-                continue
-            found.append(
-                Sentence(
-                    field,
-                    stored,
-                    original_start,
-                    original_end,
-                    sentence,
-                    coverage,
-                    named[i],
-                )
+            candidate = Sentence(
+                field, stored, original_start, original_end, sentence, coverage, named[i]
             )
+            if not overlaps(candidate, quoted):
+                found.append(candidate)
     found.sort(key=lambda s: -s.coverage)
     return found
 
