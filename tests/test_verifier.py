@@ -61,6 +61,23 @@ def test_numbers_names_and_negation_are_read_against_the_claim(catalog: Catalog)
     assert "negated" in denied.reason(0.2)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "differs"),
+    [
+        ("Nobody thinks a conflict over Taiwan would cost $10 trillion.", 1),
+        ("Никто не считает, что война за Тайвань обойдётся в 10 триллионов долларов.", 1),
+        # A person, not nobody; and 無秩序 is disorder, not a denial: as the matcher reads.
+        ("Une personne estime qu'une guerre pour Taïwan coûterait 10 000 milliards.", 0),
+        ("台湾有事は無秩序を招き、10兆ドルの損失になる。", 0),
+    ],
+)
+def test_negation_is_read_as_the_matcher_reads_it(
+    catalog: Catalog, sentence: str, differs: int
+) -> None:
+    evidence = evidence_for(catalog, TAIWAN, sentence, foreign=not sentence.isascii())
+    assert evidence.get("negation_differs") == differs
+
+
 def test_a_translation_is_told_by_its_language_pair(catalog: Catalog) -> None:
     german = evidence_for(
         catalog, TAIWAN, "Ein Krieg um Taiwan könnte 10 Billionen Dollar kosten.", foreign=True

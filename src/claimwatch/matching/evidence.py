@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from claimwatch.matching.catalog import Claim
 from claimwatch.matching.names import capitalised
+from claimwatch.matching.negation import negated
 from claimwatch.matching.normalize import normalize_text
 from claimwatch.matching.terms import CJK
 
@@ -60,21 +61,6 @@ LANGUAGE_NAMES = {
 }
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# Negation words of the catalog's languages (en de fr es it ru; Chinese and Japanese by
-# character below). A mismatch says "the sentence denies what the claim says", or the
-# reverse.
-_NEGATIONS = frozenset(
-    str.split(
-        "not no never nor none nobody nothing cannot n't "
-        "nicht nie niemals kein keine keinen keiner keinem nichts "
-        "ne pas jamais aucun aucune rien personne "
-        "nunca jamás ningún ninguna ninguno nada nadie "
-        "non mai nessun nessuna nessuno niente nulla "
-        "не нет никогда ни никто ничего нельзя"
-    )
-)
-_CJK_NEGATION = re.compile(r"[不没沒未無无别別非莫]|ない|ません|なかった|ず[、。に]")
-_WORDS = re.compile(r"[\w']+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +160,7 @@ def gather(
         float(bool(numbers) and bool(facts.numbers) and not numbers & facts.numbers),
         float(bool(named)),
         min(len(strangers), 3) / 3,
-        float(_negated(sentence) != _negated(wording)),
+        float(negated(sentence) != negated(wording)),
         float(foreign),
         float(cross),
         cosine * foreign,
@@ -199,8 +185,3 @@ def _names(text: str, name: str) -> bool:
         after >= len(text) or not text[after : after + 4].strip("'s").isalpha()
     )
 
-
-def _negated(text: str) -> bool:
-    if CJK.search(text):
-        return bool(_CJK_NEGATION.search(text))
-    return any(w in _NEGATIONS or w.endswith("n't") for w in _WORDS.findall(text.lower()))

@@ -14,15 +14,16 @@ from claimwatch.matching.terms import CJK
 
 # Words that negate (English, German, French, Russian, Spanish, Italian), as normalised
 # text spells them ("ё" folded to "е"). Not "sans", "ohne" or "без": set phrases ("sans
-# cesse", "ohne Zweifel") use them as often as denials do.
+# cesse", "ohne Zweifel") use them as often as denials do; nor "personne", a person as
+# often as nobody. The matcher and the verifier's evidence (evidence.py) read the same.
 _WORDS = frozenset(
     str.split(
-        "no not never nor cannot without neither "
+        "no not never nor cannot without neither none nobody nothing "
         "nicht nichts nie niemals kein keine keinen keinem keiner keines weder "
         "ne pas jamais aucun aucune rien ni "
-        "не нет никогда ни ничего нельзя "
+        "не нет никогда ни ничего нельзя никто "
         "nunca jamás ningún ninguna ninguno nada nadie "
-        "non mai nessun nessuna nessuno niente"
+        "non mai nessun nessuna nessuno niente nulla"
     )
 )
 # Chinese negates with characters, Japanese (told by its kana) with endings, and both
