@@ -99,7 +99,7 @@ def near_articles(
                 found = vectors([r[4] for r in rows], np.array([r[5] for r in rows]))
                 kept = _suggestible(found, every, first_row, focused, focus_vectors)
                 for url, field, start, end, *_ in (rows[i] for i in np.flatnonzero(kept)):
-                    # One "text" for them all, not one string a sentence (10^5 at 10^6).
+                    # One "text" string for them all: 10^5 such sentences at 10^6 articles.
                     sentences.setdefault(url, []).append((sys.intern(field), start, end))
     return Near(
         encoder.version,
