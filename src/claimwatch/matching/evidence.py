@@ -184,4 +184,3 @@ def _names(text: str, name: str) -> bool:
     return (at == 0 or not text[at - 1].isalnum()) and (
         after >= len(text) or not text[after : after + 4].strip("'s").isalpha()
     )
-
