@@ -273,7 +273,7 @@ def test_a_focused_rematch_reads_what_the_index_and_the_claims_terms_let_through
     assert "http://a.example/nato" in read and "http://b.example/rice" not in read
     # In English too: a restatement short of the claim's terms is read, as the detector
     # suggests it; a sentence whose best claims are others is not, nor a mere mention.
-    terms_alone = select_stored(warehouse, terms, Near(encoder.version, ()))
+    terms_alone = select_stored(warehouse, terms, Near(encoder.version))
     assert "http://e.example/flag" in read and "http://e.example/flag" not in terms_alone
     assert "http://e.example/consensus" not in read
     detector = DetectorSpec(catalog, encoder="use", cache_dir=CACHE).build()

@@ -102,7 +102,7 @@ def test_stored_terms_choose_every_article_where_a_quote_can_stand(
     # Without a sentence index an article holding any term is read; with one that covers
     # every article, one holding a wording's share of its weight.
     write(lake, "index failed", mark_indexed)
-    nears = [None, Near("m", ())]
+    nears = [None, Near("m")]
     chosen = [(f, n) for f in focuses for n in nears if f is not None]
     scanned = [select_stored(lake, focus, near) for focus, near in chosen]
     assert all(scanned) and pending_terms(lake) > 0
@@ -167,7 +167,7 @@ def test_each_stored_term_counts_once(lake: Path, catalog: Catalog) -> None:
     write(lake, "index failed", mark_indexed)
     focus = focus_terms(catalog, (WAR,))
     assert focus is not None
-    near = Near("m", ())
+    near = Near("m")
     chosen = select_stored(lake, focus, near)
     quoted = [url for url, _, text in wordings_as_articles(catalog)["en"] if "NATO goes" in text]
     assert quoted and set(quoted) <= chosen.keys()

@@ -70,7 +70,7 @@ def near_articles(
     wordings, first_row = wording_rows(catalog)
     focused = [c for c, claim in enumerate(catalog.claims) if claim.id in focus]
     if not focused or not wordings:
-        return Near(encoder.version, ())
+        return Near(encoder.version)
     every = claim_vectors(wordings, encoder, cache_dir)
     last = [*first_row[1:].tolist(), len(wordings)]
     focus_vectors = every[np.concatenate([np.arange(first_row[c], last[c]) for c in focused])]
@@ -101,11 +101,7 @@ def near_articles(
                 for url, field, start, end, *_ in (rows[i] for i in np.flatnonzero(kept)):
                     # One "text" string for them all: 10^5 such sentences at 10^6 articles.
                     sentences.setdefault(url, []).append((sys.intern(field), start, end))
-    return Near(
-        encoder.version,
-        tuple(sorted(sentences)),
-        {url: tuple(spans) for url, spans in sentences.items()},
-    )
+    return Near(encoder.version, {url: tuple(spans) for url, spans in sentences.items()})
 
 
 def _suggestible(

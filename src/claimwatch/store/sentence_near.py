@@ -24,12 +24,14 @@ NEAR_TABLE = "near_urls"
 @dataclass(frozen=True)
 class Near:
     """The articles whose indexed sentences lie near the focus wordings, under the index's
-    model."""
+    model: each article's near sentences."""
 
     model: str
-    urls: tuple[str, ...]
-    # The near sentences of each of those articles.
     sentences: Mapping[str, tuple[SentenceSpan, ...]] = field(default_factory=dict)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(sorted(self.sentences))
 
     def unindexed(self) -> tuple[str, list[object]]:
         """An SQL query of the URLs of the articles the index does not cover (`url`)."""
