@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,14 +36,28 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*[ \n]+|。[\"')\]」』]*[ \n]*|\
 
 @dataclass(frozen=True, slots=True)
 class Normalized:
-    """Normalised text and, for each of its characters, the index it came from."""
+    """Normalised text and where each of its characters came from, kept as runs: the
+    characters from `run_starts[k]` to the next run's start came from consecutive
+    characters of the original, the first of them at `run_origins[k]`. (A list of every
+    character's origin made normalising a page a quarter slower.)"""
 
     text: str
-    origins: tuple[int, ...]
+    run_starts: tuple[int, ...]
+    run_origins: tuple[int, ...]
+
+    def origin(self, index: int) -> int:
+        """The index in the original string that normalised character `index` came from."""
+        run = bisect_right(self.run_starts, index) - 1
+        return self.run_origins[run] + index - self.run_starts[run]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original string that normalised characters [start, end) came from."""
-        return self.origins[start], self.origins[end - 1] + 1
+        return self.origin(start), self.origin(end - 1) + 1
+
+    @property
+    def origins(self) -> tuple[int, ...]:
+        """Every character's origin, in order."""
+        return tuple(self.origin(i) for i in range(len(self.text)))
 
 
 # The detector reads each article twice, through the fuzzy matcher and then its own cheap
@@ -56,22 +70,36 @@ def normalize(text: str) -> Normalized:
     so sentence splitting can still see paragraph ends.
     """
     out: list[str] = []
+    starts: list[int] = []
     origins: list[int] = []
+    length = 0
     # Whitespace is written only once something visible follows it, so runs
     # around dropped characters collapse and none leads or trails.
     pending_space: tuple[str, int] | None = None
 
-    def emit(value: str, value_origins: Iterable[int]) -> None:
-        nonlocal pending_space
+    def emit(value: str, origin: int, *, folded: bool = False) -> None:
+        """Writes `value`, whose characters came from the original's, one for one from
+        `origin` on, or, `folded`, all from the one character at `origin`."""
+        nonlocal pending_space, length
         if not value:
             return
         if pending_space is not None:
             if out:
                 out.append(pending_space[0])
+                starts.append(length)
                 origins.append(pending_space[1])
+                length += 1
             pending_space = None
         out.append(value)
-        origins.extend(value_origins)
+        if not folded:
+            starts.append(length)
+            origins.append(origin)
+            length += len(value)
+            return
+        for _ in value:
+            starts.append(length)
+            origins.append(origin)
+            length += 1
 
     # Curly quotes and dashes map one to one, so mapping them first keeps every
     # offset and lets the prose around them take the ASCII fast path below.
@@ -84,7 +112,7 @@ def normalize(text: str) -> Normalized:
                 pending_space = ("\n" if newline else " ", start)
         elif run.isascii() and run.isprintable():
             # The common case: one lower-cased character per character.
-            emit(run.lower(), range(start, start + len(run)))
+            emit(run.lower(), start)
         else:
             for offset, char in enumerate(run):
                 if char.isspace():
@@ -92,9 +120,8 @@ def normalize(text: str) -> Normalized:
                     if pending_space is None or (newline and pending_space[0] == " "):
                         pending_space = ("\n" if newline else " ", start + offset)
                     continue
-                mapped = _fold(char)
-                emit(mapped, [start + offset] * len(mapped))
-    return _rewrite_amounts("".join(out), origins)
+                emit(_fold(char), start + offset, folded=True)
+    return _rewrite_amounts(Normalized("".join(out), tuple(starts), tuple(origins)))
 
 
 @lru_cache(maxsize=4096)
@@ -134,7 +161,11 @@ _AMOUNT_REWRITES = (
 )
 
 
-def _rewrite_amounts(text: str, origins: list[int]) -> Normalized:
+def _rewrite_amounts(norm: Normalized) -> Normalized:
+    text = norm.text
+    if not any(needle in text and p.search(text) for needle, p, _ in _AMOUNT_REWRITES):
+        return norm  # most texts: no amount, and no origin is needed one by one
+    origins = list(norm.origins)
     for needle, pattern, replacement in _AMOUNT_REWRITES:
         if needle not in text or not pattern.search(text):
             continue
@@ -154,7 +185,18 @@ def _rewrite_amounts(text: str, origins: list[int]) -> Normalized:
         pieces.append(text[last:])
         new_origins.extend(origins[last:])
         text, origins = "".join(pieces), new_origins
-    return Normalized(text, tuple(origins))
+    return _as_runs(text, origins)
+
+
+def _as_runs(text: str, origins: list[int]) -> Normalized:
+    """`text` whose characters came from `origins`, one each."""
+    starts: list[int] = []
+    firsts: list[int] = []
+    for index, origin in enumerate(origins):
+        if not starts or origin != firsts[-1] + index - starts[-1]:
+            starts.append(index)
+            firsts.append(origin)
+    return Normalized(text, tuple(starts), tuple(firsts))
 
 
 def normalize_text(text: str) -> str:
