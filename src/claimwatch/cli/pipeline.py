@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from claimwatch import temporary_server
 from claimwatch.cli.common import (
     announce_waits,
     claims_option,
@@ -51,9 +52,11 @@ def run(sources: Path | None, claims: Path | None, db: Path | None) -> None:
         paths = ("--sources", settings.sources, "--claims", settings.claims, "--db", settings.db)
         become_supervisor(["run", *map(str, paths)])
     stop_on_sigterm()
-    summary = _load_flow("monitor")(
-        sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
-    )
+    monitor = _load_flow("monitor")
+    with temporary_server.used():
+        summary = monitor(
+            sources=str(settings.sources), claims=str(settings.claims), db=str(settings.db)
+        )
     stats = summary.stats
     idle, unchanged = _quiet_sources(settings.db, stats.run_id)
     click.echo(
@@ -116,9 +119,9 @@ def rematch(claims: Path | None, db: Path | None, only: tuple[str, ...]) -> None
             ["rematch", "--claims", str(settings.claims), "--db", str(settings.db), *asked]
         )
     stop_on_sigterm()
-    stats = _load_flow("rematch")(
-        claims=str(settings.claims), db=str(settings.db), only=list(only) or None
-    )
+    flow = _load_flow("rematch")
+    with temporary_server.used():
+        stats = flow(claims=str(settings.claims), db=str(settings.db), only=list(only) or None)
     suggested = _new_suggestions(settings.db, stats.run_id)
     click.echo(f"Re-matched the stored articles: {stats.matches_new} new matches, ", nl=False)
     click.echo(f"{suggested} new suggestions to review.")
