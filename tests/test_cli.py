@@ -212,6 +212,18 @@ def test_eval_prints_tiers_misses_sweep_and_ranking() -> None:
     ranking = out[out.index("Ranking mode") :].splitlines()
     near = next(line for line in ranking if line.startswith("near "))
     assert near.split()[2:] == ["1.000", "1.000", "1.000"]  # first, top 5, MRR
+    # The labelled articles, by language: a row each, the language first.
+    by_language = out[out.index("By language") :].splitlines()
+    assert {line.split()[0] for line in by_language[3:11]} == {
+        "de",
+        "en",
+        "es",
+        "fr",
+        "it",
+        "ja",
+        "ru",
+        "zh",
+    }
 
 
 def test_a_second_run_says_the_source_is_unchanged(

@@ -243,3 +243,11 @@ def test_the_report_half_of_the_labelled_articles_meets_the_targets(catalog: Cat
     # No wrong match: the hard negative "NATO stresses the indivisibility of security
     # among its own members" (a fuzzy match of the Euro-Asian claim before names.py) too.
     assert result.false_matches == 0
+    # Counted by language too, the same repeats and suggestions, each in its language.
+    by_language = result.by_language
+    assert set(by_language) == {a.language for a in report}
+    assert sum(c.articles for c in by_language.values()) == len(report)
+    assert sum(c.repeats for c in by_language.values()) == sum(result.labelled.values())
+    assert sum(c.found for c in by_language.values()) == sum(result.found.values())
+    assert sum(c.right_suggestions for c in by_language.values()) == result.right_suggestions
+    assert by_language["ja"].repeats == sum(len(a.repeats) for a in report if a.language == "ja")

@@ -161,6 +161,14 @@ def _detection_section(title: str, chosen: list[Any], catalog: Any, settings: An
         f"wrong matches {result.false_matches}, evidence from page furniture "
         f"{result.from_furniture}"
     )
+    if len(result.by_language) > 1:
+        click.echo("\nBy language (as each article is labelled):")
+        columns = ["", "articles", "repeats", "found", "suggestions", "right"]
+        language_rows = [
+            (language or "-", c.articles, c.repeats, c.found, c.suggestions, c.right_suggestions)
+            for language, c in sorted(result.by_language.items())
+        ]
+        click.echo(render(columns, language_rows))
 
 
 def _tier_order(item: tuple[str, Any]) -> int:

@@ -32,6 +32,17 @@ class LabelledArticle:
 
 
 @dataclass
+class LanguageCounts:
+    """Counts over the articles of one language."""
+
+    articles: int = 0
+    repeats: int = 0
+    found: int = 0  # as confirmed or suggested
+    suggestions: int = 0
+    right_suggestions: int = 0
+
+
+@dataclass
 class ArticleEvaluation:
     """Counts over a set of articles."""
 
@@ -46,6 +57,8 @@ class ArticleEvaluation:
     false_matches: int = 0
     from_furniture: int = 0
     errors: list[str] = field(default_factory=list)
+    # By the language each article is labelled with.
+    by_language: dict[str, LanguageCounts] = field(default_factory=dict)
 
     def recall(self, tier: str, *, with_suggestions: bool) -> float | None:
         found = self.found if with_suggestions else self.confirmed
@@ -120,6 +133,12 @@ def evaluate_articles(detector: Detector, articles: list[LabelledArticle]) -> Ar
             result.found[tier] += claim_id in confirmed | suggested
         result.suggestions += len(found.suggestions)
         result.right_suggestions += len(suggested & expected.keys())
+        language = result.by_language.setdefault(article.language, LanguageCounts())
+        language.articles += 1
+        language.repeats += len(expected)
+        language.found += len(expected.keys() & (confirmed | suggested))
+        language.suggestions += len(found.suggestions)
+        language.right_suggestions += len(suggested & expected.keys())
         result.matches += len(confirmed)
         result.false_matches += len(confirmed - expected.keys())
         spans = [(m.field, m.start, m.end) for m in found.matches] + [
