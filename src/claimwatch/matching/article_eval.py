@@ -127,18 +127,19 @@ def evaluate_articles(detector: Detector, articles: list[LabelledArticle]) -> Ar
         expected = dict(article.repeats)
         confirmed = {m.claim_id for m in found.matches}
         suggested = {s.claim_id for s in found.suggestions}
+        right = len(suggested & expected.keys())
+        language = result.by_language.setdefault(article.language, LanguageCounts())
+        language.articles += 1
         for claim_id, tier in article.repeats:
             result.labelled[tier] += 1
             result.confirmed[tier] += claim_id in confirmed
             result.found[tier] += claim_id in confirmed | suggested
+            language.repeats += 1
+            language.found += claim_id in confirmed | suggested
         result.suggestions += len(found.suggestions)
-        result.right_suggestions += len(suggested & expected.keys())
-        language = result.by_language.setdefault(article.language, LanguageCounts())
-        language.articles += 1
-        language.repeats += len(expected)
-        language.found += len(expected.keys() & (confirmed | suggested))
+        result.right_suggestions += right
         language.suggestions += len(found.suggestions)
-        language.right_suggestions += len(suggested & expected.keys())
+        language.right_suggestions += right
         result.matches += len(confirmed)
         result.false_matches += len(confirmed - expected.keys())
         spans = [(m.field, m.start, m.end) for m in found.matches] + [
