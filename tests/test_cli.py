@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from claimwatch.settings import load_settings
 from claimwatch.store.connection import connect
-from tests.commands import claimwatch
+from tests.commands import claimwatch, piped_environment
 from tests.conftest import ROOT, SEEDS, write_sources
 from tests.test_user_files import state_of
 
@@ -273,3 +274,40 @@ def test_rematch_finds_a_new_claim_in_stored_articles(warehouse: Path, tmp_path:
     )
     assert focused.returncode == 0, focused.stderr[-3000:]
     assert "Re-matched the stored articles: 0 new matches" in focused.stdout
+
+
+def test_a_variable_set_empty_counts_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`CLAIMWATCH_DB=` (a compose file's `${CLAIMWATCH_DB:-}`) is not the current folder."""
+    monkeypatch.chdir(tmp_path)
+    empty = {"CLAIMWATCH_DB": "", "CLAIMWATCH_CACHE_DIR": "", "CLAIMWATCH_ALLOW_PRIVATE_HOSTS": ""}
+    result = claimwatch("sql", "SELECT 1", env=piped_environment() | empty)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: warehouse/lake: no warehouse here yet; run `claimwatch run` first"
+    )
+    for name in empty:
+        monkeypatch.delenv(name, raising=False)
+    unset = load_settings()
+    for name, value in empty.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == unset
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("CLAIMWATCH_FETCH__RETRIES", "lots", "Input should be a valid integer"),
+        ("CLAIMWATCH_ALLOW_PRIVATE_HOSTS", "maybe", "Input should be a valid boolean"),
+        ("CLAIMWATCH_TIMEZONE", "Mars/Base", "unknown time zone 'Mars/Base' (use an IANA name)"),
+    ],
+)
+def test_a_bad_variable_is_named_with_its_value(variable: str, value: str, problem: str) -> None:
+    result = claimwatch("sql", "SELECT 1", env=piped_environment() | {variable: value})
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"Error: bad setting in the environment: {variable}={value!r}: ")
+    assert problem in lines[0]

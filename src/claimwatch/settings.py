@@ -17,8 +17,10 @@ from claimwatch.workers.config import WorkerConfig
 class Settings(BaseSettings):
     """Where claimwatch reads and writes, and how it fetches and matches."""
 
+    # A variable set empty counts as unset, as XDG_CACHE_HOME does: CLAIMWATCH_DB= (a
+    # compose file's `${CLAIMWATCH_DB:-}`) read as a path is ".", the current folder.
     model_config = SettingsConfigDict(
-        env_prefix="CLAIMWATCH_", env_nested_delimiter="__", extra="ignore"
+        env_prefix="CLAIMWATCH_", env_nested_delimiter="__", extra="ignore", env_ignore_empty=True
     )
 
     sources: Path = Path("seeds/sources.yaml")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from claimwatch.exceptions import ClaimwatchError
 from claimwatch.output.tables import FORMATS
@@ -43,11 +44,20 @@ def settings_from(**overrides: Any) -> Settings:
     """Settings: the command's options over the environment; a bad value costs one line."""
     try:
         return load_settings(**overrides)
-    except ValueError as exc:  # pydantic's ValidationError for a bad CLAIMWATCH_* value
-        first = str(exc).splitlines()
-        raise click.ClickException(
-            f"bad setting in the environment: {' '.join(first[:3])}"
-        ) from None
+    except ValidationError as exc:  # a bad CLAIMWATCH_* value
+        problem = _first_problem(exc)
+        raise click.ClickException(f"bad setting in the environment: {problem}") from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """The first bad value as the variable that set it: `CLAIMWATCH_FETCH__RETRIES='x':
+    Input should be a valid integer...`."""
+    problem = exc.errors()[0]
+    name = "CLAIMWATCH_" + "__".join(str(part) for part in problem["loc"]).upper()
+    value = repr(problem.get("input"))
+    if len(value) > 60:
+        value = value[:57] + "..."
+    return f"{name}={value}: {problem['msg']}"
 
 
 class OneLineErrors(click.Group):
