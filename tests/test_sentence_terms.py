@@ -177,3 +177,21 @@ def test_each_stored_term_counts_once(lake: Path, catalog: Catalog) -> None:
         "INSERT INTO sentence_terms SELECT * FROM sentence_terms WHERE article_url = ?", [where]
     ))  # fmt: skip
     assert where not in select_stored(lake, focus, near)
+
+
+def test_a_page_sharing_only_small_words_with_a_translation_is_not_read(
+    lake: Path, catalog: Catalog
+) -> None:
+    """A German page about grilling held "wo", "die", "ist" and "am": half of the German
+    wording's weight while function words counted, and a re-match read it for quotes."""
+    review = "http://f.example/review"
+    text = "Wo die Hitze am größten ist, grillt das Steak am schnellsten. " + FILLER
+    store_articles(lake, [(review, "", text)], language="de")
+    index_terms(lake)
+    write(lake, "index failed", mark_indexed)
+    focus = focus_terms(catalog, (WAR,))
+    assert focus is not None
+    chosen = select_stored(lake, focus, Near("m"))
+    german = [u for u, _, t in wordings_as_articles(catalog)["en"] if "nato hingeht" in t.lower()]
+    assert german and set(german) <= chosen.keys()
+    assert review not in chosen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.terms import TermIndex, terms, wording_terms
 
 
 def test_latin_words_are_prefixes_without_stopwords() -> None:
@@ -61,3 +61,20 @@ def test_best_covered_keeps_every_windows_best_wordings() -> None:
         assert np.sort(part[w])[-keep] == kth
         best = set(everything[full[w] >= kth].tolist())
         assert best <= set(kept.tolist())
+
+
+def test_a_wordings_function_words_are_left_out_in_its_language() -> None:
+    german = "wo die nato hingeht, ist krieg am wahrscheinlichsten"
+    assert wording_terms(german, "de") == {"wo", "nato", "hingeh", "krieg", "wahrsc"}
+    assert {"die", "ist", "am"} <= terms(german)  # a text's terms keep them
+    # "war" is a term of an English wording, and German for "was".
+    assert "war" in wording_terms("where nato goes, war is most likely")
+    assert "war" not in wording_terms("es war einmal", "de")
+    assert wording_terms("là où va l'otan, la guerre est la plus probable", "fr") == {
+        "où", "va", "otan", "guerre", "probab"
+    }  # fmt: skip
+    # A page's small words no longer cover a German wording: "die" and "ist" held more
+    # of its weight than "krieg".
+    index = TermIndex([german, "ukraine today asia tomorrow"], ["de", None])
+    assert index.best_coverage(terms("wo die sonne am heissesten ist")) < 0.3
+    assert index.best_coverage(terms("wo die nato hingeht, droht krieg")) > 0.6

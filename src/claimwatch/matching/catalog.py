@@ -190,6 +190,11 @@ class Claim(_Strict):
         """The canonical text first, then every variant."""
         return (self.text, *(v.text for v in self.variants))
 
+    @property
+    def wording_languages(self) -> tuple[str | None, ...]:
+        """The language of each of `wordings` (None: English, or not said)."""
+        return (self.language, *(v.language for v in self.variants))
+
 
 class Catalog(_Strict):
     """Every claim of a catalog file, in file order."""

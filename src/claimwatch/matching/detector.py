@@ -194,7 +194,10 @@ class Detector:
         self._index = (
             self.matcher.term_index
             if focus is None
-            else TermIndex([normalize_text(w) for c in catalog.claims for w in c.wordings])
+            else TermIndex(
+                [normalize_text(w) for c in catalog.claims for w in c.wordings],
+                [language for c in catalog.claims for language in c.wording_languages],
+            )
         )
         self._encoder = encoder
         self.claim_ids = [c.id for c in catalog.claims]

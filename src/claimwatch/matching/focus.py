@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from claimwatch.matching.catalog import Catalog
 from claimwatch.matching.normalize import normalize_text
-from claimwatch.matching.terms import TermIndex, terms
+from claimwatch.matching.terms import TermIndex, wording_terms
 
 # An article is worth the matcher's reading for a wording when it holds this share of the
 # wording's term weight, anywhere. Of the 346 matches and suggestions the detector makes
@@ -35,14 +35,14 @@ def focus_terms(catalog: Catalog, focus: tuple[str, ...]) -> FocusTerms | None:
     if not focus:
         return None
     normalized = [normalize_text(w) for c in catalog.claims for w in c.wordings]
-    index = TermIndex(normalized)
+    index = TermIndex(normalized, [lang for c in catalog.claims for lang in c.wording_languages])
     wanted = set(focus)
     wordings = []
     for claim in catalog.claims:
         if claim.id not in wanted:
             continue
-        for wording in claim.wordings:
-            found = sorted(terms(normalize_text(wording)))
+        for wording, language in zip(claim.wordings, claim.wording_languages, strict=True):
+            found = sorted(wording_terms(normalize_text(wording), language))
             total = sum(index.idf[t] for t in found) or 1.0
             wordings.append(tuple((t, index.idf[t] / total) for t in found))
     every = sorted({t for wording in wordings for t, _ in wording})

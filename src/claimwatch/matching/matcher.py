@@ -124,7 +124,8 @@ class Matcher:
         self._required_of_row = np.array(
             [group_of_claim.get(c, -1) for c in self._claim_of_row], dtype=np.int64
         )
-        self._index = TermIndex(self._normalized)
+        languages = [language for c in catalog.claims for language in c.wording_languages]
+        self._index = TermIndex(self._normalized, languages)
         # Below this partial_ratio a candidate is not rescored: slogans get a wider
         # margin, as a swapped word order costs them most.
         self._rescue_floor = np.array(

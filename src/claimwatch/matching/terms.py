@@ -106,15 +106,74 @@ _CJK_RUN = re.compile(f"[{CJK_CHARACTERS}]+")
 ROUGH = 1e-5
 
 
+# Function words of other languages, dropped from the terms of a wording in that language
+# (a claim's or variant's `language`) besides STOPWORDS. Weighed by their rarity in the
+# catalog, where each language has few wordings, they held half of a German or French
+# wording's weight ("wo die ist am", "est la là où plus va"): any page in the language
+# covered it, and a re-match of one claim read 2,364 such pages of 10^5 for quotes.
+# Dropped from wordings only: a text's terms can hold them, they count for nothing.
+# Written normalised (lower case, "ß" as "ss", "ё" as "е"); words a wording needs to be
+# told apart ("wo", "où", "куда": where) are kept, as "where" is in English.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    language: frozenset(words.split())
+    for language, words in {
+        "de": """der die das den dem des ein eine einen einem einer eines und oder aber
+            sondern denn dass ist sind war waren wird werden wurde wurden hat haben hatte
+            hatten sein seine seiner seinen seinem ihr ihre ihren ihrem ihrer er sie es
+            wir man sich nicht kein keine keinen auch noch nur schon so wie als wenn ob
+            zu zum zur im am an auf aus bei mit nach von vor für über unter um durch
+            gegen ohne bis seit dieser diese dieses diesen diesem da dort hier sehr mehr
+            immer""",
+        "fr": """le la les un une des du de au aux et ou mais donc ni car que qui quoi
+            dont est sont était étaient sera seront ont avait avaient été être avoir ce
+            cet cette ces se sa son ses leur leurs il elle ils elles on nous vous je ne
+            pas plus moins très en dans sur sous par pour avec sans entre vers chez là
+            aussi tout tous toute toutes""",
+        "es": """el la los las lo un una unos unas y o pero que de del al en con por para
+            sin sobre entre es son fue fueron era eran ser está están ha han había se su
+            sus le les nos no más muy como ya también este esta estos estas ese esa hay""",
+        "it": """il lo la gli le un uno una di del dello della dei degli delle al allo
+            alla ai agli alle da dal dalla dai in nel nello nella nei negli nelle con su
+            sul sulla per tra fra ma che non è sono era erano essere ha hanno aveva si suo
+            sua suoi sue loro più molto anche questo questa questi queste quello quella""",
+        "pt": """os as um uma uns umas de do da dos das em no na nos nas por pelo pela
+            para com sem ou mas que não é são foi foram era ser está estão tem têm se seu
+            sua seus suas mais muito como também este esta isso""",
+        "nl": """de het een en of maar dat die dit deze van in op aan met voor door naar
+            bij uit om tot over is zijn was waren wordt worden werd heeft hebben had niet
+            geen ook nog al er hij zij ze wij we ik je hun haar zich meer zeer""",
+        "pl": """w z na do nie się że to jest są był była było były jak ale lub oraz od
+            po za przez przy dla co czy jego jej ich ten ta te tym tego już też tak
+            bardziej najbardziej""",
+        "ru": """и в во не на что с со по к ко как это из за от о об для же то но а так
+            его ее их он она оно они мы вы я бы ли уже или был была было были быть есть
+            при до у там тут этот эта эти более наиболее самый самая самое""",
+    }.items()
+}
+_WORDING_STOPWORDS = {language: STOPWORDS | words for language, words in FUNCTION_WORDS.items()}
+
+
 # The fuzzy matcher and the detector's cheap step read the same sentences: the second
 # read is a lookup.
 @lru_cache(maxsize=2048)
 def terms(text: str) -> frozenset[str]:
     """The terms of normalised text."""
+    return _terms(text, STOPWORDS)
+
+
+@lru_cache(maxsize=2048)
+def wording_terms(text: str, language: str | None = None) -> frozenset[str]:
+    """The terms of a normalised wording in `language` (None: English), its function
+    words left out."""
+    dropped = _WORDING_STOPWORDS.get(language or "")
+    return _terms(text, dropped) if dropped else terms(text)
+
+
+def _terms(text: str, stopwords: AbstractSet[str]) -> frozenset[str]:
     words = _WORD.findall(text)
     if not CJK.search(text):
         return frozenset(
-            w[:PREFIX] for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+            w[:PREFIX] for w in words if w not in stopwords and (len(w) > 1 or w.isdigit())
         )
     found: set[str] = set()
     for word in words:
@@ -123,7 +182,7 @@ def terms(text: str) -> frozenset[str]:
         for run in _CJK_RUN.findall(word):
             found.update(a + b for a, b in itertools.pairwise(run))
         for part in _CJK_RUN.split(word):
-            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+            if part and part not in stopwords and (len(part) > 1 or part.isdigit()):
                 found.add(part[:PREFIX])
     return frozenset(found)
 
@@ -131,34 +190,41 @@ def terms(text: str) -> frozenset[str]:
 class TermIndex:
     """Inverted index from terms to the wordings that hold them, with idf weights."""
 
-    def __init__(self, wordings: Sequence[str]) -> None:
+    def __init__(
+        self, wordings: Sequence[str], languages: Sequence[str | None] | None = None
+    ) -> None:
+        """`wordings` normalised, each in its `languages` entry (None or left out: English)."""
         self.size = len(wordings)
         # Each wording's terms are read again from its text (coverage()): keeping 100,000
         # sets of them cost more memory than the rest of the index.
         self._wordings = wordings
+        self._languages = languages if languages is not None else [None] * len(wordings)
         # Terms in sorted order, here and wherever weights are summed: set order follows
         # each process's string hashing, and sums in another order differ in their last
         # bits, enough to break ties between thousands of wordings differently.
-        wording_terms = [sorted(terms(w)) for w in wordings]
+        row_terms = [
+            sorted(wording_terms(w, language))
+            for w, language in zip(wordings, self._languages, strict=True)
+        ]
         df: dict[str, int] = {}
-        for found in wording_terms:
+        for found in row_terms:
             for term in found:
                 df[term] = df.get(term, 0) + 1
         n = max(1, self.size)
         self.idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         rows: dict[str, list[int]] = {}
-        for row, found in enumerate(wording_terms):
+        for row, found in enumerate(row_terms):
             for term in found:
                 rows.setdefault(term, []).append(row)
         self.postings = {t: np.array(r, dtype=np.int32) for t, r in rows.items()}
         self.term_ids = {t: i for i, t in enumerate(self.postings)}
         # Each wording's terms and weights, flattened (row r owns [starts[r], starts[r+1])).
-        ids = [sorted(self.term_ids[t] for t in found) for found in wording_terms]
+        ids = [sorted(self.term_ids[t] for t in found) for found in row_terms]
         self.starts = np.cumsum([0] + [len(i) for i in ids]).astype(np.int64)
         self.flat_ids = np.array([i for row_ids in ids for i in row_ids], dtype=np.int32)
         weights = np.array([self.idf[t] for t in self.term_ids])
         self.flat_weights = weights[self.flat_ids].astype(np.float32)
-        self.total = np.array([sum(self.idf[t] for t in found) or 1.0 for found in wording_terms])
+        self.total = np.array([sum(self.idf[t] for t in found) or 1.0 for found in row_terms])
 
     def candidates(self, found: AbstractSet[str], min_coverage: float) -> np.ndarray:
         """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
@@ -274,5 +340,5 @@ class TermIndex:
 
     def coverage(self, row: int, found: AbstractSet[str]) -> float:
         """The share of a wording's weight that the terms `found` hold."""
-        shared = sorted(terms(self._wordings[row]) & found)
+        shared = sorted(wording_terms(self._wordings[row], self._languages[row]) & found)
         return sum(self.idf[t] for t in shared) / self.total[row]

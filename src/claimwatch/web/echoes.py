@@ -14,7 +14,7 @@ from typing import Any
 from claimwatch.matching.catalog import Catalog, Claim
 from claimwatch.matching.matcher import Matcher
 from claimwatch.matching.normalize import normalize_text
-from claimwatch.matching.terms import terms
+from claimwatch.matching.terms import wording_terms
 from claimwatch.web.config import WorkbenchConfig
 from claimwatch.web.data import read
 from claimwatch.web.search_query import re2_escape, word_start
@@ -30,8 +30,9 @@ def claim_terms(claim: Claim) -> list[str]:
     """The claim's rarest-looking terms (longest first): what a stored echo must mostly
     hold. Translations are left out: their terms would count against the others'."""
     found: set[str] = set()
-    for wording in (claim.text, *(v.text for v in claim.variants if not v.language)):
-        found |= terms(normalize_text(wording))
+    untranslated = [(v.text, None) for v in claim.variants if not v.language]
+    for wording, language in [(claim.text, claim.language), *untranslated]:
+        found |= wording_terms(normalize_text(wording), language)
     return sorted(found, key=lambda t: (-len(t), t))[:MAX_TERMS]
 
 
