@@ -156,7 +156,7 @@ def test_maintenance_is_a_daily_deployment_beside_the_others() -> None:
 def test_retention_comes_from_the_environment(tmp_path: Path) -> None:
     env = {**os.environ, "CLAIMWATCH_SNAPSHOT_RETENTION_DAYS": "-1"}
     done = claimwatch("warehouse", "maintain", "--db", str(tmp_path / "lake"), env=env)
-    assert done.returncode == 1 and "snapshot_retention_days" in done.stderr
+    assert done.returncode == 1 and "CLAIMWATCH_SNAPSHOT_RETENTION_DAYS='-1'" in done.stderr
 
 
 def test_the_maintain_flow_maintains_the_warehouse(
