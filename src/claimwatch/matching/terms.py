@@ -109,8 +109,9 @@ ROUGH = 1e-5
 # Function words of other languages, dropped from the terms of a wording in that language
 # (a claim's or variant's `language`) besides STOPWORDS. Weighed by their rarity in the
 # catalog, where each language has few wordings, they held half of a German or French
-# wording's weight ("wo die ist am", "est la là où plus va"): any page in the language
-# covered it, and a re-match of one claim read 2,364 such pages of 10^5 for quotes.
+# wording's weight ("die ist am", "est la là plus"): any page in the language
+# covered it: a re-match of one claim read 2,364 such pages for quotes, of the 10^5
+# articles of the benchmarks' warehouse (docs/benchmarks.md), and found none.
 # Dropped from wordings only: a text's terms can hold them, they count for nothing.
 # Written normalised (lower case, "ß" as "ss", "ё" as "е"); words a wording needs to be
 # told apart ("wo", "où", "куда": where) are kept, as "where" is in English.
