@@ -143,3 +143,17 @@ def test_the_warehouse_keeps_a_suggestions_reason(tmp_path: Path, catalog: Catal
     store(db, catalog, "run-1", 1, [page], [], suggestions=[suggestion])
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT reason FROM suggestions").fetchall() == [(reason,)]
+
+
+def test_words_are_shared_within_a_language_only(catalog: Catalog) -> None:
+    """German "war" is "was": "China was a topic too" shares no words with "China is a
+    decisive enabler of Russia's war", and its reason must not say it does."""
+    claim = "china-decisive-enabler-of-russias-war"
+    german = evidence_for(catalog, claim, "Auch China war Thema.", foreign=True)
+    assert german.get("lexical") < 0.5 and "shares its words" not in german.reason(0.5)
+    english = evidence_for(catalog, claim, "China is a decisive enabler of this war, they said.")
+    assert english.get("lexical") >= 0.5 and "shares its words" in english.reason(0.5)
+    quoted = evidence_for(
+        catalog, claim, "China ist ein entscheidender Wegbereiter des Krieges.", foreign=True
+    )
+    assert "shares its words" in quoted.reason(0.5)

@@ -140,7 +140,14 @@ def gather(
     own = float(scores[claim])
     best_other = float(others.max()) if len(others) else 0.0
     wording = facts.wordings[nearest]
-    lexical = max(fuzz.token_set_ratio(sentence, w) for w in facts.wordings) / 100
+    # Words are shared within a side of the language line only: German "war" (was) is not
+    # the English wordings' "war".
+    same_side = [
+        w
+        for w, lang in zip(facts.wordings, facts.languages, strict=True)
+        if (lang != "en") == foreign
+    ]
+    lexical = max((fuzz.token_set_ratio(sentence, w) for w in same_side), default=0.0) / 100
     chars = fuzz.partial_ratio(sentence, wording) / 100
     numbers = _numbers(original)
     lowered = sentence.lower()
