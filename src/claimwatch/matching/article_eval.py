@@ -128,18 +128,18 @@ def evaluate_articles(detector: Detector, articles: list[LabelledArticle]) -> Ar
         confirmed = {m.claim_id for m in found.matches}
         suggested = {s.claim_id for s in found.suggestions}
         right = len(suggested & expected.keys())
-        language = result.by_language.setdefault(article.language, LanguageCounts())
-        language.articles += 1
+        counts = result.by_language.setdefault(article.language, LanguageCounts())
+        counts.articles += 1
         for claim_id, tier in article.repeats:
             result.labelled[tier] += 1
             result.confirmed[tier] += claim_id in confirmed
             result.found[tier] += claim_id in confirmed | suggested
-            language.repeats += 1
-            language.found += claim_id in confirmed | suggested
+            counts.repeats += 1
+            counts.found += claim_id in confirmed | suggested
         result.suggestions += len(found.suggestions)
         result.right_suggestions += right
-        language.suggestions += len(found.suggestions)
-        language.right_suggestions += right
+        counts.suggestions += len(found.suggestions)
+        counts.right_suggestions += right
         result.matches += len(confirmed)
         result.false_matches += len(confirmed - expected.keys())
         spans = [(m.field, m.start, m.end) for m in found.matches] + [

@@ -191,14 +191,7 @@ class Detector:
         self.matcher = Matcher(looked_for, threshold=threshold)
         # Coverage of the whole catalog's wordings, weighed by their terms' rarity, as in a
         # full detection.
-        self._index = (
-            self.matcher.term_index
-            if focus is None
-            else TermIndex(
-                [normalize_text(w) for c in catalog.claims for w in c.wordings],
-                [language for c in catalog.claims for language in c.wording_languages],
-            )
-        )
+        self._index = self.matcher.term_index if focus is None else TermIndex.of(catalog)
         self._encoder = encoder
         self.claim_ids = [c.id for c in catalog.claims]
         self._focus = {c.id for c in looked_for.claims}

@@ -71,6 +71,10 @@ class ClaimFacts:
     languages: tuple[str, ...]  # each wording's language ("en" when unmarked)
     numbers: frozenset[str]
     names: tuple[str, ...]  # lowercased names and required terms of any wording
+    # The normalised wordings a sentence's words are compared with: the English ones for
+    # an English sentence, the others for one in another language.
+    english: tuple[str, ...]
+    translated: tuple[str, ...]
 
     @classmethod
     def of(cls, claim: Claim) -> ClaimFacts:
@@ -78,11 +82,14 @@ class ClaimFacts:
         names = {t.lower() for t in claim.required_terms}
         for wording in claim.wordings:
             names.update(n.lower().removesuffix("'s") for n in capitalised(wording))
+        wordings = tuple(normalize_text(w) for w in claim.wordings)
         return cls(
-            tuple(normalize_text(w) for w in claim.wordings),
+            wordings,
             languages,
             frozenset(n for w in claim.wordings for n in _numbers(w)),
             tuple(sorted(names)),
+            tuple(w for w, lang in zip(wordings, languages, strict=True) if lang == "en"),
+            tuple(w for w, lang in zip(wordings, languages, strict=True) if lang != "en"),
         )
 
 
@@ -142,11 +149,7 @@ def gather(
     wording = facts.wordings[nearest]
     # Words are shared within a side of the language line only: German "war" (was) is not
     # the English wordings' "war".
-    same_side = [
-        w
-        for w, lang in zip(facts.wordings, facts.languages, strict=True)
-        if (lang != "en") == foreign
-    ]
+    same_side = facts.translated if foreign else facts.english
     lexical = max((fuzz.token_set_ratio(sentence, w) for w in same_side), default=0.0) / 100
     chars = fuzz.partial_ratio(sentence, wording) / 100
     numbers = _numbers(original)

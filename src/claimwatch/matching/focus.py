@@ -34,8 +34,7 @@ def focus_terms(catalog: Catalog, focus: tuple[str, ...]) -> FocusTerms | None:
     a focus."""
     if not focus:
         return None
-    normalized = [normalize_text(w) for c in catalog.claims for w in c.wordings]
-    index = TermIndex(normalized, [lang for c in catalog.claims for lang in c.wording_languages])
+    index = TermIndex.of(catalog)
     wanted = set(focus)
     wordings = []
     for claim in catalog.claims:

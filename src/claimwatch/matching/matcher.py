@@ -124,8 +124,7 @@ class Matcher:
         self._required_of_row = np.array(
             [group_of_claim.get(c, -1) for c in self._claim_of_row], dtype=np.int64
         )
-        languages = [language for c in catalog.claims for language in c.wording_languages]
-        self._index = TermIndex(self._normalized, languages)
+        self._index = TermIndex.of(catalog, self._normalized)
         # Below this partial_ratio a candidate is not rescored: slogans get a wider
         # margin, as a swapped word order costs them most.
         self._rescue_floor = np.array(

@@ -15,8 +15,14 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from claimwatch.matching.normalize import normalize_text
+
+if TYPE_CHECKING:
+    from claimwatch.matching.catalog import Catalog
 
 # Words so common in news text that they say nothing about which claim is meant.
 STOPWORDS = frozenset(
@@ -226,6 +232,15 @@ class TermIndex:
         weights = np.array([self.idf[t] for t in self.term_ids])
         self.flat_weights = weights[self.flat_ids].astype(np.float32)
         self.total = np.array([sum(self.idf[t] for t in found) or 1.0 for found in row_terms])
+
+    @classmethod
+    def of(cls, catalog: Catalog, normalized: Sequence[str] | None = None) -> TermIndex:
+        """The index of every wording of `catalog`, claim by claim, each in its language
+        (`normalized`: those wordings normalised already, in the same order)."""
+        if normalized is None:
+            normalized = [normalize_text(w) for c in catalog.claims for w in c.wordings]
+        languages = [language for c in catalog.claims for language in c.wording_languages]
+        return cls(normalized, languages)
 
     def candidates(self, found: AbstractSet[str], min_coverage: float) -> np.ndarray:
         """Rows of the wordings whose coverage by the terms `found` reaches min_coverage."""
