@@ -157,3 +157,14 @@ def test_words_are_shared_within_a_language_only(catalog: Catalog) -> None:
         catalog, claim, "China ist ein entscheidender Wegbereiter des Krieges.", foreign=True
     )
     assert "shares its words" in quoted.reason(0.5)
+
+
+def test_german_nouns_are_not_read_as_names(catalog: Catalog) -> None:
+    """German capitalises every noun: a German sentence repeating the claim names China,
+    not "Krieges" or "Wegbereiter" because the German wording holds them."""
+    claim = "china-decisive-enabler-of-russias-war"
+    german = evidence_for(
+        catalog, claim, "China ist ein entscheidender Wegbereiter des Krieges.", foreign=True
+    )
+    assert german.named == ("china",)
+    assert "names china;" in german.reason(0.5)

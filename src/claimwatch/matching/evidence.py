@@ -80,8 +80,9 @@ class ClaimFacts:
     def of(cls, claim: Claim) -> ClaimFacts:
         languages = (claim.language or "en", *(v.language or "en" for v in claim.variants))
         names = {t.lower() for t in claim.required_terms}
-        for wording in claim.wordings:
-            names.update(n.lower().removesuffix("'s") for n in capitalised(wording))
+        for wording, language in zip(claim.wordings, languages, strict=True):
+            if language != "de":  # German capitalises every noun: Krieg is no name
+                names.update(n.lower().removesuffix("'s") for n in capitalised(wording))
         wordings = tuple(normalize_text(w) for w in claim.wordings)
         return cls(
             wordings,
