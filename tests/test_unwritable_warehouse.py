@@ -22,9 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from claimwatch.store.connection import connect
-from tests.conftest import ROOT, SAMPLE, SEEDS
+from claimwatch.exceptions import WarehouseError
+from claimwatch.store import lake
+from claimwatch.store.connection import connect, migrate, write
+from tests.conftest import MIGRATIONS, ROOT, SAMPLE, SEEDS
 from tests.httpserver import Reply, ScriptedServer
+from tests.postgres import PostgresCatalog
 from tests.processes import base_env
 
 pytestmark = pytest.mark.slow
@@ -178,8 +181,30 @@ def test_read_only_warehouse_fails_before_anything_is_fetched(
         result = _run(sources, db, env)
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     last_line = result.stderr.strip().splitlines()[-1]
+    # What SQLite answered, then what to check.
     assert last_line == (
-        f"Error: {db}: cannot write the warehouse: is the disk full, or the folder read-only?"
+        f"Error: {db}: cannot write the warehouse (attempt to write a readonly database): "
+        "is the disk full, or the folder read-only?"
     ), result.stderr[-3000:]
     assert server.hits("/feed.xml") == 1  # the failed pass asked no source
     assert _counts(db) == before
+
+
+def test_a_read_only_postgres_catalog_names_its_server(
+    postgres_catalog: PostgresCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog in PostgreSQL that refuses writes: the line says what PostgreSQL
+    answered and that the catalog server is the thing to check, not a disk."""
+    db = postgres_catalog.db
+    monkeypatch.setenv("CLAIMWATCH_DATA_PATH", str(postgres_catalog.data_path))
+    migrate(db, MIGRATIONS)
+    server, name = postgres_catalog.server, postgres_catalog.dbname
+    server.psql(name, f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    lake.forget(lake.locate(db))  # a new session takes the setting
+    with pytest.raises(WarehouseError) as failed:  # the write fence alone is a write
+        write(db, f"{db}: write failed", lambda con: None)
+    message = str(failed.value)
+    assert message == (
+        f"{db}: write failed: cannot write the warehouse's catalog "
+        "(cannot execute INSERT in a read-only transaction): does PostgreSQL take writes?"
+    )

@@ -121,7 +121,7 @@ def write(
         try:
             return _retry(attempt, max(wait, CONFLICT_WAIT), f"{failure}: other writers")
         except (duckdb.Error, OSError) as exc:
-            raise WarehouseError(f"{failure}: {_cause(exc)}") from None
+            raise WarehouseError(f"{failure}: {_cause(exc, db)}") from None
 
 
 def _has_fence(con: duckdb.DuckDBPyConnection) -> bool:
@@ -157,12 +157,26 @@ def _retry(action: Callable[[], T], wait: float, giving_up: str) -> T:
             delay = min(delay * 2, 1.0)
 
 
-def _cause(exc: BaseException) -> str:
+def _cause(exc: BaseException, db: Path | str) -> str:
     """Why a write failed, for a person: what to check when the catalog cannot be
-    written, as DuckLake's own words do not say."""
-    if unwritable(exc):
-        return "cannot write the warehouse: is the disk full, or the folder read-only?"
-    return _first_line(exc)
+    written, as DuckLake's own words do not say, and what the catalog answered when it
+    says more than that the commit failed."""
+    if not unwritable(exc):
+        return _first_line(exc)
+    detail = _first_line(exc).removeprefix("Failed to commit: ")
+    detail = detail.removeprefix('Failed to execute query "COMMIT": ')
+    detail = detail.removeprefix("Failed to flush changes into DuckLake: ")
+    detail = detail.rpartition("ERROR:")[2].strip()  # PostgreSQL's answer, not the SQL
+    said = "" if any(words in detail for words in _SAYS_NOTHING) else f" ({detail})"
+    if lake.locate(db).catalog.startswith("postgres:"):
+        return f"cannot write the warehouse's catalog{said}: does PostgreSQL take writes?"
+    return f"cannot write the warehouse{said}: is the disk full, or the folder read-only?"
+
+
+# What a failed DuckLake commit may end on without saying why.
+_SAYS_NOTHING = frozenset(
+    {"cannot rollback - no transaction is active", "Failed to commit DuckLake transaction."}
+)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -188,7 +202,7 @@ def migrate(db: Path, migrations_dir: Path) -> list[str]:
                 lambda: apply_migrations(con, migrations_dir), CONFLICT_WAIT, f"{db}: migrations"
             )
         except duckdb.Error as exc:  # only unwritable() errors get here
-            raise WarehouseError(f"{db}: {_cause(exc)}") from None
+            raise WarehouseError(f"{db}: {_cause(exc, db)}") from None
         missing = table_stats.tables_without_statistics(con)
     if missing:
         write(db, f"{db}: cannot prepare the tables", _give_statistics)
