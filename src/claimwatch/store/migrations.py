@@ -47,8 +47,9 @@ def retryable(exc: BaseException) -> bool:
 
 def unwritable(exc: BaseException) -> bool:
     """Whether `exc` says the catalog could not be written (a full disk, a size limit, a
-    read-only file). DuckLake does not pass SQLite's own error on: the commit fails, or
-    its rollback then finds no transaction."""
+    read-only file, a PostgreSQL catalog refusing writes). DuckLake passes the catalog's
+    own error on at best in its last line: the commit fails, or its rollback then finds
+    no transaction."""
     text = str(exc)
     return (
         isinstance(exc, duckdb.Error)
