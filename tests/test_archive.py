@@ -206,6 +206,10 @@ def test_search_command_shows_the_claims_found_in_the_sentence(warehouse: Path) 
         )
 
     write(warehouse, "match failed", match)
+    empty = claimwatch("search", "  ", "--db", str(warehouse))
+    assert empty.returncode == 2 and empty.stderr.strip().endswith(
+        "Error: TEXT is empty: give the words or the sentence to look for"
+    )
     unindexed = claimwatch("search", "NATO bringt Krieg", "--db", str(warehouse))
     assert unindexed.returncode == 0 and "3 stored articles not indexed yet" in unindexed.stderr
     indexed = claimwatch("index", "--db", str(warehouse))

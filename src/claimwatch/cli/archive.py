@@ -94,6 +94,8 @@ def search_command(text: str, db: Path | None, limit: int, fmt: str) -> None:
     from claimwatch.archive.index import pending
     from claimwatch.archive.search import search
 
+    if not text.strip():
+        raise click.UsageError("TEXT is empty: give the words or the sentence to look for")
     settings = settings_from(db=db)
     encoder = _encoder(settings)
     hits = search(settings.db, encoder, text, limit=limit, wait=settings.lock_wait)
