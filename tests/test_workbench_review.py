@@ -201,8 +201,8 @@ def test_bulk_decisions_over_a_list(ui_url: str, warehouse: Path, page) -> None:
     with page.expect_navigation():
         page.click("button[value=confirm-selected]")
     assert flash(page) == "confirmed 1 selected: now in claim_matches and the next digest"
-    assert checked not in {r["id"] for r in agreed(ui_url, warehouse)}
     queue = agreed(ui_url, warehouse)
+    assert checked not in {r["id"] for r in queue}
     # Every one of a filter.
     of_claim = [r["id"] for r in queue if r["claim_id"] == claim]
     page.goto(ui_url + f"/review/list?claim={claim}")
