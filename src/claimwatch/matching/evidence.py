@@ -78,7 +78,7 @@ class ClaimFacts:
 
     @classmethod
     def of(cls, claim: Claim) -> ClaimFacts:
-        languages = (claim.language or "en", *(v.language or "en" for v in claim.variants))
+        languages = tuple(language or "en" for language in claim.wording_languages)
         names = {t.lower() for t in claim.required_terms}
         for wording, language in zip(claim.wordings, languages, strict=True):
             if language != "de":  # German capitalises every noun: Krieg is no name
